@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const url = (fallback: string) => z.url({ message: 'must be an absolute URL such as http://host:port' }).default(fallback);
+const duration = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Every environment variable the service reads, with its default. `.env.example` mirrors this list;
+ * keep the two in step.
+ */
+export const configSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_BASE_URL: url('http://127.0.0.1:3000'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('zaiko-sync'),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+
+  MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017/'),
+  MONGODB_DB: z.string().min(1).default('zaiko_sync'),
+  MONGODB_PORT: port(27017),
+
+  APP_SECRET_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  SMAREGI_ID_BASE_URL: url('http://127.0.0.1:3101'),
+  SMAREGI_API_BASE_URL: url('http://127.0.0.1:3101'),
+  SMAREGI_CLIENT_ID: z.string().min(1).default('sim-client-id'),
+  SMAREGI_CLIENT_SECRET: z.string().min(1).default('sim-client-secret'),
+  SMAREGI_WEBHOOK_HEADER_NAME: z.string().min(1).default('X-Zaiko-Webhook-Secret'),
+  SMAREGI_WEBHOOK_HEADER_VALUE: z.string().min(8).default('sim-webhook-secret'),
+  SMAREGI_READS_PER_SECOND: z.coerce.number().positive().default(10),
+  SMAREGI_WRITES_PER_SECOND: z.coerce.number().positive().default(4),
+
+  MAKESHOP_BASE_URL: url('http://127.0.0.1:3102'),
+  MAKESHOP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+
+  SMAREGI_SIM_PORT: port(3101),
+  MAKESHOP_SIM_PORT: port(3102),
+
+  CATALOG_MAX_FILE_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  SYNC_DEBOUNCE_MS: duration(300),
+  SYNC_MAX_DELAY_MS: duration(2000),
+  SYNC_RECONCILE_INTERVAL_MS: duration(10 * 60 * 1000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment; one message lists every problem so start-up fails once, clearly. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration (fix these environment variables):\n${problems}`);
+  }
+  return result.data;
+}
