@@ -38,8 +38,8 @@ export const configSchema = z.object({
   SMAREGI_CLIENT_SECRET: z.string().min(1).default('sim-client-secret'),
   SMAREGI_WEBHOOK_HEADER_NAME: z.string().min(1).default('X-Zaiko-Webhook-Secret'),
   SMAREGI_WEBHOOK_HEADER_VALUE: z.string().min(8).default('sim-webhook-secret'),
-  SMAREGI_READS_PER_SECOND: z.coerce.number().positive().default(10),
-  SMAREGI_WRITES_PER_SECOND: z.coerce.number().positive().default(4),
+  SMAREGI_READS_PER_SECOND: z.coerce.number().positive().default(50),
+  SMAREGI_WRITES_PER_SECOND: z.coerce.number().positive().default(20),
 
   MAKESHOP_BASE_URL: url('http://127.0.0.1:3102'),
   MAKESHOP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),

@@ -1,0 +1,131 @@
+// `npm start`: the embedded stack. Temporal dev server, FerretDB, both platform simulators, the worker
+// and the api, supervised as one: prefixed logs, readiness before the banner, and Ctrl-C stops it all.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { configSchema } from '../config';
+import { generateSecretKey } from '../storage/crypto';
+import { startFerretdb, startTemporal } from './infra';
+import { httpOk, isPortFree, startProcess, waitFor, type ManagedProcess } from './processes';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** A generated secret kept in .data/ so a second start reuses it (and can still decrypt the data). */
+function persistentSecret(dataDir: string, file: string, make: () => string): string {
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const value = make();
+  writeFileSync(path, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+async function checkPorts(ports: Record<string, number>): Promise<void> {
+  const taken: string[] = [];
+  for (const [name, port] of Object.entries(ports)) {
+    if (!(await isPortFree(port))) taken.push(`  - port ${port} (${name}) is already in use: stop what uses it, or set ${name}=<another port>`);
+  }
+  if (taken.length) throw new Error(`Cannot start:\n${taken.join('\n')}`);
+}
+
+function superviseApp(name: string, entry: string, env: NodeJS.ProcessEnv, stopping: () => boolean): { current: () => ManagedProcess } {
+  let proc = startProcess(name, TSX, [entry], { env, cwd: ROOT });
+  let restarts = 0;
+  const watch = (p: ManagedProcess) =>
+    void p.exited.then((code) => {
+      if (stopping()) return;
+      restarts++;
+      const delay = Math.min(30_000, 1000 * 2 ** Math.min(restarts, 5));
+      console.log(`[stack] ${name} exited with code ${code}; restarting in ${delay / 1000} s`);
+      setTimeout(() => {
+        if (stopping()) return;
+        proc = startProcess(name, TSX, [entry], { env, cwd: ROOT });
+        watch(proc);
+      }, delay);
+    });
+  watch(proc);
+  return { current: () => proc };
+}
+
+async function main(): Promise<void> {
+  const base = configSchema.parse(process.env);
+  const dataDir = resolve(ROOT, base.DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  await checkPorts({
+    PORT: base.PORT,
+    TEMPORAL_PORT: base.TEMPORAL_PORT,
+    TEMPORAL_UI_PORT: base.TEMPORAL_UI_PORT,
+    MONGODB_PORT: base.MONGODB_PORT,
+    SMAREGI_SIM_PORT: base.SMAREGI_SIM_PORT,
+    MAKESHOP_SIM_PORT: base.MAKESHOP_SIM_PORT,
+  });
+
+  const appSecretKey = process.env.APP_SECRET_KEY ?? persistentSecret(dataDir, 'app-secret.key', generateSecretKey);
+  const operatorToken =
+    process.env.OPERATOR_TOKEN ?? persistentSecret(dataDir, 'operator-token', () => randomBytes(24).toString('base64url'));
+
+  let stopping = false;
+  const infra: ManagedProcess[] = [];
+  const apps: { current: () => ManagedProcess }[] = [];
+  const stopAll = async (reason: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[stack] stopping (${reason})…`);
+    await Promise.all(apps.map((a) => a.current().stop()));
+    await Promise.all(infra.map((p) => p.stop()));
+    console.log('[stack] stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stopAll('SIGINT'));
+  process.on('SIGTERM', () => void stopAll('SIGTERM'));
+
+  console.log('[stack] starting Temporal and FerretDB…');
+  const [temporal, mongo] = await Promise.all([
+    startTemporal({ port: base.TEMPORAL_PORT, uiPort: base.TEMPORAL_UI_PORT, dbFile: join(dataDir, 'temporal.db') }),
+    startFerretdb({ port: base.MONGODB_PORT, dataDir: join(dataDir, 'ferretdb') }),
+  ]);
+  infra.push(temporal.process, mongo.process);
+  for (const p of infra) {
+    void p.exited.then((code) => {
+      if (!stopping) void stopAll(`${p.name} exited unexpectedly with code ${code}`);
+    });
+  }
+
+  const apiUrl = `http://127.0.0.1:${base.PORT}`;
+  const env: NodeJS.ProcessEnv = {
+    TEMPORAL_ADDRESS: temporal.address,
+    MONGODB_URL: mongo.url,
+    APP_SECRET_KEY: appSecretKey,
+    OPERATOR_TOKEN: operatorToken,
+    SMAREGI_ID_BASE_URL: process.env.SMAREGI_ID_BASE_URL ?? `http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
+    SMAREGI_API_BASE_URL: process.env.SMAREGI_API_BASE_URL ?? `http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
+    MAKESHOP_BASE_URL: process.env.MAKESHOP_BASE_URL ?? `http://127.0.0.1:${base.MAKESHOP_SIM_PORT}`,
+    SMAREGI_SIM_WEBHOOK_URL: process.env.SMAREGI_SIM_WEBHOOK_URL ?? `${apiUrl}/webhooks/smaregi`,
+  };
+  const isStopping = () => stopping;
+  apps.push(superviseApp('smaregi', 'src/simulators/smaregi/main.ts', env, isStopping));
+  apps.push(superviseApp('makeshop', 'src/simulators/makeshop/main.ts', env, isStopping));
+  apps.push(superviseApp('worker', 'src/worker/main.ts', env, isStopping));
+  apps.push(superviseApp('api', 'src/api/main.ts', env, isStopping));
+
+  await waitFor('api /readyz', () => httpOk(`${apiUrl}/readyz`), 120_000);
+  console.log(
+    [
+      '',
+      '  zaiko-sync is running',
+      `  admin UI            ${apiUrl}`,
+      `  Temporal UI         ${temporal.uiUrl}`,
+      `  Smaregi simulator   http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
+      `  MakeShop simulator  http://127.0.0.1:${base.MAKESHOP_SIM_PORT}`,
+      `  operator token      ${operatorToken}   (Authorization: Bearer …; kept in ${join(base.DATA_DIR, 'operator-token')})`,
+      `  data                ${dataDir}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
