@@ -73,7 +73,7 @@ export function demoMakeshopShop(): DemoMakeshopShop {
   const products: DemoMakeshopShop['products'] = [];
   for (let i = 1; i <= 40; i++) {
     products.push({
-      systemCode: `00000000000${String(i).padStart(3, '0')}`,
+      systemCode: String(i).padStart(12, '0'),
       customCode: `ZS-${String(i).padStart(3, '0')}`,
       name: `${ITEM_NAMES[i % 10]} ${i}`,
       jan: '',
@@ -81,7 +81,7 @@ export function demoMakeshopShop(): DemoMakeshopShop {
     });
   }
   for (let i = 41; i <= 44; i++) {
-    products.push({ systemCode: `00000000000${i}`, customCode: `WEB-${i}`, name: `JAN商品 ${i}`, jan: janFor(i), quantity: 5 });
+    products.push({ systemCode: String(i).padStart(12, '0'), customCode: `WEB-${i}`, name: `JAN商品 ${i}`, jan: janFor(i), quantity: 5 });
   }
   products.push({ systemCode: '000000000100', customCode: 'SH-100', name: 'パーカー', jan: '', quantity: 0, optionNames: ['カラー', 'サイズ'] });
   // Web-only products: nothing in Smaregi matches them.
