@@ -3,7 +3,11 @@ import { bodyParser } from '@koa/bodyparser';
 import type Router from '@koa/router';
 import type { AppDeps } from './deps';
 import { errorMiddleware } from './middleware/errors';
+import { apiAuth } from './middleware/auth';
+import { onboardingRouters } from './routes/onboarding-feature';
 import { healthRoutes } from './routes/health';
+import { syncRoutes } from './routes/sync';
+import { webhookRoutes } from './routes/webhooks';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -11,7 +15,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestMetrics(deps));
   app.use(errorMiddleware(deps.logger));
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
-  const routers: Router[] = [healthRoutes(deps)];
+  app.use(apiAuth(deps));
+  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), ...onboardingRouters(deps)];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

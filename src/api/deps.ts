@@ -3,6 +3,9 @@ import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import type { SyncDeps } from '../sync/ports';
+import type { WebhookTenantLookup } from './routes/webhooks';
+import type { OnboardingDeps } from './onboarding-deps';
 
 /** Everything the HTTP layer needs, injected so tests build the app against their own servers. */
 export interface AppDeps {
@@ -11,4 +14,9 @@ export interface AppDeps {
   metrics: Metrics;
   db: Db;
   temporal: Client;
+  /** The sync engine's collaborators (platform clients, tenant settings), for the dry run. */
+  sync: Omit<SyncDeps, 'heartbeat'>;
+  webhookTenants: WebhookTenantLookup;
+  /** Accounts and set-up steps: secret box, Smaregi stores, MakeShop connection test (routes answer 500 without it). */
+  onboarding?: OnboardingDeps;
 }

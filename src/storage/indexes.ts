@@ -1,4 +1,10 @@
-import type { Db } from 'mongodb';
+import { MongoServerError, type Db } from 'mongodb';
+import { CATALOG_ITEM_INDEXES } from './catalog-items';
+import { ORDER_INDEXES } from './orders';
+import { PUSHED_STOCK_INDEXES } from './pushed-stock';
+import { SYNC_LOG_INDEXES } from './sync-log';
+import { SESSION_INDEXES } from './sessions';
+import { TENANT_INDEXES } from './tenants';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
 
@@ -6,10 +12,30 @@ type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Rec
  * Every index the service relies on, in one place. Unique indexes carry the idempotency guarantees
  * (FerretDB has no transactions); TTL indexes bound the de-duplication and log collections.
  */
-const INDEXES: IndexSpec[] = [];
+const INDEXES: IndexSpec[] = [
+  ...CATALOG_ITEM_INDEXES,
+  ...ORDER_INDEXES,
+  ...PUSHED_STOCK_INDEXES,
+  ...SYNC_LOG_INDEXES,
+  ...TENANT_INDEXES,
+  ...SESSION_INDEXES,
+  ['webhook_events', { at: 1 }, { expireAfterSeconds: 7 * 24 * 3600 }],
+];
 
 export async function ensureIndexes(db: Db): Promise<void> {
   for (const [collection, keys, options] of INDEXES) {
-    await db.collection(collection).createIndex(keys, options);
+    try {
+      await db.collection(collection).createIndex(keys, options);
+    } catch (err) {
+      if (!isTtlUnsupported(err, options)) throw err;
+      // FerretDB 1.x has no TTL indexes: keep the plain index; owners of TTL collections also purge and
+      // ignore expired documents themselves.
+      const { expireAfterSeconds: _ttl, ...plain } = options;
+      await db.collection(collection).createIndex(keys, plain);
+    }
   }
+}
+
+function isTtlUnsupported(err: unknown, options: Record<string, unknown>): boolean {
+  return 'expireAfterSeconds' in options && err instanceof MongoServerError && err.code === 238; // NotImplemented
 }

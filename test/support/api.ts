@@ -8,7 +8,7 @@ import { createMetrics } from '../../src/lib/metrics';
 
 /** The real Koa app on a free port, wired to the test run's Temporal and FerretDB. */
 export async function startTestApi(
-  deps: Omit<AppDeps, 'config' | 'logger' | 'metrics'> & { config?: Partial<Config> } & Partial<Omit<AppDeps, 'config'>>,
+  deps: Pick<AppDeps, 'db' | 'temporal'> & { config?: Partial<Config> } & Partial<Omit<AppDeps, 'config'>>,
 ): Promise<{ baseUrl: string; server: Server; deps: AppDeps; close(): Promise<void> }> {
   const config = { ...loadConfig(process.env), ...deps.config };
   const full: AppDeps = {
@@ -16,6 +16,7 @@ export async function startTestApi(
     config,
     logger: deps.logger ?? createLogger('api-test', process.env.LOG_LEVEL ?? 'silent'),
     metrics: deps.metrics ?? createMetrics('api-test'),
+    webhookTenants: deps.webhookTenants ?? noTenants,
   } as AppDeps;
   const server = createApp(full).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -27,3 +28,9 @@ export async function startTestApi(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+const noTenants: AppDeps['webhookTenants'] = {
+  byContractId: async () => null,
+  byNotificationToken: async () => null,
+  applySubscription: async () => false,
+};

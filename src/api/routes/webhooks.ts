@@ -1,0 +1,113 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { MongoServerError, type Db } from 'mongodb';
+import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
+import { parseOrderNotification } from '../../platforms/makeshop/notification';
+import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
+import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
+import type { AppDeps } from '../deps';
+
+/** What the webhook routes need beyond AppDeps: how to find the tenant a platform call is for. */
+export interface WebhookTenantLookup {
+  byContractId(contractId: string): Promise<{ tenantId: string; active: boolean } | null>;
+  byNotificationToken(token: string): Promise<{ tenantId: string; makeshopShopId: string | null } | null>;
+  applySubscription(contractId: string, action: string): Promise<boolean>;
+}
+
+interface WebhookEventDoc {
+  _id: string;
+  at: Date;
+}
+
+/**
+ * Platform webhooks. They answer as soon as the event is durably handed to Temporal (the signal is in
+ * the workflow's history), so a sender that retries on failure retries exactly the lost ones, and the
+ * periodic reconciliation covers senders that never retry.
+ */
+export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLookup }): Router {
+  const router = new Router({ prefix: '/webhooks' });
+  const { config, metrics } = deps;
+  const events = deps.db.collection<WebhookEventDoc>('webhook_events');
+
+  router.post('/smaregi', async (ctx) => {
+    const secret = { name: config.SMAREGI_WEBHOOK_HEADER_NAME, value: config.SMAREGI_WEBHOOK_HEADER_VALUE };
+    if (!verifySmaregiWebhookSecret(ctx.headers, secret)) return reject(ctx, 401, 'smaregi', 'bad-secret');
+    let event;
+    try {
+      event = parseSmaregiWebhook(ctx.headers, ctx.request.body);
+    } catch (err) {
+      if (err instanceof SmaregiWebhookError) return reject(ctx, 400, 'smaregi', 'malformed', err.message);
+      throw err;
+    }
+    if (event.type === 'subscription') {
+      const known = await deps.webhookTenants.applySubscription(event.contractId, event.action);
+      return known ? accept(ctx, 'smaregi', 'accepted') : reject(ctx, 404, 'smaregi', 'unknown-tenant');
+    }
+    const tenant = await deps.webhookTenants.byContractId(event.contractId);
+    if (!tenant) return reject(ctx, 404, 'smaregi', 'unknown-tenant');
+    if (event.type !== 'stock') return accept(ctx, 'smaregi', 'ignored');
+
+    const dedupeId = `smaregi:${event.contractId}:${event.eventId}`;
+    if (!(await claimEvent(deps.db, dedupeId))) return accept(ctx, 'smaregi', 'duplicate');
+    const productIds = [...new Set(event.changes.map((c) => c.productId))];
+    try {
+      await signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, stockChangedSignal, [
+        { eventId: event.eventId, productIds },
+      ]);
+    } catch (err) {
+      await events.deleteOne({ _id: dedupeId }); // so the sender's retry is accepted
+      deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a Smaregi webhook to Temporal');
+      return reject(ctx, 503, 'smaregi', 'unavailable');
+    }
+    return accept(ctx, 'smaregi', 'accepted');
+  });
+
+  router.get('/makeshop/orders/:token', async (ctx) => {
+    const tenant = await deps.webhookTenants.byNotificationToken(ctx.params.token!);
+    if (!tenant) return reject(ctx, 404, 'makeshop', 'unknown-tenant');
+    let notification;
+    try {
+      notification = parseOrderNotification(ctx.query);
+    } catch (err) {
+      return reject(ctx, 400, 'makeshop', 'malformed', (err as Error).message);
+    }
+    if (tenant.makeshopShopId !== null && notification.shopId !== tenant.makeshopShopId) {
+      return reject(ctx, 404, 'makeshop', 'shop-mismatch');
+    }
+    try {
+      await signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, orderNotifiedSignal, [
+        { orderNumber: notification.orderNumber, cmd: notification.cmd },
+      ]);
+    } catch (err) {
+      deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a MakeShop notification to Temporal');
+      return reject(ctx, 503, 'makeshop', 'unavailable');
+    }
+    accept(ctx, 'makeshop', 'accepted');
+  });
+
+  function accept(ctx: Context, source: string, outcome: string): void {
+    metrics.webhooksReceived.inc({ source, outcome });
+    ctx.status = 200;
+    ctx.body = { ok: true };
+  }
+
+  /** No detail for auth failures: a prober learns nothing. Malformed requests say what is wrong. */
+  function reject(ctx: Context, status: number, source: string, outcome: string, message?: string): void {
+    metrics.webhooksReceived.inc({ source, outcome });
+    ctx.status = status;
+    ctx.body = { error: { code: status === 400 ? 'invalid_request' : status === 503 ? 'unavailable' : 'rejected', message: message ?? '' } };
+  }
+
+  return router;
+}
+
+/** First delivery of an event id wins (unique _id); later ones are duplicates. */
+async function claimEvent(db: Db, id: string): Promise<boolean> {
+  try {
+    await db.collection<WebhookEventDoc>('webhook_events').insertOne({ _id: id, at: new Date() });
+    return true;
+  } catch (err) {
+    if (err instanceof MongoServerError && err.code === 11000) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,96 @@
+// The sync workflow's state and its pure transitions (no Node imports: runs in the workflow sandbox).
+import type { Readiness, SyncState, SyncStatus } from './sync';
+
+export interface SyncTiming {
+  /** Quiet period that ends a burst. */
+  debounceMs: number;
+  /** The longest a change waits for the burst it belongs to. */
+  maxDelayMs: number;
+  /** Period of the safety-net reconciliation (lost webhooks, lost notifications). */
+  reconcileIntervalMs: number;
+}
+
+export const DEFAULT_SYNC_TIMING: SyncTiming = { debounceMs: 300, maxDelayMs: 2000, reconcileIntervalMs: 10 * 60 * 1000 };
+
+export interface PendingOrder {
+  orderNumber: string;
+  cmd: number;
+}
+
+const RECENT_EVENT_IDS = 2000;
+
+export interface SyncWorkflowState {
+  tenantId: string;
+  state: SyncState;
+  active: boolean;
+  readiness: Readiness;
+  catalogVersion: number | null;
+  pendingOrders: PendingOrder[];
+  dirtyProductIds: string[];
+  retryProductIds: string[];
+  fullPushDue: boolean;
+  /** Bounded memory of Smaregi event ids: the second line of de-duplication after the api's. */
+  recentEventIds: string[];
+  stockCursor: string | null;
+  nextReconcileAt: number;
+  lastPushAt: string | null;
+  lastError: { at: string; message: string } | null;
+  counters: SyncStatus['counters'];
+}
+
+export const NOT_READY: Readiness = {
+  ready: false,
+  missing: [{ key: 'onboarding', message: '初期設定を完了してください。' }],
+};
+
+export function initialSyncState(now: number, timing: SyncTiming, tenantId = ''): SyncWorkflowState {
+  return {
+    tenantId,
+    state: 'stopped',
+    active: true,
+    readiness: NOT_READY,
+    catalogVersion: null,
+    pendingOrders: [],
+    dirtyProductIds: [],
+    retryProductIds: [],
+    fullPushDue: false,
+    recentEventIds: [],
+    stockCursor: null,
+    // The first reconciliation runs soon after 稼働 so a gap before start-up is covered too.
+    nextReconcileAt: now + Math.min(timing.reconcileIntervalMs, 60_000),
+    lastPushAt: null,
+    lastError: null,
+    counters: { pushes: 0, ordersImported: 0, ordersCancelled: 0, reconciliations: 0 },
+  };
+}
+
+/** Records an event id; false when it was seen already (a duplicate delivery). */
+export function rememberEvent(s: SyncWorkflowState, eventId: string): boolean {
+  if (s.recentEventIds.includes(eventId)) return false;
+  s.recentEventIds.push(eventId);
+  if (s.recentEventIds.length > RECENT_EVENT_IDS) s.recentEventIds.splice(0, s.recentEventIds.length - RECENT_EVENT_IDS);
+  return true;
+}
+
+/** Queues an order command unless the same one is already waiting (repeated notifications). */
+export function addPendingOrder(s: SyncWorkflowState, order: PendingOrder): void {
+  if (s.pendingOrders.some((o) => o.orderNumber === order.orderNumber && o.cmd === order.cmd)) return;
+  s.pendingOrders.push({ orderNumber: order.orderNumber, cmd: order.cmd });
+}
+
+export function notReadyMessage(readiness: Readiness): string {
+  return ['稼働には下記の設定が必要です:', ...readiness.missing.map((m) => `・${m.message}`)].join('\n');
+}
+
+export function toStatus(s: SyncWorkflowState, dirtyCount: number): SyncStatus {
+  return {
+    state: s.state,
+    active: s.active,
+    readiness: s.readiness,
+    catalogVersion: s.catalogVersion,
+    pending: { orders: s.pendingOrders.length, items: dirtyCount + s.retryProductIds.length, fullPush: s.fullPushDue },
+    lastPushAt: s.lastPushAt,
+    lastError: s.lastError,
+    counters: s.counters,
+  };
+}

@@ -1,0 +1,19 @@
+import type { Db } from 'mongodb';
+import type { TenantSettingsPort } from '../sync/ports';
+import type { SecretBox } from './crypto';
+import { loadMakeshopCredentials } from './secrets';
+import { findTenantById, getShipmentStoreId, getStockSettings } from './tenants';
+
+/** The sync engine's view of a tenant's settings, over the tenants and secrets collections. */
+export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettingsPort {
+  return {
+    async contractId(tenantId) {
+      const tenant = await findTenantById(db, tenantId);
+      if (!tenant) throw new Error(`unknown tenant ${tenantId}`);
+      return tenant.smaregiContractId;
+    },
+    stockSettings: (tenantId) => getStockSettings(db, tenantId),
+    shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
+    makeshopCredentials: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
+  };
+}

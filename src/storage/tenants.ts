@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { StockSettings } from '../domain/sync';
+import {
+  initialOnboardingState,
+  nextOpenStep,
+  stepStatuses,
+  STEP_KEYS,
+  type NextStep,
+  type OnboardingState,
+  type StepStatuses,
+} from '../domain/onboarding';
+
+/**
+ * One merchant (DESIGN §7 `tenants`). `onboarding` is written only by the onboarding workflow (through
+ * its activity), after the api wrote revision 0 at sign-up; the api writes the rest.
+ */
+export interface TenantDocument {
+  _id: string;
+  /** Lower-cased; unique. */
+  email: string;
+  passwordHash: string;
+  shopName: string;
+  /** Unique: one tenant per Smaregi contract. */
+  smaregiContractId: string;
+  /** false after the App Market subscription ended or was force-stopped. */
+  active: boolean;
+  createdAt: Date;
+  /**
+   * The {token} of the MakeShop 更新通知 URL. Kept in plain text (unique index) rather than hashed:
+   * the merchant must be able to see the URL again to paste it, and the token only lets a caller
+   * ask us to re-read an order from MakeShop, which verifies it; anyone who can read this
+   * collection can already do far more.
+   */
+  notificationToken: string;
+  stockSettings?: StockSettings & { updatedAt: Date };
+  onboarding: OnboardingProgressDocument;
+  alerts?: { applicationWaitingTooLong?: { reportedAt: Date; waitingSince: string } };
+}
+
+export interface OnboardingProgressDocument {
+  revision: number;
+  state: OnboardingState;
+  /** Derived from `state`, kept for operators' filters and the /metrics gauges. */
+  steps: StepStatuses;
+  nextStep: NextStep;
+  updatedAt: Date;
+}
+
+/** What other features need to know about a tenant (no password hash, no tokens). */
+export interface TenantSummary {
+  tenantId: string;
+  shopName: string;
+  smaregiContractId: string;
+  active: boolean;
+  /** Step 2's shop ID, when the merchant gave it. */
+  makeshopShopId: string | null;
+}
+
+export const TENANT_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
+  ['tenants', { email: 1 }, { unique: true }],
+  ['tenants', { smaregiContractId: 1 }, { unique: true }],
+  ['tenants', { notificationToken: 1 }, { unique: true }],
+  ['tenants', { 'onboarding.nextStep': 1 }, {}],
+  ['tenants', { createdAt: 1 }, {}],
+];
+
+export const tenantsCollection = (db: Db): Collection<TenantDocument> => db.collection<TenantDocument>('tenants');
+
+const SUMMARY_PROJECTION = { shopName: 1, smaregiContractId: 1, active: 1, 'onboarding.state.application.form.shopId': 1 } as const;
+
+function toSummary(doc: Pick<TenantDocument, '_id' | 'shopName' | 'smaregiContractId' | 'active' | 'onboarding'>): TenantSummary {
+  return {
+    tenantId: doc._id,
+    shopName: doc.shopName,
+    smaregiContractId: doc.smaregiContractId,
+    active: doc.active,
+    makeshopShopId: doc.onboarding?.state?.application?.form?.shopId ?? null,
+  };
+}
+
+export const newTenantId = () => `tn_${randomBytes(10).toString('hex')}`;
+export const newNotificationToken = () => randomBytes(24).toString('base64url');
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function initialProgress(tenantId: string, now: Date): OnboardingProgressDocument {
+  return progressDocument(initialOnboardingState(tenantId), now);
+}
+
+function progressDocument(state: OnboardingState, now: Date): OnboardingProgressDocument {
+  return { revision: state.revision, state, steps: stepStatuses(state), nextStep: nextOpenStep(state), updatedAt: now };
+}
+
+export class DuplicateTenantError extends Error {
+  constructor(readonly field: 'email' | 'smaregiContractId') {
+    super(`a tenant with this ${field} already exists`);
+  }
+}
+
+/** Inserts the tenant; the unique indexes decide races. FerretDB does not say which key clashed, so we look. */
+export async function insertTenant(db: Db, tenant: TenantDocument): Promise<void> {
+  try {
+    await tenantsCollection(db).insertOne(tenant);
+  } catch (err) {
+    if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+    throw new DuplicateTenantError((await duplicateField(db, tenant)) ?? 'email');
+  }
+}
+
+export async function duplicateField(db: Db, tenant: Pick<TenantDocument, 'email' | 'smaregiContractId'>): Promise<'email' | 'smaregiContractId' | null> {
+  const tenants = tenantsCollection(db);
+  if (await tenants.findOne({ email: tenant.email }, { projection: { _id: 1 } })) return 'email';
+  if (await tenants.findOne({ smaregiContractId: tenant.smaregiContractId }, { projection: { _id: 1 } })) return 'smaregiContractId';
+  return null;
+}
+
+export async function deleteTenant(db: Db, tenantId: string): Promise<void> {
+  await tenantsCollection(db).deleteOne({ _id: tenantId });
+}
+
+export async function findTenantById(db: Db, tenantId: string): Promise<TenantDocument | null> {
+  return tenantsCollection(db).findOne({ _id: tenantId });
+}
+
+export async function findTenantByEmail(db: Db, email: string): Promise<TenantDocument | null> {
+  return tenantsCollection(db).findOne({ email: normalizeEmail(email) });
+}
+
+/** For the Smaregi webhook route: the tenant of a contract, or null. */
+export async function findTenantByContractId(db: Db, contractId: string): Promise<TenantSummary | null> {
+  const doc = await tenantsCollection(db).findOne({ smaregiContractId: contractId }, { projection: SUMMARY_PROJECTION });
+  return doc ? toSummary(doc) : null;
+}
+
+/** For the MakeShop 更新通知 route: the tenant whose URL carries this token, or null. */
+export async function findTenantByNotificationToken(db: Db, token: string): Promise<TenantSummary | null> {
+  if (token.length === 0) return null;
+  const doc = await tenantsCollection(db).findOne({ notificationToken: token }, { projection: SUMMARY_PROJECTION });
+  return doc ? toSummary(doc) : null;
+}
+
+export async function rotateNotificationToken(db: Db, tenantId: string): Promise<string> {
+  const token = newNotificationToken();
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { notificationToken: token } });
+  return token;
+}
+
+/** The Smaregi store MakeShop orders are shipped (出荷) from, once the merchant chose it (step 4). */
+export async function getShipmentStoreId(db: Db, tenantId: string): Promise<string | null> {
+  const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.shipmentStoreId': 1 } });
+  return doc?.onboarding?.state?.shipmentStoreId ?? null;
+}
+
+/** The stores whose total is synced, the default buffer and per-code overrides; null until saved. */
+export async function getStockSettings(db: Db, tenantId: string): Promise<StockSettings | null> {
+  const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { stockSettings: 1 } });
+  if (!doc?.stockSettings) return null;
+  const { storeIds, buffer, overrides } = doc.stockSettings;
+  return { storeIds, buffer, overrides };
+}
+
+export async function saveStockSettings(db: Db, tenantId: string, settings: StockSettings, now: Date): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { stockSettings: { ...settings, updatedAt: now } } });
+}
+
+/**
+ * The onboarding workflow's record of its state. A write never replaces a newer revision, so an
+ * activity attempt that outlived its timeout cannot undo a later step.
+ */
+export async function saveOnboardingProgress(db: Db, state: OnboardingState, now: Date): Promise<void> {
+  await tenantsCollection(db).updateOne(
+    { _id: state.tenantId, 'onboarding.revision': { $not: { $gt: state.revision } } },
+    { $set: { onboarding: progressDocument(state, now) } },
+  );
+}
+
+export async function recordApplicationWaitingTooLong(db: Db, tenantId: string, waitingSince: string, now: Date): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { 'alerts.applicationWaitingTooLong': { reportedAt: now, waitingSince } } });
+}
+
+/** App Market subscription: returns the tenant, or null when no tenant has this contract. */
+export async function setTenantActive(db: Db, contractId: string, active: boolean): Promise<TenantSummary | null> {
+  const doc = await tenantsCollection(db).findOneAndUpdate(
+    { smaregiContractId: contractId },
+    { $set: { active } },
+    { returnDocument: 'after', projection: SUMMARY_PROJECTION },
+  );
+  return doc ? toSummary(doc) : null;
+}
+
+export type OperatorTenantRow = Pick<
+  TenantDocument,
+  '_id' | 'email' | 'shopName' | 'smaregiContractId' | 'active' | 'createdAt' | 'onboarding' | 'alerts'
+>;
+
+export async function listTenantsForOperator(db: Db, filter: { nextStep?: NextStep; limit: number }): Promise<OperatorTenantRow[]> {
+  return tenantsCollection(db)
+    .find(filter.nextStep ? { 'onboarding.nextStep': filter.nextStep } : {}, {
+      projection: { email: 1, shopName: 1, smaregiContractId: 1, active: 1, createdAt: 1, onboarding: 1, alerts: 1 },
+    })
+    .sort({ createdAt: 1 })
+    .limit(filter.limit)
+    .toArray();
+}
+
+/** Computed from MongoDB at scrape time (indexed counts), so every api replica reports the same numbers. */
+export async function countOnboardingGauges(db: Db): Promise<{ waiting: number; waitingTooLong: number; byNextStep: Record<NextStep, number> }> {
+  const tenants = tenantsCollection(db);
+  const waitingFilter = { 'onboarding.steps.makeshopApplication': 'waiting' as const };
+  const steps: NextStep[] = [...STEP_KEYS, 'done'];
+  const [waiting, waitingTooLong, ...perStep] = await Promise.all([
+    tenants.countDocuments(waitingFilter),
+    tenants.countDocuments({ ...waitingFilter, 'alerts.applicationWaitingTooLong': { $exists: true } }),
+    ...steps.map((step) => tenants.countDocuments({ 'onboarding.nextStep': step })),
+  ]);
+  const byNextStep = Object.fromEntries(steps.map((step, i) => [step, perStep[i] ?? 0])) as Record<NextStep, number>;
+  return { waiting: waiting ?? 0, waitingTooLong: waitingTooLong ?? 0, byNextStep };
+}

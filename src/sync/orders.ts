@@ -1,0 +1,173 @@
+import { MongoServerError, type Db } from 'mongodb';
+import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
+import { activeCatalogVersion, catalogItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { orderLedger, type OrderLedgerDoc, type OrderLine } from '../storage/orders';
+import { writeSyncLog } from '../storage/sync-log';
+import { SyncConfigurationError, type SyncDeps } from './ports';
+
+export const ORDER_CMD = { created: 0, edited: 1, cancelled: 2, paid: 3, delivered: 4 } as const;
+
+export interface ProcessOrderInput {
+  tenantId: string;
+  orderNumber: string;
+  cmd: number;
+}
+
+export type OrderOutcome = 'imported' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found';
+
+export interface ProcessOrderResult {
+  outcome: OrderOutcome;
+  /** Smaregi products whose stock target this changed (re-read and pushed next). */
+  affectedProductIds: string[];
+}
+
+/** Thrown when MakeShop does not know the order yet: retrying shortly usually finds it. */
+export class OrderNotFoundYetError extends Error {
+  override readonly name = 'OrderNotFoundYetError';
+}
+
+/**
+ * One notified order, exactly once: fetched from MakeShop, recorded in the ledger (unique per tenant
+ * and order number), then imported as a Smaregi shipment whose identificationNo is the order number.
+ * A look-up by identificationNo before creating covers a crash between the two writes.
+ */
+export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<ProcessOrderResult> {
+  const credentials = await deps.tenants.makeshopCredentials(input.tenantId);
+  if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
+  const order = await deps.makeshop.getOrder(credentials, input.orderNumber);
+  if (!order) throw new OrderNotFoundYetError(`MakeShop has no order ${input.orderNumber} (yet)`);
+
+  if (order.status === 'cancelled' || input.cmd === ORDER_CMD.cancelled) return cancelOrder(deps, input.tenantId, order);
+  const existing = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
+  if (existing?.status === 'imported' || existing?.status === 'held') return { outcome: 'already-imported', affectedProductIds: [] };
+  if (existing?.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
+
+  const ledger = existing ?? (await recordPending(deps.db, input.tenantId, order, await mapLines(deps.db, input.tenantId, order.lines)));
+  if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(ledger.lines) };
+  return importShipment(deps, ledger);
+}
+
+async function mapLines(db: Db, tenantId: string, lines: MakeshopOrderLine[]): Promise<OrderLine[]> {
+  const version = await activeCatalogVersion(db, tenantId);
+  return Promise.all(
+    lines.map(async (line): Promise<OrderLine> => {
+      const item = version === null ? null : await findItem(db, tenantId, version, line);
+      const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
+      return {
+        code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
+        quantity: line.quantity,
+        smaregiProductId: usable ? item.smaregiProductId : null,
+      };
+    }),
+  );
+}
+
+/** The catalog item an order line names: option by オプション独自コード, product by its codes. */
+async function findItem(db: Db, tenantId: string, version: number, line: MakeshopOrderLine): Promise<CatalogItemDoc | null> {
+  const items = catalogItems(db);
+  if (line.optionCode) {
+    const filter = { tenantId, version, source: 'option' as const, optionCode: line.optionCode };
+    return (line.systemCode ? await items.findOne({ ...filter, systemCode: line.systemCode }) : null) ?? items.findOne(filter);
+  }
+  if (line.customCode) {
+    const byCode = await items.findOne({ tenantId, version, source: 'product', customCode: line.customCode });
+    if (byCode) return byCode;
+  }
+  if (line.systemCode) return items.findOne({ tenantId, version, source: 'product', systemCode: line.systemCode });
+  return null;
+}
+
+async function recordPending(db: Db, tenantId: string, order: MakeshopOrder, lines: OrderLine[]): Promise<OrderLedgerDoc> {
+  const now = new Date();
+  const doc: OrderLedgerDoc = {
+    tenantId,
+    orderNumber: order.orderNumber,
+    status: 'pending',
+    lines,
+    heldLines: lines.filter((l) => !l.smaregiProductId).length,
+    shipmentId: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await orderLedger(db).insertOne({ ...doc });
+    return doc;
+  } catch (err) {
+    // Another delivery of the same order got there first: carry on with its record.
+    if (err instanceof MongoServerError && err.code === 11000) {
+      const winner = await orderLedger(db).findOne({ tenantId, orderNumber: order.orderNumber });
+      if (winner) return winner;
+    }
+    throw err;
+  }
+}
+
+async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<ProcessOrderResult> {
+  const { tenantId, orderNumber } = ledger;
+  const affected = productIdsOf(ledger.lines);
+  const lines = shipmentLines(ledger.lines);
+  const now = new Date();
+  if (lines.length === 0) {
+    await orderLedger(deps.db).updateOne({ tenantId, orderNumber, status: 'pending' }, { $set: { status: 'held', updatedAt: now } });
+    await writeSyncLog(deps.db, [
+      { tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) },
+    ]);
+    return { outcome: 'held', affectedProductIds: affected };
+  }
+  const storeId = await deps.tenants.shipmentStoreId(tenantId);
+  if (!storeId) throw new SyncConfigurationError('no Smaregi store is chosen for shipments');
+  const contractId = await deps.tenants.contractId(tenantId);
+  const shipment =
+    (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber)) ??
+    (await deps.smaregi.createShipment(contractId, { storeId, identificationNo: orderNumber, lines, memo: `MakeShop注文 ${orderNumber}` }));
+  await orderLedger(deps.db).updateOne(
+    { tenantId, orderNumber, status: 'pending' },
+    { $set: { status: 'imported', shipmentId: shipment.shipmentId, importedAt: now, updatedAt: now } },
+  );
+  await writeSyncLog(deps.db, [
+    { tenantId, at: now, kind: 'order-import', orderNumber, ok: true, message: `出荷 ${shipment.shipmentId}` },
+    ...(ledger.heldLines > 0 ? [{ tenantId, at: now, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
+  ]);
+  return { outcome: 'imported', affectedProductIds: affected };
+}
+
+async function cancelOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<ProcessOrderResult> {
+  const { orderNumber } = order;
+  const ledger = orderLedger(deps.db);
+  const now = new Date();
+  const existing = await ledger.findOne({ tenantId, orderNumber });
+  if (existing?.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
+  if (!existing) {
+    // Cancelled before we imported it: record it so a late "new order" notification is not imported.
+    await ledger
+      .insertOne({ tenantId, orderNumber, status: 'cancelled', lines: [], heldLines: 0, shipmentId: null, createdAt: now, updatedAt: now, cancelledAt: now })
+      .catch((err: unknown) => {
+        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      });
+    return { outcome: 'cancelled', affectedProductIds: [] };
+  }
+  const contractId = await deps.tenants.contractId(tenantId);
+  const shipmentId =
+    existing.shipmentId ?? (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber))?.shipmentId ?? null;
+  if (shipmentId) await deps.smaregi.cancelShipment(contractId, shipmentId);
+  await ledger.updateOne({ tenantId, orderNumber }, { $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } });
+  await writeSyncLog(deps.db, [
+    { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: shipmentId ? `出荷 ${shipmentId} を取り消しました` : undefined },
+  ]);
+  return { outcome: 'cancelled', affectedProductIds: productIdsOf(existing.lines) };
+}
+
+function shipmentLines(lines: OrderLine[]): { productId: string; quantity: number }[] {
+  const byProduct = new Map<string, number>();
+  for (const l of lines) if (l.smaregiProductId) byProduct.set(l.smaregiProductId, (byProduct.get(l.smaregiProductId) ?? 0) + l.quantity);
+  return [...byProduct].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+function productIdsOf(lines: OrderLine[]): string[] {
+  return [...new Set(lines.flatMap((l) => (l.smaregiProductId ? [l.smaregiProductId] : [])))];
+}
+
+function heldMessage(ledger: OrderLedgerDoc): string {
+  const codes = ledger.lines.filter((l) => !l.smaregiProductId).map((l) => `「${l.code}」`);
+  return `注文 ${ledger.orderNumber} の商品 ${codes.join('、')} はカタログで対応するスマレジ商品がないため取り込みを保留しました。`;
+}

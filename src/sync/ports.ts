@@ -1,0 +1,29 @@
+import type { Db } from 'mongodb';
+import type { Logger } from '../lib/logger';
+import type { StockSettings } from '../domain/sync';
+import type { MakeshopCredentials, MakeshopGateway } from '../platforms/makeshop/gateway';
+import type { SmaregiClient } from '../platforms/smaregi/client';
+
+/** What the sync engine needs to know about a tenant; implemented over the tenants/secrets storage. */
+export interface TenantSettingsPort {
+  contractId(tenantId: string): Promise<string>;
+  stockSettings(tenantId: string): Promise<StockSettings | null>;
+  shipmentStoreId(tenantId: string): Promise<string | null>;
+  /** Decrypted only here, inside an activity; never returned to a workflow. */
+  makeshopCredentials(tenantId: string): Promise<MakeshopCredentials | null>;
+}
+
+export interface SyncDeps {
+  db: Db;
+  logger: Logger;
+  smaregi: SmaregiClient;
+  makeshop: MakeshopGateway;
+  tenants: TenantSettingsPort;
+  /** Called during long steps so Temporal knows the activity is alive (and can cancel it). */
+  heartbeat?: (details?: unknown) => void;
+}
+
+/** A problem that retrying cannot fix (missing settings): the activity fails without retries. */
+export class SyncConfigurationError extends Error {
+  override readonly name = 'SyncConfigurationError';
+}

@@ -1,0 +1,117 @@
+import type { StockPushRow } from '../platforms/makeshop/gateway';
+import { pushRow } from '../storage/catalog-items';
+import { recordPushed } from '../storage/pushed-stock';
+import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
+import { SyncConfigurationError, type SyncDeps } from './ports';
+import { computeTargets, type ItemTarget } from './targets';
+
+export interface PushStockInput {
+  tenantId: string;
+  /** Push every matched item, changed or not (稼働, catalog activation, 再同期). */
+  full: boolean;
+  /** Otherwise: the Smaregi products whose stock may have changed. */
+  productIds?: string[];
+}
+
+export interface PushStockResult {
+  catalogVersion: number | null;
+  pushed: number;
+  unchanged: number;
+  failed: number;
+  makeshopCalls: number;
+  /** Products whose rows MakeShop refused: retried at the next reconciliation. */
+  retryProductIds: string[];
+}
+
+/** Individual log lines per item up to this many per push; a larger push logs one summary line. */
+const ITEM_LOG_LIMIT = 200;
+
+/** Reads Smaregi, computes targets, and pushes the changed ones to MakeShop in one batch. */
+export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
+  const { tenantId } = input;
+  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full ? undefined : input.productIds);
+  const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
+  const result: PushStockResult = {
+    catalogVersion,
+    pushed: 0,
+    unchanged: targets.length - changed.length,
+    failed: 0,
+    makeshopCalls: 0,
+    retryProductIds: [],
+  };
+  if (changed.length === 0) return result;
+
+  const credentials = await deps.tenants.makeshopCredentials(tenantId);
+  if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
+  deps.heartbeat?.({ step: 'push', rows: changed.length });
+  const outcome = await deps.makeshop.pushStock(
+    credentials,
+    changed.map((t) => pushRow(t.item, t.target)),
+  );
+  result.makeshopCalls = outcome.calls;
+
+  const keyByRow = new Map(changed.map((t) => [rowIdentity(pushRow(t.item, t.target)), t.key]));
+  const failureByKey = new Map<string, string>();
+  for (const failure of outcome.failures) {
+    const key = keyByRow.get(rowIdentity(failure.row));
+    if (key) failureByKey.set(key, failure.message);
+  }
+  const succeeded = changed.filter((t) => !failureByKey.has(t.key));
+  const now = new Date();
+  await recordPushed(
+    deps.db,
+    tenantId,
+    succeeded.map((t) => ({ key: t.key, quantity: t.target })),
+    now,
+  );
+  result.pushed = succeeded.length;
+  result.failed = failureByKey.size;
+  result.retryProductIds = [...new Set(changed.filter((t) => failureByKey.has(t.key)).map((t) => t.item.smaregiProductId!))];
+  await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
+  return result;
+}
+
+function rowIdentity(row: StockPushRow): string {
+  return [row.kind, row.systemCode ?? '', row.customCode ?? '', row.kind === 'option' ? row.optionCode : ''].join('\u0000');
+}
+
+function displayCode(t: ItemTarget): string {
+  return t.item.source === 'option' ? t.item.optionCode : t.item.customCode || t.item.systemCode;
+}
+
+function logEntries(
+  tenantId: string,
+  full: boolean,
+  changed: ItemTarget[],
+  failures: Map<string, string>,
+  at: Date,
+): SyncLogEntry[] {
+  const entries: SyncLogEntry[] = [];
+  if (full) {
+    entries.push({
+      tenantId,
+      at,
+      kind: 'resync',
+      ok: failures.size === 0,
+      message: `全${changed.length}件の在庫を送信しました${failures.size ? `（${failures.size}件失敗）` : ''}`,
+    });
+  }
+  if (changed.length <= ITEM_LOG_LIMIT) {
+    for (const t of changed) {
+      const failure = failures.get(t.key);
+      entries.push({
+        tenantId,
+        at,
+        kind: failure ? 'error' : 'stock-push',
+        code: displayCode(t),
+        from: t.lastPushed,
+        to: t.target,
+        ok: !failure,
+        ...(failure ? { message: failure } : {}),
+      });
+    }
+  } else if (!full) {
+    entries.push({ tenantId, at, kind: 'stock-push', ok: failures.size === 0, message: `${changed.length}件の在庫を送信しました` });
+  }
+  return entries;
+}

@@ -1,0 +1,73 @@
+import { orderLedger } from '../storage/orders';
+import { activeCatalogVersion } from '../storage/catalog-items';
+import { SyncConfigurationError, type SyncDeps } from './ports';
+import { ORDER_CMD } from './orders';
+
+export interface ReconcileInput {
+  tenantId: string;
+  /** ISO time of the last reconciliation's read; null on the first run. */
+  stockCursor: string | null;
+}
+
+export interface ReconcileResult {
+  stockCursor: string;
+  productIds: string[];
+  orders: { orderNumber: string; cmd: number }[];
+}
+
+/** Smaregi's upd_date_time has second precision and clocks drift: re-read a little of the past. */
+const CURSOR_OVERLAP_MS = 2 * 60 * 1000;
+/** How far back MakeShop orders are re-checked. */
+const ORDER_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** The first run has no cursor: look back this far. */
+const FIRST_RUN_LOOKBACK_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The safety net for lost webhooks and notifications: Smaregi stock changed since the cursor, and
+ * MakeShop orders of the recent window that the ledger has not settled.
+ */
+export async function reconcile(deps: SyncDeps, input: ReconcileInput, now = new Date()): Promise<ReconcileResult> {
+  const { tenantId } = input;
+  const settings = await deps.tenants.stockSettings(tenantId);
+  if (!settings) throw new SyncConfigurationError('no Smaregi stores are selected for stock sync');
+  const contractId = await deps.tenants.contractId(tenantId);
+  const since = new Date(
+    input.stockCursor ? Date.parse(input.stockCursor) - CURSOR_OVERLAP_MS : now.getTime() - FIRST_RUN_LOOKBACK_MS,
+  );
+  const productIds = new Set<string>();
+  for (const storeId of settings.storeIds) {
+    for (const row of await deps.smaregi.listStock(contractId, { storeId, updatedFrom: since, updatedTo: now })) {
+      productIds.add(row.productId);
+    }
+    deps.heartbeat?.({ step: 'stock', storeId });
+  }
+  return { stockCursor: now.toISOString(), productIds: [...productIds], orders: await unsettledOrders(deps, tenantId, now) };
+}
+
+async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Promise<ReconcileResult['orders']> {
+  if ((await activeCatalogVersion(deps.db, tenantId)) === null) return [];
+  const credentials = await deps.tenants.makeshopCredentials(tenantId);
+  if (!credentials) return [];
+  const orders = await deps.makeshop.listOrders(credentials, { from: new Date(now.getTime() - ORDER_WINDOW_MS), to: now });
+  deps.heartbeat?.({ step: 'orders', count: orders.length });
+  const ledger = new Map<string, string>();
+  const docs = orderLedger(deps.db).find(
+    { tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } },
+    { projection: { orderNumber: 1, status: 1 } },
+  );
+  for await (const d of docs) ledger.set(d.orderNumber, d.status);
+  const found: ReconcileResult['orders'] = [];
+  for (const order of orders) {
+    const status = ledger.get(order.orderNumber);
+    if (order.status === 'cancelled') {
+      if (status !== undefined && status !== 'cancelled') found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.cancelled });
+    } else if (status === undefined || status === 'pending') {
+      found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
+    }
+  }
+  // Pending orders older than the window (a long outage) are retried too.
+  for await (const d of orderLedger(deps.db).find({ tenantId, status: 'pending' }, { projection: { orderNumber: 1 } })) {
+    if (!found.some((o) => o.orderNumber === d.orderNumber)) found.push({ orderNumber: d.orderNumber, cmd: ORDER_CMD.created });
+  }
+  return found;
+}

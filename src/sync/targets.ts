@@ -1,0 +1,87 @@
+import type { SmaregiClient } from '../platforms/smaregi/client';
+import { bufferFor, stockTarget, type StockSettings } from '../domain/sync';
+import { activeCatalogVersion, catalogItems, pushKey, syncedItemsFilter, type CatalogItemDoc } from '../storage/catalog-items';
+import { reservedQuantities } from '../storage/orders';
+import { lastPushed } from '../storage/pushed-stock';
+import { SyncConfigurationError, type SyncDeps } from './ports';
+
+export interface ItemTarget {
+  item: CatalogItemDoc;
+  key: string;
+  smaregiTotal: number;
+  buffer: number;
+  reserved: number;
+  target: number;
+  lastPushed: number | null;
+}
+
+/** Above this many products one paged read per store is cheaper than one read per product. */
+const PER_PRODUCT_READ_LIMIT = 20;
+
+/**
+ * target = max(0, total of the selected stores − buffer − reserved) for the matched items of the
+ * active catalog (all of them, or those of the given Smaregi products).
+ */
+export async function computeTargets(
+  deps: SyncDeps,
+  tenantId: string,
+  productIds?: string[],
+): Promise<{ catalogVersion: number | null; targets: ItemTarget[] }> {
+  const version = await activeCatalogVersion(deps.db, tenantId);
+  if (version === null) return { catalogVersion: null, targets: [] };
+  const settings = await deps.tenants.stockSettings(tenantId);
+  if (!settings || settings.storeIds.length === 0) throw new SyncConfigurationError('no Smaregi stores are selected for stock sync');
+  const contractId = await deps.tenants.contractId(tenantId);
+
+  const items = await catalogItems(deps.db).find(syncedItemsFilter(tenantId, version, productIds)).toArray();
+  deps.heartbeat?.({ step: 'items', count: items.length });
+  const wanted = [...new Set(items.map((i) => i.smaregiProductId!))];
+  const totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
+  const reserved = await reservedQuantities(deps.db, tenantId);
+  const keys = items.map((i) => pushKey(i));
+  const previous = await lastPushed(deps.db, tenantId, keys);
+
+  const targets = items.map((item, i): ItemTarget => {
+    const pid = item.smaregiProductId!;
+    const smaregiTotal = totals.get(pid) ?? 0;
+    const buffer = bufferFor(settings, item.smaregiProductCode ?? '');
+    const held = reserved.get(pid) ?? 0;
+    return {
+      item,
+      key: keys[i]!,
+      smaregiTotal,
+      buffer,
+      reserved: held,
+      target: stockTarget(smaregiTotal, buffer, held),
+      lastPushed: previous.get(keys[i]!) ?? null,
+    };
+  });
+  return { catalogVersion: version, targets };
+}
+
+/** Total stock per productId over the selected stores; a product with no stock row has 0. */
+async function readTotals(
+  smaregi: SmaregiClient,
+  contractId: string,
+  settings: StockSettings,
+  productIds: string[],
+  everything: boolean,
+  heartbeat?: (details?: unknown) => void,
+): Promise<Map<string, number>> {
+  const totals = new Map<string, number>();
+  const stores = new Set(settings.storeIds);
+  const add = (rows: { storeId: string; productId: string; stockAmount: number }[]) => {
+    for (const row of rows) if (stores.has(row.storeId)) totals.set(row.productId, (totals.get(row.productId) ?? 0) + row.stockAmount);
+  };
+  if (everything || productIds.length > PER_PRODUCT_READ_LIMIT) {
+    const wanted = new Set(productIds);
+    for (const storeId of settings.storeIds) {
+      add((await smaregi.listStock(contractId, { storeId })).filter((r) => wanted.has(r.productId)));
+      heartbeat?.({ step: 'stock', storeId });
+    }
+  } else {
+    const rows = await Promise.all(productIds.map((productId) => smaregi.listStock(contractId, { productId })));
+    add(rows.flat());
+  }
+  return totals;
+}

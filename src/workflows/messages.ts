@@ -1,0 +1,49 @@
+// Message definitions shared by the workflows and their callers (api, activities). Types and define*
+// calls only: this module is imported into the deterministic workflow bundle.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SyncState, SyncStatus, Readiness } from '../domain/sync';
+import type { MakeshopApplicationSubmission, OnboardingStatus } from '../domain/onboarding';
+
+export const TASK_QUEUE_DEFAULT = 'zaiko-sync';
+export const onboardingWorkflowId = (tenantId: string) => `onboarding-${tenantId}`;
+export const syncWorkflowId = (tenantId: string) => `sync-${tenantId}`;
+export const catalogWorkflowId = (tenantId: string, uploadId: string) => `catalog-${tenantId}-${uploadId}`;
+
+// ── syncWorkflow ────────────────────────────────────────────────────────────────────────────────
+/** 稼働/停止. Validator refuses 稼働 while the tenant is not ready (the reason lists what is missing). */
+export const setSyncStateUpdate = defineUpdate<{ state: SyncState }, [{ state: SyncState }]>('setSyncState');
+export const syncStatusQuery = defineQuery<SyncStatus>('status');
+/** From the Smaregi webhook: ids only (Smaregi sends no quantities; the workflow re-reads stock). */
+export const stockChangedSignal = defineSignal<[{ eventId: string; productIds: string[] }]>('stockChanged');
+/** From the MakeShop 更新通知: the order number and command only; the order is fetched in an activity. */
+export const orderNotifiedSignal = defineSignal<[{ orderNumber: string; cmd: number }]>('orderNotified');
+/** A full push of every matched item (merchant's 再同期 button, operator). */
+export const resyncRequestedSignal = defineSignal<[{ reason: string }]>('resyncRequested');
+/** From the onboarding workflow whenever what 稼働 needs changes. */
+export const readinessChangedSignal = defineSignal<[Readiness]>('readinessChanged');
+/** App Market subscription `end` makes the tenant inactive (sync stops); `start` reactivates it. */
+export const tenantActiveChangedSignal = defineSignal<[{ active: boolean }]>('tenantActiveChanged');
+
+// ── shared between workflows ────────────────────────────────────────────────────────────────────
+/** Sent by catalogImportWorkflow to both the onboarding and the sync workflow after activation. */
+export const catalogActivatedSignal = defineSignal<[{ version: number; uploadId: string }]>('catalogActivated');
+/** Sent by syncWorkflow to the onboarding workflow: records step 6. */
+export const syncStateChangedSignal = defineSignal<[{ state: SyncState }]>('syncStateChanged');
+
+// ── onboardingWorkflow ──────────────────────────────────────────────────────────────────────────
+// One Update per merchant/operator action; each validator refuses out-of-order actions (rules in
+// src/domain/onboarding.ts) with an ApplicationFailure whose `type` is the code. Payloads carry no
+// secrets: MakeShop credentials are stored by the api, the update only records that they were saved.
+export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
+/** Step 2: the application form, or "already enabled". Refused once the application is approved. */
+export const submitMakeshopApplicationUpdate = defineUpdate<OnboardingStatus, [MakeshopApplicationSubmission]>('submitMakeshopApplication');
+/** Step 2, operator API: approve a waiting application (refused when none is waiting). */
+export const approveMakeshopApplicationUpdate = defineUpdate<OnboardingStatus, [{ approvedBy: 'operator-api' }]>('approveMakeshopApplication');
+/** Step 2, straight from the Temporal UI (no arguments needed); ignored unless an application is waiting. */
+export const makeshopApplicationApprovedSignal = defineSignal<[approval?: Record<string, unknown>]>('makeshopApplicationApproved');
+/** Step 3: the api saved the (encrypted) credentials; refused until the application is approved. */
+export const recordMakeshopCredentialsSavedUpdate = defineUpdate<OnboardingStatus, [{ savedAt: string }]>('recordMakeshopCredentialsSaved');
+/** Step 4: the Smaregi store shipments are made from (already checked against the contract's stores). */
+export const chooseShipmentStoreUpdate = defineUpdate<OnboardingStatus, [{ shipmentStoreId: string }]>('chooseShipmentStore');
+/** Stock settings saved by the api (part of what 稼働 needs). */
+export const recordStockSettingsSavedUpdate = defineUpdate<OnboardingStatus, [{ savedAt: string }]>('recordStockSettingsSaved');

@@ -1,0 +1,213 @@
+// syncWorkflow (`sync-{tenantId}`): the long-running entity that keeps one tenant's MakeShop stock equal
+// to its Smaregi stock. Handlers only record work; the main loop debounces, imports orders first, then
+// pushes the changed stock targets in one batch, and continues-as-new carrying whatever is pending.
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SyncActivities } from '../activities/sync';
+import { SyncStateKey } from '../temporal/search-attributes';
+import {
+  catalogActivatedSignal,
+  onboardingWorkflowId,
+  orderNotifiedSignal,
+  readinessChangedSignal,
+  resyncRequestedSignal,
+  setSyncStateUpdate,
+  stockChangedSignal,
+  syncStateChangedSignal,
+  syncStatusQuery,
+  tenantActiveChangedSignal,
+} from './messages';
+import {
+  addPendingOrder,
+  DEFAULT_SYNC_TIMING,
+  initialSyncState,
+  rememberEvent,
+  notReadyMessage,
+  type SyncTiming,
+  type SyncWorkflowState,
+  toStatus,
+} from '../domain/sync-workflow-state';
+
+export interface SyncWorkflowInput {
+  tenantId: string;
+  timing?: Partial<SyncTiming>;
+  /** Carried across continue-as-new: nothing pending is ever dropped. */
+  carried?: SyncWorkflowState;
+  /** Test hook: continue-as-new once history passes this many events. */
+  maxHistoryEvents?: number;
+}
+
+const orderActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 8 },
+});
+const stockActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
+});
+
+export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
+  const timing: SyncTiming = { ...DEFAULT_SYNC_TIMING, ...input.timing };
+  const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), timing, input.tenantId);
+  const dirty = new Set(s.dirtyProductIds);
+
+  setHandler(syncStatusQuery, () => toStatus(s, dirty.size));
+  setHandler(stockChangedSignal, ({ eventId, productIds }) => {
+    if (!rememberEvent(s, eventId)) return;
+    for (const id of productIds) dirty.add(id);
+  });
+  setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
+  setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));
+  setHandler(readinessChangedSignal, (readiness) => void (s.readiness = readiness));
+  setHandler(catalogActivatedSignal, ({ version }) => {
+    s.catalogVersion = version;
+    s.fullPushDue = true;
+  });
+  setHandler(tenantActiveChangedSignal, ({ active }) => {
+    if (active && !s.active) s.fullPushDue = true;
+    s.active = active;
+  });
+  setHandler(
+    setSyncStateUpdate,
+    async ({ state }) => {
+      if (state !== s.state) {
+        s.state = state;
+        // Events seen while stopped are not trusted: 稼働 starts from a full push.
+        if (state === 'running') {
+          s.fullPushDue = true;
+          dirty.clear();
+        }
+        upsertSearchAttributes([{ key: SyncStateKey, value: state }]);
+        await tellOnboarding(s.tenantId, state);
+      }
+      return { state: s.state };
+    },
+    {
+      validator: ({ state }) => {
+        if (state !== 'running') return;
+        if (!s.active) {
+          throw ApplicationFailure.nonRetryable('スマレジアプリの契約が終了しているため稼働できません。', 'tenant_inactive');
+        }
+        if (!s.readiness.ready) {
+          throw ApplicationFailure.create({
+            message: notReadyMessage(s.readiness),
+            type: 'not_ready',
+            nonRetryable: true,
+            details: [{ requiredActions: s.readiness.missing }],
+          });
+        }
+      },
+    },
+  );
+
+  const canWork = () => s.state === 'running' && s.active;
+  const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue ? 1 : 0);
+  const reconcileDue = () => Date.now() >= s.nextReconcileAt;
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.maxHistoryEvents !== undefined && workflowInfo().historyLength > input.maxHistoryEvents);
+
+  for (;;) {
+    await condition(
+      () => shouldContinueAsNew() || (canWork() && (workCount() > 0 || reconcileDue())),
+      canWork() ? Math.max(1, s.nextReconcileAt - Date.now()) : undefined,
+    );
+    if (shouldContinueAsNew()) break;
+    if (!canWork()) continue;
+
+    if (reconcileDue()) await reconcile(s, dirty, timing);
+    await debounce(workCount, timing);
+    await importPendingOrders(s, dirty);
+    await pushChangedStock(s, dirty);
+  }
+
+  await condition(allHandlersFinished);
+  s.dirtyProductIds = [...dirty];
+  await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });
+}
+
+/** Waits until the work stops growing for `debounceMs`, but never longer than `maxDelayMs` in all. */
+async function debounce(workCount: () => number, timing: SyncTiming): Promise<void> {
+  const deadline = Date.now() + timing.maxDelayMs;
+  let seen = workCount();
+  while (Date.now() < deadline) {
+    const grew = await condition(() => workCount() !== seen, Math.min(timing.debounceMs, deadline - Date.now()));
+    if (!grew) return;
+    seen = workCount();
+  }
+}
+
+async function reconcile(s: SyncWorkflowState, dirty: Set<string>, timing: SyncTiming): Promise<void> {
+  s.nextReconcileAt = Date.now() + timing.reconcileIntervalMs;
+  try {
+    const found = await stockActivities.reconcile({ tenantId: s.tenantId, stockCursor: s.stockCursor });
+    s.stockCursor = found.stockCursor;
+    for (const id of found.productIds) dirty.add(id);
+    for (const order of found.orders) addPendingOrder(s, order);
+    s.counters.reconciliations++;
+  } catch (err) {
+    recordError(s, 'reconciliation failed', err);
+  }
+  // Items a push could not update get another chance now, not in a hot loop.
+  for (const id of s.retryProductIds.splice(0)) dirty.add(id);
+}
+
+async function importPendingOrders(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
+  const orders = s.pendingOrders.splice(0);
+  for (const order of orders) {
+    try {
+      const result = await orderActivities.processOrder({ tenantId: s.tenantId, ...order });
+      for (const id of result.affectedProductIds) dirty.add(id);
+      if (result.outcome === 'imported') s.counters.ordersImported++;
+      if (result.outcome === 'cancelled') s.counters.ordersCancelled++;
+    } catch (err) {
+      recordError(s, `order ${order.orderNumber} could not be processed`, err);
+      // Retried at the next reconciliation; its quantities stay reserved meanwhile (order ledger).
+    }
+  }
+}
+
+async function pushChangedStock(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
+  const full = s.fullPushDue;
+  const productIds = full ? undefined : [...dirty];
+  if (!full && productIds!.length === 0) return;
+  s.fullPushDue = false;
+  dirty.clear();
+  try {
+    const result = await stockActivities.pushStock({ tenantId: s.tenantId, full, productIds });
+    if (result.pushed > 0) s.lastPushAt = new Date(Date.now()).toISOString();
+    s.retryProductIds.push(...result.retryProductIds);
+    s.counters.pushes++;
+    if (result.catalogVersion !== null) s.catalogVersion = result.catalogVersion;
+  } catch (err) {
+    recordError(s, 'stock push failed', err);
+    if (full) s.fullPushDue = true;
+    else s.retryProductIds.push(...productIds!);
+  }
+}
+
+function recordError(s: SyncWorkflowState, what: string, err: unknown): void {
+  const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+  s.lastError = { at: new Date(Date.now()).toISOString(), message: `${what}: ${cause}` };
+  log.warn(s.lastError.message, { tenantId: s.tenantId });
+}
+
+async function tellOnboarding(tenantId: string, state: SyncWorkflowState['state']): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(onboardingWorkflowId(tenantId)).signal(syncStateChangedSignal, { state });
+  } catch (err) {
+    log.warn('could not record the sync state in the onboarding workflow', { tenantId, error: String(err) });
+  }
+}
