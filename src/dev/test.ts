@@ -1,13 +1,9 @@
-// `npm test`: a real Temporal dev server and a real FerretDB on free ports (so it runs beside a live
-// `npm start`), the workflow bundle built once, then node's test runner over test/**/*.test.ts.
+// `npm test`: the whole suite (node's test runner over test/**/*.test.ts) against a real Temporal dev
+// server and a real FerretDB started for this run; arguments filter test files by substring.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { generateSecretKey } from '../storage/crypto';
-import { startFerretdb, startTemporal } from './infra';
-import { freePort } from './processes';
+import { startEphemeralServers } from './ephemeral';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -27,47 +23,17 @@ async function main(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`no test files match ${filters.join(' ')}`);
 
-  const work = mkdtempSync(join(tmpdir(), 'zaiko-test-'));
-  const serverLog = createWriteStream(join(work, 'servers.log'));
-  const output = (line: string) => serverLog.write(line + '\n');
-  console.log(`[test] starting Temporal and FerretDB on free ports (server logs: ${join(work, 'servers.log')})…`);
-  const t0 = Date.now();
-  const [temporal, mongo] = await Promise.all([
-    startTemporal({ port: await freePort(), output }),
-    startFerretdb({ port: await freePort(), dataDir: join(work, 'ferretdb'), output }),
-  ]);
-  console.log(`[test] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
-  });
-  const bundlePath = join(work, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
-
+  const servers = await startEphemeralServers('test');
   console.log(`[test] running ${files.length} test files…`);
   const code = await new Promise<number>((done) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          TEMPORAL_ADDRESS: temporal.address,
-          MONGODB_URL: mongo.url,
-          WORKFLOW_BUNDLE_PATH: bundlePath,
-          APP_SECRET_KEY: process.env.APP_SECRET_KEY ?? generateSecretKey(),
-          ZAIKO_TEST_WORKDIR: work,
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-        },
-      },
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...servers.env, ZAIKO_TEST_WORKDIR: servers.work } },
     );
     child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)));
   });
-  await Promise.all([temporal.process.stop(), mongo.process.stop()]);
-  serverLog.end();
-  if (code === 0 && !process.env.KEEP_TEST_WORKDIR) rmSync(work, { recursive: true, force: true });
+  await servers.stop({ keepWorkdir: code !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) });
   process.exit(code);
 }
 

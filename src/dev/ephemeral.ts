@@ -1,0 +1,52 @@
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { generateSecretKey } from '../storage/crypto';
+import { startFerretdb, startTemporal } from './infra';
+import { freePort } from './processes';
+
+/**
+ * A throw-away Temporal dev server and FerretDB on free ports (so they run beside a live `npm start`),
+ * plus the workflow bundle built once, for the test suite and the benchmarks.
+ */
+export interface EphemeralServers {
+  work: string;
+  /** What a child process needs in its environment to use these servers. */
+  env: NodeJS.ProcessEnv;
+  stop(opts?: { keepWorkdir?: boolean }): Promise<void>;
+}
+
+export async function startEphemeralServers(label: string): Promise<EphemeralServers> {
+  const work = mkdtempSync(join(tmpdir(), `zaiko-${label}-`));
+  const serverLog = createWriteStream(join(work, 'servers.log'));
+  const output = (line: string) => serverLog.write(line + '\n');
+  console.log(`[${label}] starting Temporal and FerretDB on free ports (server logs: ${join(work, 'servers.log')})…`);
+  const t0 = Date.now();
+  const [temporal, mongo] = await Promise.all([
+    startTemporal({ port: await freePort(), output }),
+    startFerretdb({ port: await freePort(), dataDir: join(work, 'ferretdb'), output }),
+  ]);
+  console.log(`[${label}] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
+  const bundlePath = join(work, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  return {
+    work,
+    env: {
+      TEMPORAL_ADDRESS: temporal.address,
+      MONGODB_URL: mongo.url,
+      WORKFLOW_BUNDLE_PATH: bundlePath,
+      APP_SECRET_KEY: process.env.APP_SECRET_KEY ?? generateSecretKey(),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    },
+    async stop(opts = {}) {
+      await Promise.all([temporal.process.stop(), mongo.process.stop()]);
+      serverLog.end();
+      if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
