@@ -15,12 +15,12 @@ export async function signalSyncWorkflow<Args extends unknown[]>(
   tenantId: string,
   signal: SignalDefinition<Args>,
   args: Args,
-  timing?: Partial<SyncTiming>,
+  options: { timing?: Partial<SyncTiming>; maxHistoryEvents?: number } = {},
 ): Promise<void> {
   await client.workflow.signalWithStart('syncWorkflow', {
     workflowId: syncWorkflowId(tenantId),
     taskQueue,
-    args: [{ tenantId, ...(timing && { timing }) }],
+    args: [{ tenantId, ...options }],
     signal: signal.name,
     signalArgs: args as unknown[],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -33,6 +33,7 @@ let workerRun: Promise<void>;
 const tenantId = `t-${randomUUID().slice(0, 8)}`;
 const taskQueue = uniqueTaskQueue('sync');
 const productIds = new Map<string, string>();
+const FAST = { debounceMs: 100, maxDelayMs: 500, reconcileIntervalMs: 60 * 60 * 1000 };
 
 const port: TenantSettingsPort = {
   contractId: async () => CONTRACT,
@@ -140,9 +141,7 @@ before(async () => {
   });
   workerRun = worker.run();
   await signalSyncWorkflow(temporal.client, taskQueue, tenantId, readinessChangedSignal, [{ ready: true, missing: [] }], {
-    debounceMs: 100,
-    maxDelayMs: 500,
-    reconcileIntervalMs: 60 * 60 * 1000,
+    timing: FAST,
   });
 });
 
@@ -233,5 +232,41 @@ describe('sync engine', () => {
     assert.equal((await makeshopStock())['A-002'], 8);
     await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'running' }] });
     await eventually(async () => assert.equal((await makeshopStock())['A-002'], 13));
+  });
+
+  test('with a tiny history limit it continues-as-new many times and loses nothing', async () => {
+    const old = temporal.client.workflow.getHandle(syncWorkflowId(tenantId));
+    await old.terminate('restart with a tiny history limit');
+    await signalSyncWorkflow(temporal.client, taskQueue, tenantId, readinessChangedSignal, [{ ready: true, missing: [] }], {
+      timing: FAST,
+      maxHistoryEvents: 15,
+    });
+    const handle = temporal.client.workflow.getHandle(syncWorkflowId(tenantId));
+    await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'running' }] });
+    const codes = ['A-001', 'A-002', 'A-003'];
+    const expected = async () => {
+      const total = async (code: string) =>
+        (await smaregiTotal(code)).perStore.filter((s) => s.storeId === '1' || s.storeId === '2').reduce((a, s) => a + s.amount, 0);
+      return { 'A-001': Math.max(0, await total('A-001')), 'A-002': Math.max(0, (await total('A-002')) - 2), 'A-003': Math.max(0, await total('A-003')) };
+    };
+    // Six rounds of ten changes, each allowed to settle, so the workflow runs many cycles.
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 10; i++) {
+        await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts/${CONTRACT}/stock-adjustments`, {
+          storeId: i % 2 === 0 ? '1' : '2',
+          productCode: codes[(round + i) % 3],
+          delta: i % 4 === 0 ? -1 : 2,
+        });
+      }
+      await eventually(async () => {
+        const stock = await makeshopStock();
+        assert.deepEqual({ 'A-001': stock['A-001'], 'A-002': stock['A-002'], 'A-003': stock['A-003'] }, await expected());
+      }, 30_000);
+    }
+    let continued = 0;
+    const query = `WorkflowId = '${syncWorkflowId(tenantId)}' AND ExecutionStatus = 'ContinuedAsNew'`;
+    for await (const _ of temporal.client.workflow.list({ query })) continued++;
+    assert.ok(continued >= 3, `expected several continue-as-new runs, saw ${continued}`);
+    assert.equal((await handle.query(syncStatusQuery)).state, 'running');
   });
 });
