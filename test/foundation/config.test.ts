@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, loadConfig } from '../../src/config';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, configSchema, loadConfig } from '../../src/config';
 
 test('defaults match the documented embedded ports', () => {
   const config = loadConfig({});
@@ -23,8 +25,6 @@ test('a bad configuration stops start-up with one message listing every problem'
 });
 
 test('.env.example documents every variable the schema reads', async () => {
-  const { readFile } = await import('node:fs/promises');
-  const { configSchema } = await import('../../src/config');
-  const example = await readFile(new URL('../../.env.example', `file://${__filename}`), 'utf8');
+  const example = await readFile(join(__dirname, '..', '..', '.env.example'), 'utf8');
   for (const name of Object.keys(configSchema.shape)) assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), `${name} missing`);
 });
