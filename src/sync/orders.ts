@@ -35,7 +35,7 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
   const credentials = await deps.tenants.makeshopCredentials(input.tenantId);
   if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
   const order = await deps.makeshop.getOrder(credentials, input.orderNumber);
-  if (!order) throw new OrderNotFoundYetError(`MakeShop has no order ${input.orderNumber} (yet)`);
+  if (!order) return vanishedOrder(deps, input);
 
   if (order.status === 'cancelled' || input.cmd === ORDER_CMD.cancelled) return cancelOrder(deps, input.tenantId, order);
   const existing = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
@@ -45,6 +45,23 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
   const ledger = existing ?? (await recordPending(deps.db, input.tenantId, order, await mapLines(deps.db, input.tenantId, order.lines)));
   if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(ledger.lines) };
   return importShipment(deps, ledger);
+}
+
+/** A 仮注文 that MakeShop deleted (payment never completed) stops reserving stock after a grace period. */
+const VANISHED_AFTER_MS = 60 * 60 * 1000;
+
+async function vanishedOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<ProcessOrderResult> {
+  const { tenantId, orderNumber } = input;
+  const existing = await orderLedger(deps.db).findOne({ tenantId, orderNumber });
+  if (existing?.status !== 'pending' || Date.now() - existing.createdAt.getTime() < VANISHED_AFTER_MS) {
+    throw new OrderNotFoundYetError(`MakeShop has no order ${orderNumber} (yet)`);
+  }
+  const now = new Date();
+  await orderLedger(deps.db).updateOne({ tenantId, orderNumber, status: 'pending' }, { $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } });
+  await writeSyncLog(deps.db, [
+    { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: 'MakeShopから削除された注文の引当を解除しました' },
+  ]);
+  return { outcome: 'cancelled', affectedProductIds: productIdsOf(existing.lines) };
 }
 
 async function mapLines(db: Db, tenantId: string, lines: MakeshopOrderLine[]): Promise<OrderLine[]> {

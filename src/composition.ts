@@ -1,0 +1,70 @@
+// Builds the collaborators both processes share from the configuration: the platform clients, the
+// tenant-settings port of the sync engine and the webhook tenant look-ups. One place, so the api, the
+// worker and the tests wire the same things the same way.
+import type { Client } from '@temporalio/client';
+import type { Db } from 'mongodb';
+import type { Config } from './config';
+import type { Logger } from './lib/logger';
+import { LegacyMakeshopClient } from './platforms/makeshop/legacy-client';
+import type { MakeshopGateway } from './platforms/makeshop/gateway';
+import { SmaregiClient } from './platforms/smaregi/client';
+import type { SecretBox } from './storage/crypto';
+import { loadMakeshopCredentials } from './storage/secrets';
+import { findTenantByContractId, findTenantById, findTenantByNotificationToken, getShipmentStoreId, getStockSettings } from './storage/tenants';
+import { applySubscriptionNotification } from './activities/subscription';
+import { SyncConfigurationError, type TenantSettingsPort } from './sync/ports';
+import type { WebhookTenantLookup } from './api/routes/webhooks';
+
+export interface PlatformClients {
+  smaregi: SmaregiClient;
+  makeshop: MakeshopGateway;
+}
+
+export function createPlatformClients(config: Config, logger: Logger): PlatformClients {
+  return {
+    smaregi: new SmaregiClient({
+      idBaseUrl: config.SMAREGI_ID_BASE_URL,
+      apiBaseUrl: config.SMAREGI_API_BASE_URL,
+      clientId: config.SMAREGI_CLIENT_ID,
+      clientSecret: config.SMAREGI_CLIENT_SECRET,
+      readsPerSecond: config.SMAREGI_READS_PER_SECOND,
+      writesPerSecond: config.SMAREGI_WRITES_PER_SECOND,
+      logger: logger.child({ platform: 'smaregi' }),
+    }),
+    makeshop: new LegacyMakeshopClient({
+      baseUrl: config.MAKESHOP_BASE_URL,
+      minIntervalMs: config.MAKESHOP_MIN_INTERVAL_MS,
+      logger: logger.child({ platform: 'makeshop' }),
+    }),
+  };
+}
+
+/** The sync engine's view of a tenant, over the tenants and secrets collections. */
+export function tenantSettingsPort(db: Db, secretBox: SecretBox): TenantSettingsPort {
+  return {
+    async contractId(tenantId) {
+      const tenant = await findTenantById(db, tenantId);
+      if (!tenant) throw new SyncConfigurationError(`tenant ${tenantId} does not exist`);
+      return tenant.smaregiContractId;
+    },
+    stockSettings: (tenantId) => getStockSettings(db, tenantId),
+    shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
+    makeshopCredentials: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
+  };
+}
+
+export function webhookTenantLookup(deps: { db: Db; temporal: Client; taskQueue: string; logger: Logger }): WebhookTenantLookup {
+  return {
+    async byContractId(contractId) {
+      const tenant = await findTenantByContractId(deps.db, contractId);
+      return tenant && { tenantId: tenant.tenantId, active: tenant.active };
+    },
+    async byNotificationToken(token) {
+      const tenant = await findTenantByNotificationToken(deps.db, token);
+      return tenant && { tenantId: tenant.tenantId, makeshopShopId: tenant.makeshopShopId };
+    },
+    async applySubscription(contractId, action) {
+      return (await applySubscriptionNotification(deps, { contractId, action })) !== null;
+    },
+  };
+}
