@@ -14,6 +14,8 @@ import { findTenantByContractId, findTenantById, findTenantByNotificationToken, 
 import { applySubscriptionNotification } from './activities/subscription';
 import { SyncConfigurationError, type TenantSettingsPort } from './sync/ports';
 import type { WebhookTenantLookup } from './api/routes/webhooks';
+import type { AppDeps } from './api/deps';
+import { createMetrics, type Metrics } from './lib/metrics';
 
 export interface PlatformClients {
   smaregi: SmaregiClient;
@@ -66,5 +68,29 @@ export function webhookTenantLookup(deps: { db: Db; temporal: Client; taskQueue:
     async applySubscription(contractId, action) {
       return (await applySubscriptionNotification(deps, { contractId, action })) !== null;
     },
+  };
+}
+
+/** Everything createApp needs, from the opened infrastructure. */
+export function createAppDeps(base: {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  temporal: Client;
+  secretBox: SecretBox;
+  metrics?: Metrics;
+  platforms?: PlatformClients;
+}): AppDeps {
+  const { config, logger, db, temporal, secretBox } = base;
+  const platforms = base.platforms ?? createPlatformClients(config, logger);
+  return {
+    config,
+    logger,
+    metrics: base.metrics ?? createMetrics('api'),
+    db,
+    temporal,
+    sync: { db, logger, smaregi: platforms.smaregi, makeshop: platforms.makeshop, tenants: tenantSettingsPort(db, secretBox) },
+    webhookTenants: webhookTenantLookup({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }),
+    onboarding: { secretBox, smaregi: platforms.smaregi, makeshop: platforms.makeshop },
   };
 }

@@ -3,6 +3,9 @@ import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { SecretBox } from '../storage/crypto';
+import { createOnboardingActivities } from './onboarding';
+import { createSyncActivities } from './sync';
+import { tenantSettingsPort, type PlatformClients } from '../composition';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
 export interface ActivityDeps {
@@ -11,12 +14,21 @@ export interface ActivityDeps {
   db: Db;
   temporal: Client;
   secretBox: SecretBox;
+  platforms: PlatformClients;
 }
 
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
-  void deps;
-  return {};
+  return {
+    ...createSyncActivities({
+      db: deps.db,
+      logger: deps.logger,
+      smaregi: deps.platforms.smaregi,
+      makeshop: deps.platforms.makeshop,
+      tenants: tenantSettingsPort(deps.db, deps.secretBox),
+    }),
+    ...createOnboardingActivities({ db: deps.db, temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger }),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

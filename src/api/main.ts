@@ -1,18 +1,14 @@
 import type { Server } from 'node:http';
 import { openRuntime } from '../runtime';
-import { createMetrics } from '../lib/metrics';
 import { createApp } from './app';
+import { createAppDeps } from '../composition';
 
 async function main(): Promise<void> {
   const runtime = await openRuntime('api');
   const { config, logger } = runtime;
-  const app = createApp({
-    config,
-    logger,
-    metrics: createMetrics('api'),
-    db: runtime.database.db,
-    temporal: runtime.temporal,
-  });
+  const app = createApp(
+    createAppDeps({ config, logger, db: runtime.database.db, temporal: runtime.temporal, secretBox: runtime.secretBox }),
+  );
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);

@@ -80,7 +80,7 @@ export async function startFerretdb(opts: { port: number; dataDir: string; outpu
       `--listen-addr=127.0.0.1:${opts.port}`,
       `--debug-addr=127.0.0.1:${await freePort()}`,
       '--telemetry=disable',
-      '--log-level=warn',
+      '--log-level=error',
       `--state-dir=${dir}`,
     ],
     { output: opts.output },

@@ -39,3 +39,16 @@ export async function ensureIndexes(db: Db): Promise<void> {
 function isTtlUnsupported(err: unknown, options: Record<string, unknown>): boolean {
   return 'expireAfterSeconds' in options && err instanceof MongoServerError && err.code === 238; // NotImplemented
 }
+
+/** Deletes what the TTL indexes would have expired; harmless where real TTL indexes exist. */
+export async function purgeExpired(db: Db, now = Date.now()): Promise<number> {
+  let deleted = 0;
+  for (const [collection, keys, options] of INDEXES) {
+    const ttl = options.expireAfterSeconds;
+    if (typeof ttl !== 'number') continue;
+    const field = Object.keys(keys)[0]!;
+    const res = await db.collection(collection).deleteMany({ [field]: { $lt: new Date(now - ttl * 1000) } });
+    deleted += res.deletedCount;
+  }
+  return deleted;
+}

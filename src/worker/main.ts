@@ -3,6 +3,8 @@ import { openRuntime } from '../runtime';
 import { createActivities } from '../activities';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { workflowSource } from './workflow-source';
+import { createPlatformClients } from '../composition';
+import { purgeExpired } from '../storage/indexes';
 
 async function main(): Promise<void> {
   TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
@@ -21,8 +23,14 @@ async function main(): Promise<void> {
       db: runtime.database.db,
       temporal: runtime.temporal,
       secretBox: runtime.secretBox,
+      platforms: createPlatformClients(config, logger),
     }),
   });
+  // FerretDB has no TTL indexes: expire de-duplication records and old sync log entries here.
+  const purge = setInterval(() => {
+    purgeExpired(runtime.database.db).catch((err: unknown) => logger.warn({ err }, 'purge of expired records failed'));
+  }, 60 * 60 * 1000);
+  purge.unref();
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
   const stop = (signal: string) => {
     logger.info({ signal }, 'worker shutting down');
