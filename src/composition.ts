@@ -9,10 +9,9 @@ import { LegacyMakeshopClient } from './platforms/makeshop/legacy-client';
 import type { MakeshopGateway } from './platforms/makeshop/gateway';
 import { SmaregiClient } from './platforms/smaregi/client';
 import type { SecretBox } from './storage/crypto';
-import { loadMakeshopCredentials } from './storage/secrets';
-import { findTenantByContractId, findTenantById, findTenantByNotificationToken, getShipmentStoreId, getStockSettings } from './storage/tenants';
+import { createTenantSettings } from './storage/tenant-settings';
+import { findTenantByContractId, findTenantByNotificationToken } from './storage/tenants';
 import { applySubscriptionNotification } from './activities/subscription';
-import { SyncConfigurationError, type TenantSettingsPort } from './sync/ports';
 import type { WebhookTenantLookup } from './api/routes/webhooks';
 import type { AppDeps } from './api/deps';
 import { createMetrics, type Metrics } from './lib/metrics';
@@ -38,20 +37,6 @@ export function createPlatformClients(config: Config, logger: Logger): PlatformC
       minIntervalMs: config.MAKESHOP_MIN_INTERVAL_MS,
       logger: logger.child({ platform: 'makeshop' }),
     }),
-  };
-}
-
-/** The sync engine's view of a tenant, over the tenants and secrets collections. */
-export function tenantSettingsPort(db: Db, secretBox: SecretBox): TenantSettingsPort {
-  return {
-    async contractId(tenantId) {
-      const tenant = await findTenantById(db, tenantId);
-      if (!tenant) throw new SyncConfigurationError(`tenant ${tenantId} does not exist`);
-      return tenant.smaregiContractId;
-    },
-    stockSettings: (tenantId) => getStockSettings(db, tenantId),
-    shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
-    makeshopCredentials: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
   };
 }
 
@@ -89,7 +74,7 @@ export function createAppDeps(base: {
     metrics: base.metrics ?? createMetrics('api'),
     db,
     temporal,
-    sync: { db, logger, smaregi: platforms.smaregi, makeshop: platforms.makeshop, tenants: tenantSettingsPort(db, secretBox) },
+    sync: { db, logger, smaregi: platforms.smaregi, makeshop: platforms.makeshop, tenants: createTenantSettings(db, secretBox) },
     webhookTenants: webhookTenantLookup({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }),
     onboarding: { secretBox, smaregi: platforms.smaregi, makeshop: platforms.makeshop },
   };

@@ -5,7 +5,8 @@ import type { Logger } from '../lib/logger';
 import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
-import { tenantSettingsPort, type PlatformClients } from '../composition';
+import type { PlatformClients } from '../composition';
+import { createTenantSettings } from '../storage/tenant-settings';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
 export interface ActivityDeps {
@@ -25,7 +26,12 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       smaregi: deps.platforms.smaregi,
       makeshop: deps.platforms.makeshop,
-      tenants: tenantSettingsPort(deps.db, deps.secretBox),
+      tenants: createTenantSettings(deps.db, deps.secretBox),
+      timing: {
+        debounceMs: deps.config.SYNC_DEBOUNCE_MS,
+        maxDelayMs: deps.config.SYNC_MAX_DELAY_MS,
+        reconcileIntervalMs: deps.config.SYNC_RECONCILE_INTERVAL_MS,
+      },
     }),
     ...createOnboardingActivities({ db: deps.db, temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger }),
   };

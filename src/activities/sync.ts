@@ -4,14 +4,19 @@ import { pushStock, type PushStockInput, type PushStockResult } from '../sync/pu
 import { processOrder, OrderNotFoundYetError, type ProcessOrderInput, type ProcessOrderResult } from '../sync/orders';
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
+import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
 
 /**
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
  * (TenantSettingsPort) and never travel through workflow history.
  */
-export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'>) {
+export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timing?: SyncTiming }) {
   const withHeartbeat: SyncDeps = { ...deps, heartbeat: (details) => heartbeat(details) };
   return {
+    /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
+    async syncTiming(): Promise<SyncTiming> {
+      return deps.timing ?? DEFAULT_SYNC_TIMING;
+    },
     async pushStock(input: PushStockInput): Promise<PushStockResult> {
       return asActivityFailure(() => pushStock(withHeartbeat, input));
     },

@@ -8,15 +8,16 @@ import { onboardingRouters } from './routes/onboarding-feature';
 import { healthRoutes } from './routes/health';
 import { syncRoutes } from './routes/sync';
 import { webhookRoutes } from './routes/webhooks';
+import { webRoutes } from './routes/web';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: true });
   app.use(requestMetrics(deps));
   app.use(errorMiddleware(deps.logger));
+  app.use(apiAuth(deps)); // before the body is read: unauthenticated requests are refused unparsed
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
-  app.use(apiAuth(deps));
-  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), ...onboardingRouters(deps)];
+  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), ...onboardingRouters(deps), webRoutes()];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -180,12 +180,9 @@ export async function recordApplicationWaitingTooLong(db: Db, tenantId: string, 
 
 /** App Market subscription: returns the tenant, or null when no tenant has this contract. */
 export async function setTenantActive(db: Db, contractId: string, active: boolean): Promise<TenantSummary | null> {
-  const doc = await tenantsCollection(db).findOneAndUpdate(
-    { smaregiContractId: contractId },
-    { $set: { active } },
-    { returnDocument: 'after', projection: SUMMARY_PROJECTION },
-  );
-  return doc ? toSummary(doc) : null;
+  // updateOne then read: FerretDB does not implement findAndModify with a projection.
+  const { matchedCount } = await tenantsCollection(db).updateOne({ smaregiContractId: contractId }, { $set: { active } });
+  return matchedCount === 0 ? null : findTenantByContractId(db, contractId);
 }
 
 export type OperatorTenantRow = Pick<

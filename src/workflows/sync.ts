@@ -9,6 +9,7 @@ import {
   getExternalWorkflowHandle,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -58,9 +59,10 @@ const stockActivities = proxyActivities<SyncActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
+const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
-  const timing: SyncTiming = { ...DEFAULT_SYNC_TIMING, ...input.timing };
-  const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), timing, input.tenantId);
+  const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
 
   setHandler(syncStatusQuery, () => toStatus(s, dirty.size));
@@ -111,6 +113,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
       },
     },
   );
+
+  // Handlers are in place before the first await, so no signal or update waits on this read.
+  // Timing comes from the worker's configuration unless the starter (a test) pins it.
+  const timing: SyncTiming = { ...(input.timing ? DEFAULT_SYNC_TIMING : await settings.syncTiming()), ...input.timing };
+  if (!input.carried) s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
 
   const canWork = () => s.state === 'running' && s.active;
   const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue ? 1 : 0);

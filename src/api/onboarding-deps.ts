@@ -1,0 +1,48 @@
+import type { MakeshopGateway } from '../platforms/makeshop/gateway';
+import type { SmaregiClient } from '../platforms/smaregi/client';
+import type { SecretBox } from '../storage/crypto';
+import { APPLICATION_REPORT_AFTER_MS } from '../domain/onboarding';
+import type { AppDeps } from './deps';
+
+/** Tunables of accounts and onboarding; defaults suit production, tests shorten them. */
+export interface OnboardingOptions {
+  sessionTtlMs: number;
+  /** Login throttling: failures counted in fixed windows of this length… */
+  loginWindowMs: number;
+  /** …per account (email)… */
+  maxLoginFailuresPerAccount: number;
+  /** …and per client address (higher: offices share one address). */
+  maxLoginFailuresPerAddress: number;
+  /** A MakeShop application waiting this long is reported to operators. */
+  applicationReportAfterMs: number;
+  /** An answer from Temporal slower than this becomes a 503 (e.g. no worker is running). */
+  workflowCallTimeoutMs: number;
+}
+
+export const DEFAULT_ONBOARDING_OPTIONS: OnboardingOptions = {
+  sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
+  loginWindowMs: 15 * 60 * 1000,
+  maxLoginFailuresPerAccount: 5,
+  maxLoginFailuresPerAddress: 20,
+  applicationReportAfterMs: APPLICATION_REPORT_AFTER_MS,
+  workflowCallTimeoutMs: 15_000,
+};
+
+/** What the account and onboarding routes need beyond the shared AppDeps. */
+export interface OnboardingDeps {
+  secretBox: SecretBox;
+  smaregi: Pick<SmaregiClient, 'listStores'>;
+  makeshop: Pick<MakeshopGateway, 'testConnection'>;
+  options?: Partial<OnboardingOptions>;
+}
+
+export type ResolvedOnboardingDeps = Omit<OnboardingDeps, 'options'> & { options: OnboardingOptions };
+
+export function onboardingDepsOf(deps: AppDeps): ResolvedOnboardingDeps {
+  if (!deps.onboarding) throw new Error('AppDeps.onboarding is not configured (secretBox, smaregi, makeshop)');
+  return { ...deps.onboarding, options: { ...DEFAULT_ONBOARDING_OPTIONS, ...deps.onboarding.options } };
+}
+
+export function onboardingOptionsOf(deps: AppDeps): OnboardingOptions {
+  return { ...DEFAULT_ONBOARDING_OPTIONS, ...deps.onboarding?.options };
+}

@@ -1,0 +1,102 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { describeOnboarding, STEP_KEYS } from '../../domain/onboarding';
+import { findTenantById, listTenantsForOperator, type OperatorTenantRow } from '../../storage/tenants';
+import { approveMakeshopApplicationUpdate } from '../../workflows/messages';
+import type { AppDeps } from '../deps';
+import { notFound } from '../errors';
+import { updateOnboarding } from '../onboarding-workflow';
+import { documentedRoute } from '../openapi';
+import { parseRequest } from '../validation';
+import { workflowCallDeps } from './merchant-tenant';
+import { onboardingView } from './onboarding';
+
+const listQuery = z.strictObject({
+  nextStep: z.enum([...STEP_KEYS, 'done'], { error: `nextStep は ${[...STEP_KEYS, 'done'].join(', ')} のいずれかです。` }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+const operatorTenant = z.object({
+  tenantId: z.string(),
+  email: z.string(),
+  shopName: z.string(),
+  smaregiContractId: z.string(),
+  active: z.boolean(),
+  createdAt: z.string(),
+  nextStep: z.string(),
+  steps: onboardingView.shape.steps,
+  syncState: z.enum(['running', 'stopped']),
+  makeshopApplication: z.object({
+    form: z.object({ shopName: z.string(), userName: z.string(), shopId: z.string(), shopUrl: z.string() }).nullable(),
+    alreadyEnabled: z.boolean(),
+    waitingSince: z.string().nullable(),
+    approvedAt: z.string().nullable(),
+    approvedBy: z.string().nullable(),
+    waitingTooLongReportedAt: z.string().nullable(),
+  }),
+});
+
+function toOperatorTenant(row: OperatorTenantRow): z.infer<typeof operatorTenant> {
+  const { state, nextStep } = row.onboarding;
+  const view = describeOnboarding(state);
+  const { application } = state;
+  return {
+    tenantId: row._id,
+    email: row.email,
+    shopName: row.shopName,
+    smaregiContractId: row.smaregiContractId,
+    active: row.active,
+    createdAt: row.createdAt.toISOString(),
+    nextStep,
+    steps: view.steps,
+    syncState: view.syncState,
+    makeshopApplication: {
+      form: application.form,
+      alreadyEnabled: application.alreadyEnabled,
+      waitingSince: application.waitingSince,
+      approvedAt: application.approvedAt,
+      approvedBy: application.approvedBy,
+      waitingTooLongReportedAt: row.alerts?.applicationWaitingTooLong?.reportedAt.toISOString() ?? null,
+    },
+  };
+}
+
+/** Operators: every tenant's steps, and approval of step 2 after MakeShop's review. */
+export function operatorRoutes(deps: AppDeps): Router {
+  const router = new Router();
+  documentedRoute(
+    router,
+    {
+      method: 'get',
+      path: '/api/v1/operator/tenants',
+      summary: 'Tenants with their step states (filter by the next open step)',
+      tags: ['operator'],
+      auth: 'operator',
+      query: listQuery,
+      response: z.array(operatorTenant),
+    },
+    async (ctx) => {
+      const query = parseRequest(listQuery, ctx.query);
+      ctx.body = (await listTenantsForOperator(deps.db, query)).map(toOperatorTenant);
+    },
+  );
+  documentedRoute(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/operator/tenants/{tenantId}/makeshop-application/approve',
+      summary: "Approve a tenant's waiting MakeShop application (after MakeShop's review)",
+      description: 'Same effect as sending the signal makeshopApplicationApproved from the Temporal UI. 409 when no application is waiting.',
+      tags: ['operator'],
+      auth: 'operator',
+      response: onboardingView,
+    },
+    async (ctx) => {
+      const tenant = await findTenantById(deps.db, String(ctx.params.tenantId));
+      if (!tenant) throw notFound('テナントが見つかりません。');
+      deps.logger.info({ tenantId: tenant._id }, 'operator approves MakeShop application');
+      ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, approveMakeshopApplicationUpdate, { approvedBy: 'operator-api' });
+    },
+  );
+  return router;
+}

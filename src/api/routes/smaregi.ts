@@ -1,0 +1,53 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { PlatformError } from '../../platforms/http';
+import type { TenantDocument } from '../../storage/tenants';
+import type { AppDeps } from '../deps';
+import { HttpError } from '../errors';
+import { onboardingDepsOf } from '../onboarding-deps';
+import { documentedRoute } from '../openapi';
+import { currentTenant } from './merchant-tenant';
+
+export const storeList = z.array(z.object({ storeId: z.string(), storeName: z.string() }));
+export type StoreList = z.infer<typeof storeList>;
+
+/** The stores of the tenant's own Smaregi contract, read live (the merchant may have just added one). */
+export async function storesOfTenant(deps: AppDeps, tenant: Pick<TenantDocument, 'smaregiContractId'>): Promise<StoreList> {
+  try {
+    const stores = await onboardingDepsOf(deps).smaregi.listStores(tenant.smaregiContractId);
+    return stores.map(({ storeId, storeName }) => ({ storeId, storeName }));
+  } catch (err) {
+    if (!(err instanceof PlatformError)) throw err;
+    if (err.retryable) throw new HttpError(503, 'smaregi_unavailable', 'スマレジに接続できませんでした。しばらくしてから再度お試しください。');
+    throw new HttpError(
+      409,
+      'smaregi_contract_unavailable',
+      'スマレジの契約の店舗を読み取れませんでした。スマレジ・アプリマーケットでアプリの利用が続いているかご確認ください。',
+    );
+  }
+}
+
+/** 400 naming every store id that is not a store of the contract. */
+export function requireKnownStores(stores: StoreList, storeIds: string[], field: string): void {
+  const known = new Set(stores.map((s) => s.storeId));
+  const unknown = storeIds.filter((id) => !known.has(id));
+  if (unknown.length === 0) return;
+  throw new HttpError(
+    400,
+    'unknown_store',
+    `スマレジの契約に存在しない店舗IDです: ${unknown.join(', ')}。店舗一覧（GET /api/v1/smaregi/stores）から選んでください。`,
+    unknown.map((storeId) => ({ path: field, message: `店舗ID ${storeId} はこの契約にありません。` })),
+  );
+}
+
+export function smaregiRoutes(deps: AppDeps): Router {
+  const router = new Router();
+  documentedRoute(
+    router,
+    { method: 'get', path: '/api/v1/smaregi/stores', summary: "The stores of the merchant's Smaregi contract", tags: ['onboarding'], response: storeList },
+    async (ctx) => {
+      ctx.body = await storesOfTenant(deps, await currentTenant(deps, ctx));
+    },
+  );
+  return router;
+}

@@ -1,0 +1,175 @@
+// Sign-up, login, logout, throttling and session expiry over HTTP, against real MongoDB and Temporal.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tenantsCollection } from '../../src/storage/tenants';
+import { startTestApi } from '../support/api';
+import { temporalClient } from '../support/infra';
+import { signUp, startHarness, type Harness } from './harness';
+
+type ErrorBody = { error: { code: string; message: string } };
+
+let temporal: Awaited<ReturnType<typeof temporalClient>>;
+let h: Harness;
+const tenants: string[] = [];
+const ACCOUNT = { email: 'Owner@Example.jp', password: 'correct-horse-1', shopName: 'アカウント商店', smaregiContractId: 'sb_acct_1' };
+
+before(async () => {
+  temporal = await temporalClient();
+  h = await startHarness('accounts', temporal, { maxLoginFailuresPerAccount: 5, maxLoginFailuresPerAddress: 8, sessionTtlMs: 60_000 });
+  await h.startWorker();
+  for (const contractId of ['sb_acct_1', 'sb_acct_2', 'sb_acct_3']) await h.seedSmaregiContract(contractId, [{ storeId: '1', storeName: '本店' }]);
+});
+after(async () => {
+  await h.close(tenants);
+  await temporal.connection.close();
+  await temporal.native.close();
+});
+
+const countTenants = () => tenantsCollection(h.db).countDocuments({});
+const logIn = (email: string, password: string, address = '203.0.113.1') =>
+  h.http<{ tenantId: string; token: string } & ErrorBody>('POST', '/api/v1/sessions', { body: { email, password }, headers: { 'x-forwarded-for': address } });
+
+describe('sign-up', () => {
+  const bad: [string, unknown, RegExp][] = [
+    ['no email', { ...ACCOUNT, email: undefined }, /メールアドレスを入力してください/],
+    ['a malformed email', { ...ACCOUNT, email: 'owner-at-example' }, /メールアドレスの形式/],
+    ['a short password', { ...ACCOUNT, password: 'short' }, /8文字以上/],
+    ['no shop name', { ...ACCOUNT, shopName: '' }, /ショップ名を入力してください/],
+    ['a contract id with spaces', { ...ACCOUNT, smaregiContractId: 'sb acct' }, /契約ID/],
+    ['an extra field', { ...ACCOUNT, role: 'admin' }, /不明な項目があります: role/],
+  ];
+  for (const [what, body, message] of bad) {
+    test(`${what} → 400 in Japanese, no account`, async () => {
+      const res = await h.http<ErrorBody>('POST', '/api/v1/accounts', { body });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, message);
+      assert.equal(await countTenants(), 0);
+    });
+  }
+
+  test('a contract the app cannot reach → 400 saying what to check, no account', async () => {
+    const res = await h.http<ErrorBody>('POST', '/api/v1/accounts', { body: { ...ACCOUNT, smaregiContractId: 'sb_not_installed' } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'smaregi_contract_not_found');
+    assert.equal(await countTenants(), 0);
+  });
+
+  test('201 with a token and an HttpOnly SameSite=Lax session cookie; the password is hashed', async () => {
+    const res = await h.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', { body: ACCOUNT });
+    assert.equal(res.status, 201);
+    tenants.push(res.body.tenantId);
+    assert.match(res.body.token, /^[A-Za-z0-9_-]{40,}$/);
+    const cookie = res.headers.get('set-cookie') ?? '';
+    assert.match(cookie, new RegExp(`zaiko_session=${res.body.token}`));
+    assert.match(cookie, /httponly/i);
+    assert.match(cookie, /samesite=lax/i);
+    assert.match(cookie, /expires=/i);
+    const stored = await tenantsCollection(h.db).findOne({ _id: res.body.tenantId });
+    assert.equal(stored?.email, 'owner@example.jp');
+    assert.match(stored?.passwordHash ?? '', /^scrypt\$/);
+    assert.ok(!JSON.stringify(stored).includes(ACCOUNT.password));
+    const sessions = await h.db.collection('sessions').find({}).toArray();
+    assert.ok(!JSON.stringify(sessions).includes(res.body.token), 'only a hash of the token is stored');
+  });
+
+  test('the same email (any case) or the same contract again → 409 with a clear message, nothing added', async () => {
+    const sameEmail = await h.http<ErrorBody>('POST', '/api/v1/accounts', { body: { ...ACCOUNT, email: 'OWNER@example.JP', smaregiContractId: 'sb_acct_2' } });
+    assert.equal(sameEmail.status, 409);
+    assert.equal(sameEmail.body.error.code, 'email_taken');
+    assert.match(sameEmail.body.error.message, /すでに登録されています/);
+    const sameContract = await h.http<ErrorBody>('POST', '/api/v1/accounts', { body: { ...ACCOUNT, email: 'other@example.jp' } });
+    assert.equal(sameContract.status, 409);
+    assert.equal(sameContract.body.error.code, 'smaregi_contract_taken');
+    assert.equal(await countTenants(), 1);
+  });
+});
+
+describe('sessions', () => {
+  test('login with the right password (email case ignored) → 200 and a working token', async () => {
+    const res = await logIn('owner@EXAMPLE.jp', ACCOUNT.password);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.tenantId, tenants[0]);
+    assert.equal((await h.http('GET', '/api/v1/onboarding', { token: res.body.token })).status, 200);
+  });
+
+  test('the session cookie alone authenticates', async () => {
+    const res = await logIn(ACCOUNT.email, ACCOUNT.password);
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const viaCookie = await h.http<{ tenantId: string }>('GET', '/api/v1/onboarding', { headers: { cookie } });
+    assert.equal(viaCookie.status, 200);
+    assert.equal(viaCookie.body.tenantId, tenants[0]);
+  });
+
+  test('no token, a made-up token, or a case-twisted path → 401', async () => {
+    assert.equal((await h.http('GET', '/api/v1/onboarding')).status, 401);
+    assert.equal((await h.http('GET', '/api/v1/onboarding', { token: 'made-up' })).status, 401);
+    assert.equal((await h.http('GET', '/API/V1/Onboarding')).status, 401);
+    assert.equal((await h.http('GET', '/api/v1/stock-settings/')).status, 401);
+  });
+
+  test('logout revokes the token and clears the cookie', async () => {
+    const { body } = await logIn(ACCOUNT.email, ACCOUNT.password);
+    const out = await h.http('DELETE', '/api/v1/sessions', { token: body.token });
+    assert.equal(out.status, 204);
+    assert.match(out.headers.get('set-cookie') ?? '', /zaiko_session=;.*expires=Thu, 01 Jan 1970/i);
+    const after = await h.http<ErrorBody>('GET', '/api/v1/onboarding', { token: body.token });
+    assert.equal(after.status, 401);
+    assert.match(after.body.error.message, /もう一度ログイン/);
+  });
+
+  test('an expired token → 401', async () => {
+    const shortLived = await startHarness('accounts-ttl', temporal, { sessionTtlMs: 2000 });
+    try {
+      await shortLived.startWorker();
+      await shortLived.seedSmaregiContract('sb_ttl', [{ storeId: '1', storeName: '本店' }]);
+      const account = await signUp(shortLived, { email: 'ttl@example.jp', smaregiContractId: 'sb_ttl' });
+      assert.equal((await shortLived.http('GET', '/api/v1/onboarding', { token: account.token })).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      assert.equal((await shortLived.http('GET', '/api/v1/onboarding', { token: account.token })).status, 401);
+      await shortLived.close([account.tenantId]);
+    } catch (err) {
+      await shortLived.close();
+      throw err;
+    }
+  });
+});
+
+describe('login throttling (in MongoDB, shared by every replica)', () => {
+  test('5 failures for one account → 429 in Japanese even with the right password; other accounts unaffected', async () => {
+    const second = await signUp(h, { email: 'second@example.jp', smaregiContractId: 'sb_acct_2' });
+    tenants.push(second.tenantId);
+    for (let i = 0; i < 5; i++) {
+      const res = await logIn(ACCOUNT.email, 'wrong-password', `198.51.100.${i}`);
+      assert.equal(res.status, 401);
+      assert.equal(res.body.error.code, 'invalid_credentials');
+    }
+    const locked = await logIn(ACCOUNT.email, ACCOUNT.password, '198.51.100.99');
+    assert.equal(locked.status, 429);
+    assert.equal(locked.body.error.code, 'too_many_login_attempts');
+    assert.match(locked.body.error.message, /分後に再度お試しください/);
+    assert.ok(Number(locked.headers.get('retry-after')) > 0);
+    assert.equal((await logIn('second@example.jp', 'merchant-pass-123')).status, 200);
+  });
+
+  test('many failures from one address across accounts → 429 for that address only', async () => {
+    await signUp(h, { email: 'third@example.jp', smaregiContractId: 'sb_acct_3' }).then((t) => tenants.push(t.tenantId));
+    const address = '192.0.2.50';
+    for (let i = 0; i < 8; i++) assert.equal((await logIn(`nobody${i}@example.jp`, 'x', address)).status, 401);
+    assert.equal((await logIn('third@example.jp', 'merchant-pass-123', address)).status, 429);
+    assert.equal((await logIn('third@example.jp', 'merchant-pass-123', '192.0.2.51')).status, 200);
+  });
+
+  test('a second api replica on the same database sees the same lock', async () => {
+    const replica = await startTestApi(h.api.deps);
+    try {
+      const res = await fetch(`${replica.baseUrl}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': '192.0.2.50' },
+        body: JSON.stringify({ email: 'third@example.jp', password: 'merchant-pass-123' }),
+      });
+      assert.equal(res.status, 429);
+    } finally {
+      await replica.close();
+    }
+  });
+});
