@@ -11,10 +11,43 @@ import { TenantIdKey, SyncStateKey } from '../../temporal/search-attributes';
 import { resyncRequestedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../workflows/messages';
 import type { SyncStatus } from '../../domain/sync';
 import { tenantIdOf } from './tenant-context';
+import { registerRoute } from '../openapi';
 
 const syncStateBody = z.strictObject({ state: z.enum(['running', 'stopped'], { error: 'state は "running" か "stopped" です' }) });
 const logQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 const previewQuery = z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(1000) });
+
+const syncAnswer = z.object({
+  state: z.enum(['running', 'stopped']),
+  lastPushAt: z.string().nullable(),
+  pending: z.object({ orders: z.number(), items: z.number() }),
+  lastError: z.object({ at: z.string(), message: z.string() }).nullable(),
+});
+const logEntry = z.object({
+  at: z.string(),
+  kind: z.enum(['stock-push', 'order-import', 'order-cancel', 'resync', 'error']),
+  code: z.string().optional(),
+  orderNumber: z.string().optional(),
+  from: z.number().nullable().optional(),
+  to: z.number().optional(),
+  ok: z.boolean(),
+  message: z.string().optional(),
+});
+const previewRow = z.object({
+  code: z.string(),
+  smaregiTotal: z.number(),
+  buffer: z.number(),
+  reserved: z.number(),
+  target: z.number(),
+  lastPushed: z.number().nullable(),
+});
+
+const tags = ['sync'];
+registerRoute({ method: 'get', path: '/api/v1/sync', summary: '在庫連携の状態', tags, response: syncAnswer });
+registerRoute({ method: 'put', path: '/api/v1/sync/state', summary: '稼働/停止を切り替える（稼働に必要な設定が揃っていなければ 409）', tags, request: syncStateBody, response: z.object({ state: z.enum(['running', 'stopped']) }) });
+registerRoute({ method: 'get', path: '/api/v1/sync/log', summary: '連携ログ（新しい順）', tags, query: logQuery, response: z.array(logEntry) });
+registerRoute({ method: 'get', path: '/api/v1/sync/preview', summary: '稼働した場合に送信する在庫（ドライラン）', tags, query: previewQuery, response: z.array(previewRow) });
+registerRoute({ method: 'post', path: '/api/v1/sync/resync', summary: '全商品の在庫を再送信する', tags, status: 202, response: z.object({ accepted: z.literal(true) }) });
 
 /** 在庫連携: state (稼働/停止), status, log, dry run and full resync. Mounted behind merchant auth. */
 export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }): Router {

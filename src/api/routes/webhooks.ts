@@ -6,6 +6,28 @@ import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import type { AppDeps } from '../deps';
+import { registerRoute } from '../openapi';
+import { z } from 'zod';
+
+const webhookAnswer = z.object({ ok: z.literal(true) });
+registerRoute({
+  method: 'post',
+  path: '/webhooks/smaregi',
+  summary: 'Smaregi platform webhooks (pos:stock, App Market subscription); verified by the configured secret header',
+  tags: ['webhooks'],
+  auth: 'none',
+  request: z.object({ contractId: z.string().optional(), event: z.string().optional(), action: z.string() }).loose(),
+  response: webhookAnswer,
+});
+registerRoute({
+  method: 'get',
+  path: '/webhooks/makeshop/orders/{token}',
+  summary: 'MakeShop 更新通知API: the tenant is found by its secret token; the order is re-read from MakeShop',
+  tags: ['webhooks'],
+  auth: 'none',
+  query: z.object({ shopid: z.string(), ordernum: z.string(), cmd: z.enum(['0', '1', '2', '3', '4']) }),
+  response: webhookAnswer,
+});
 
 /** What the webhook routes need beyond AppDeps: how to find the tenant a platform call is for. */
 export interface WebhookTenantLookup {
