@@ -13,8 +13,8 @@ export const catalogWorkflowId = (tenantId: string, uploadId: string) => `catalo
 /** 稼働/停止. Validator refuses 稼働 while the tenant is not ready (the reason lists what is missing). */
 export const setSyncStateUpdate = defineUpdate<{ state: SyncState }, [{ state: SyncState }]>('setSyncState');
 export const syncStatusQuery = defineQuery<SyncStatus>('status');
-/** From the Smaregi webhook: ids only (Smaregi sends no quantities; the workflow re-reads stock). */
-export const stockChangedSignal = defineSignal<[{ eventId: string; productIds: string[] }]>('stockChanged');
+/** From the Smaregi webhooks, grouped: ids only (Smaregi sends no quantities; the workflow re-reads stock). */
+export const stockChangedSignal = defineSignal<[{ events: { eventId: string; productIds: string[] }[] }]>('stockChanged');
 /** From the MakeShop 更新通知: the order number and command only; the order is fetched in an activity. */
 export const orderNotifiedSignal = defineSignal<[{ orderNumber: string; cmd: number }]>('orderNotified');
 /** A full push of every matched item (merchant's 再同期 button, operator). */

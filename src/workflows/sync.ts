@@ -66,9 +66,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const dirty = new Set(s.dirtyProductIds);
 
   setHandler(syncStatusQuery, () => toStatus(s, dirty.size));
-  setHandler(stockChangedSignal, ({ eventId, productIds }) => {
-    if (!rememberEvent(s, eventId)) return;
-    for (const id of productIds) dirty.add(id);
+  setHandler(stockChangedSignal, ({ events }) => {
+    for (const { eventId, productIds } of events) {
+      if (!rememberEvent(s, eventId)) continue;
+      for (const id of productIds) dirty.add(id);
+    }
   });
   setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
   setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));

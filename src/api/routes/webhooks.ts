@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { MongoServerError, type Db } from 'mongodb';
+import { MongoBulkWriteError, type Db } from 'mongodb';
+import { SignalBatcher, type BatchOutcome } from '../signal-batcher';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
@@ -50,6 +51,24 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   const router = new Router({ prefix: '/webhooks' });
   const { config, metrics } = deps;
   const events = deps.db.collection<WebhookEventDoc>('webhook_events');
+  /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
+  const withinSenderTimeout = <T>(fn: () => Promise<T>) => deps.temporal.withDeadline(Date.now() + SENDER_TIMEOUT_MS, fn);
+  const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
+    const outcomes = await claimEvents(deps.db, batch.map((e) => e.claimId));
+    const fresh = batch.filter((_, i) => outcomes[i] === 'accepted');
+    if (fresh.length === 0) return outcomes;
+    try {
+      await withinSenderTimeout(() =>
+        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenantId, stockChangedSignal, [
+          { events: fresh.map(({ eventId, productIds }) => ({ eventId, productIds })) },
+        ]),
+      );
+    } catch (err) {
+      await events.deleteMany({ _id: { $in: fresh.map((e) => e.claimId) } }); // so the senders' retries are accepted
+      throw err;
+    }
+    return outcomes;
+  });
 
   router.post('/smaregi', async (ctx) => {
     const secret = { name: config.SMAREGI_WEBHOOK_HEADER_NAME, value: config.SMAREGI_WEBHOOK_HEADER_VALUE };
@@ -69,18 +88,15 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     if (!tenant) return reject(ctx, 404, 'smaregi', 'unknown-tenant');
     if (event.type !== 'stock') return accept(ctx, 'smaregi', 'ignored');
 
-    const dedupeId = `smaregi:${event.contractId}:${event.eventId}`;
-    if (!(await claimEvent(deps.db, dedupeId))) return accept(ctx, 'smaregi', 'duplicate');
     const productIds = [...new Set(event.changes.map((c) => c.productId))];
+    let outcome;
     try {
-      await signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, stockChangedSignal, [
-        { eventId: event.eventId, productIds },
-      ]);
+      outcome = await stockEvents.add(tenant.tenantId, { claimId: `smaregi:${event.contractId}:${event.eventId}`, eventId: event.eventId, productIds });
     } catch (err) {
-      await events.deleteOne({ _id: dedupeId }); // so the sender's retry is accepted
-      deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a Smaregi webhook to Temporal');
+      deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand Smaregi webhooks to Temporal');
       return reject(ctx, 503, 'smaregi', 'unavailable');
     }
+    if (outcome === 'duplicate') return accept(ctx, 'smaregi', 'duplicate');
     return accept(ctx, 'smaregi', 'accepted');
   });
 
@@ -97,9 +113,11 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       return reject(ctx, 404, 'makeshop', 'shop-mismatch');
     }
     try {
-      await signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, orderNotifiedSignal, [
-        { orderNumber: notification.orderNumber, cmd: notification.cmd },
-      ]);
+      await withinSenderTimeout(() =>
+        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, orderNotifiedSignal, [
+          { orderNumber: notification.orderNumber, cmd: notification.cmd },
+        ]),
+      );
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a MakeShop notification to Temporal');
       return reject(ctx, 503, 'makeshop', 'unavailable');
@@ -123,13 +141,30 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   return router;
 }
 
-/** First delivery of an event id wins (unique _id); later ones are duplicates. */
-async function claimEvent(db: Db, id: string): Promise<boolean> {
+const SENDER_TIMEOUT_MS = 2500;
+
+interface StockEvent {
+  claimId: string;
+  eventId: string;
+  productIds: string[];
+}
+
+/** First delivery of an event id wins (unique _id); later ones, and repeats within the batch, are duplicates. */
+async function claimEvents(db: Db, ids: string[]): Promise<BatchOutcome[]> {
+  const at = new Date();
+  const duplicates = new Set<number>();
   try {
-    await db.collection<WebhookEventDoc>('webhook_events').insertOne({ _id: id, at: new Date() });
-    return true;
+    await db.collection<WebhookEventDoc>('webhook_events').insertMany(
+      ids.map((_id) => ({ _id, at })),
+      { ordered: false },
+    );
   } catch (err) {
-    if (err instanceof MongoServerError && err.code === 11000) return false;
-    throw err;
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    for (const e of writeErrors) {
+      if (e.code !== 11000) throw err;
+      duplicates.add(e.index);
+    }
   }
+  return ids.map((_, i) => (duplicates.has(i) ? 'duplicate' : 'accepted'));
 }

@@ -1,0 +1,82 @@
+// bench:webhooks — sustained Smaregi webhook ingestion with autocannon against the real api (each
+// request: secret check, tenant look-up, de-duplication insert, signal-with-start into Temporal).
+// Prints the rate, latency percentiles, and events lost: accepted (200) but absent from the workflow.
+import autocannon from 'autocannon';
+import { randomUUID } from 'node:crypto';
+import { onboardMerchant, startStack } from '../test/support/stack';
+import { syncWorkflowId } from '../src/workflows/messages';
+import { benchWorld, machine } from './support';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+/** Offered load in requests per second (open loop); 0 = as fast as the connections allow. */
+const RATE = Number(process.env.BENCH_RATE ?? 300);
+
+async function main(): Promise<void> {
+  const stack = await startStack('webhooks', { workerMode: 'process' });
+  const world = benchWorld('webhooks', 20);
+  try {
+    const { tenantId } = await onboardMerchant(stack, world, { run: false, catalog: false });
+    const sent = new Set<string>();
+    const headers = {
+      'content-type': 'application/json',
+      'smaregi-contract-id': world.contractId,
+      'smaregi-event': 'pos:stock',
+      [stack.config.SMAREGI_WEBHOOK_HEADER_NAME.toLowerCase()]: stack.config.SMAREGI_WEBHOOK_HEADER_VALUE,
+    };
+    let accepted = 0;
+    const result = await autocannon({
+      url: `${stack.apiUrl}/webhooks/smaregi`,
+      method: 'POST',
+      connections: CONNECTIONS,
+      duration: DURATION_S,
+      ...(RATE > 0 && { overallRate: RATE }),
+      headers,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const eventId = randomUUID();
+            sent.add(eventId);
+            const body = { contractId: world.contractId, event: 'pos:stock', action: 'edited', ids: [{ id: String(sent.size), productId: '1', storeId: '1' }] };
+            return { ...req, headers: { ...headers, 'smaregi-event-id': eventId }, body: JSON.stringify(body) };
+          },
+          onResponse: (status) => {
+            if (status === 200) accepted++;
+          },
+        },
+      ],
+    });
+    const received = await signalsReceived(stack, tenantId);
+    console.log(`\nbench:webhooks — ${DURATION_S} s, ${CONNECTIONS} connections, offered ${RATE > 0 ? `${RATE} req/s` : 'as fast as possible'}`);
+    console.log(`  rate ${result.requests.average.toFixed(0)} req/s (total ${result.requests.total}), non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
+    console.log(`  latency p50 ${result.latency.p50} ms  p90 ${result.latency.p90} ms  p99 ${result.latency.p99} ms  max ${result.latency.max} ms`);
+    console.log(`  accepted ${accepted}, events in the sync workflow ${received} (more than accepted = requests still in flight when autocannon stopped), lost ${Math.max(0, accepted - received)}`);
+    console.log(`  goals ≥ 300 req/s, p99 ≤ 100 ms, 0 lost: ${result.requests.average >= 300 ? 'rate met' : 'rate MISSED'}, ${result.latency.p99 <= 100 ? 'p99 met' : 'p99 MISSED'}, ${received >= accepted ? 'none lost' : 'LOST EVENTS'}`);
+    console.log(`  machine: ${machine()}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Events in stockChanged signals across every run of the tenant's sync workflow (it continues-as-new under load). */
+async function signalsReceived(stack: Awaited<ReturnType<typeof startStack>>, tenantId: string): Promise<number> {
+  let count = 0;
+  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = '${syncWorkflowId(tenantId)}'` })) {
+    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    for (const e of history.events ?? []) {
+      const attrs = e.workflowExecutionSignaledEventAttributes;
+      if (attrs?.signalName !== 'stockChanged') continue;
+      const arg = JSON.parse(Buffer.from(attrs.input!.payloads![0]!.data!).toString('utf8')) as { events: unknown[] };
+      count += arg.events.length;
+    }
+  }
+  return count;
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,276 @@
+// The whole service as `npm start` composes it — api, worker, both simulators — on this test run's real
+// Temporal server and FerretDB. The worker runs in-process, or as its own OS process so a test can kill
+// it (chaos). Merchants are set up through the public HTTP API only.
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { createActivities } from '../../src/activities';
+import { createAppDeps } from '../../src/composition';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/lib/logger';
+import { SecretBox } from '../../src/storage/crypto';
+import { ensureIndexes } from '../../src/storage/indexes';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
+import { TenantIdKey } from '../../src/temporal/search-attributes';
+import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
+import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
+import { getJson, postJson, startTestPlatforms, eventually, type TestPlatforms } from './platforms';
+
+export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
+const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
+
+export interface StackOptions {
+  workerMode?: 'in-process' | 'process';
+  makeshopIntervalMs?: number;
+  sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+export async function startStack(label: string, opts: StackOptions = {}) {
+  const database = await testDatabase(label);
+  await ensureIndexes(database.db);
+  const temporal = await temporalClient();
+  const apiPort = await freePort();
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const platforms = await startTestPlatforms({
+    makeshopIntervalMs: opts.makeshopIntervalMs ?? 50,
+    webhook: { url: `${apiUrl}/webhooks/smaregi`, header: WEBHOOK_SECRET },
+  });
+  const config: Config = {
+    ...loadConfig(process.env),
+    MONGODB_DB: database.name,
+    TEMPORAL_TASK_QUEUE: uniqueTaskQueue(label),
+    PUBLIC_BASE_URL: apiUrl,
+    OPERATOR_TOKEN,
+    SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
+    SMAREGI_API_BASE_URL: platforms.smaregi.baseUrl,
+    SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
+    SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    SMAREGI_WEBHOOK_HEADER_NAME: WEBHOOK_SECRET.name,
+    SMAREGI_WEBHOOK_HEADER_VALUE: WEBHOOK_SECRET.value,
+    MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
+    MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
+    SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
+    SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
+    SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
+  };
+  const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
+  const secretBox = new SecretBox(config.APP_SECRET_KEY!);
+  const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
+  const appDeps = createAppDeps(base);
+  const server: Server = createApp(appDeps).listen(apiPort, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+
+  const worker = opts.workerMode === 'process' ? processWorker(config) : inProcessWorker(base, appDeps.sync);
+  await worker.start();
+
+  const tenantIds: string[] = [];
+  return {
+    config,
+    apiUrl,
+    database,
+    temporal,
+    platforms,
+    worker,
+    tenantIds,
+    /** JSON request to the api as a merchant (token) or the operator. */
+    async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: {
+          ...(opts2.token && { authorization: `Bearer ${opts2.token}` }),
+          ...(opts2.body !== undefined && { 'content-type': 'application/json' }),
+        },
+        ...(opts2.body !== undefined && { body: JSON.stringify(opts2.body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+    },
+    async close() {
+      for (const tenantId of tenantIds) {
+        for await (const wf of temporal.client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
+          if (wf.status.name === 'RUNNING') await temporal.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
+        }
+      }
+      await worker.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await platforms.close();
+      await temporal.connection.close();
+      await database.drop();
+    },
+  };
+}
+
+interface StackWorker {
+  start(): Promise<void>;
+  /** SIGKILL: no graceful shutdown, in-flight activities are lost mid-way. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
+  let running: { worker: Worker; done: Promise<void> } | null = null;
+  const stop = async () => {
+    if (!running) return;
+    const { worker, done } = running;
+    running = null;
+    worker.shutdown();
+    await done;
+  };
+  return {
+    async start() {
+      const { native } = await temporalClient();
+      const worker = await Worker.create({
+        connection: native,
+        taskQueue: base.config.TEMPORAL_TASK_QUEUE,
+        workflowBundle: { codePath: testInfra().bundlePath },
+        activities: createActivities({ ...base, platforms: { smaregi: sync.smaregi, makeshop: sync.makeshop } }),
+      });
+      running = { worker, done: worker.run() };
+    },
+    kill: stop,
+    stop,
+  };
+}
+
+/** The real worker entry point (src/worker/main.ts) as a child process with the stack's configuration. */
+function processWorker(config: Config): StackWorker {
+  let proc: ManagedProcess | null = null;
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    // info level: readiness is read from the worker's own 'worker polling' line.
+    Object.entries({ ...config, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: testInfra().bundlePath }).map(([k, v]) => [k, String(v)]),
+  );
+  const lines: string[] = [];
+  return {
+    async start() {
+      proc = startProcess('worker', join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
+        env,
+        cwd: join(__dirname, '..', '..'),
+        output: (line) => lines.push(line),
+      });
+      await eventually(async () => {
+        if (proc?.child.exitCode !== null) throw new Error(`worker exited:\n${lines.slice(-20).join('\n')}`);
+        if (!lines.some((l) => l.includes('worker polling'))) throw new Error('worker not polling yet');
+      }, 60_000, 100);
+    },
+    async kill() {
+      if (!proc?.child.pid) return;
+      process.kill(-proc.child.pid, 'SIGKILL');
+      await proc.exited;
+      proc = null;
+    },
+    async stop() {
+      await proc?.stop();
+      proc = null;
+    },
+  };
+}
+
+export interface MerchantWorld {
+  contractId: string;
+  shopId: string;
+  stores: { storeId: string; storeName: string }[];
+  products: { productCode: string; productName: string }[];
+  stock: { storeId: string; productCode: string; amount: number }[];
+  shop: {
+    products: { systemCode: string; customCode: string; name: string; jan: string; quantity: number | null; optionNames?: string[] }[];
+    options: { systemCode: string; optionCode: string; option1: string; option2: string; jan: string; quantity: number | null }[];
+  };
+  stockStoreIds: string[];
+  shipmentStoreId: string;
+  buffer?: number;
+}
+
+export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
+
+/**
+ * A new merchant from sign-up to 稼働, through the public API exactly as the admin UI drives it: the
+ * platforms are seeded as the merchant's real accounts would be, the catalog CSVs are the ones the
+ * MakeShop admin screen downloads.
+ */
+export async function onboardMerchant(
+  stack: Stack,
+  world: MerchantWorld,
+  opts: { run?: boolean; catalog?: boolean } = {},
+): Promise<{ tenantId: string; token: string }> {
+  const { platforms } = stack;
+  await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
+    contractId: world.contractId,
+    stores: world.stores,
+    products: world.products,
+    stock: world.stock,
+  });
+  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...MAKESHOP_LOGIN, ...world.shop });
+
+  const expectOk = <T>(what: string, res: { status: number; body: T }, status = 200): T => {
+    if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  const { tenantId, token } = expectOk(
+    'sign-up',
+    await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
+      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId, smaregiContractId: world.contractId },
+    }),
+    201,
+  );
+  stack.tenantIds.push(tenantId);
+  expectOk(
+    'step 2',
+    await stack.http('POST', '/api/v1/onboarding/makeshop-application', {
+      token,
+      body: { shopName: world.shopId, userName: '在庫 太郎', shopId: world.shopId, shopUrl: `https://${world.shopId}.example.jp` },
+    }),
+    202,
+  );
+  expectOk('approval', await stack.http('POST', `/api/v1/operator/tenants/${tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN }));
+  expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: MAKESHOP_LOGIN }));
+  expectOk('step 4', await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } }));
+  const { notificationUrl } = expectOk('order import', await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token }));
+  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/notification-url`, { url: notificationUrl }, 'PUT');
+  expectOk(
+    'stock settings',
+    await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } }),
+  );
+  if (opts.catalog === false) return { tenantId, token };
+  await uploadCatalogFromShop(stack, token, world.shopId);
+  if (opts.run !== false) {
+    expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } }));
+  }
+  return { tenantId, token };
+}
+
+/** Downloads the shop's CSVs as the MakeShop admin screen does and uploads them as step 5. */
+export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string): Promise<void> {
+  const download = async (kind: string) =>
+    new Blob([await (await fetch(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/csv/${kind}`)).arrayBuffer()]);
+  const form = new FormData();
+  form.append('productCsv', await download('products'), 'products.csv');
+  form.append('optionCsv', await download('options'), 'options.csv');
+  const res = await fetch(`${stack.apiUrl}/api/v1/catalog/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  if (res.status !== 202) throw new Error(`catalog upload: ${res.status} ${await res.text()}`);
+  const { uploadId } = (await res.json()) as { uploadId: string };
+  await eventually(async () => {
+    const upload = await stack.http<{ status: string; report: unknown }>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token });
+    if (upload.body.status === 'failed') throw new Error(`catalog upload failed: ${JSON.stringify(upload.body.report)}`);
+    if (upload.body.status !== 'succeeded') throw new Error(`catalog upload still ${upload.body.status}`);
+  }, 120_000, 200);
+}
+
+/** MakeShop's stock per code (option code for options, 独自商品コード for products). */
+export async function makeshopStock(stack: Stack, shopId: string): Promise<Map<string, number | null>> {
+  const rows = await getJson<{ customCode: string; optionCode: string; quantity: number | null }[]>(
+    `${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/stock`,
+  );
+  return new Map(rows.map((r) => [r.optionCode || r.customCode, r.quantity]));
+}
+
+/** Smaregi stock per store for one product code. */
+export async function smaregiStock(stack: Stack, contractId: string, code: string): Promise<Map<string, number>> {
+  const body = await getJson<{ perStore: { storeId: string; amount: number }[] }>(
+    `${stack.platforms.smaregi.baseUrl}/__sim/contracts/${contractId}/stock?productCode=${encodeURIComponent(code)}`,
+  );
+  return new Map(body.perStore.map((s) => [s.storeId, s.amount]));
+}

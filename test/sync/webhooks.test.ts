@@ -1,0 +1,125 @@
+// The two webhook endpoints over HTTP against the real Temporal server and FerretDB: verification,
+// tenant routing, de-duplication, the answers a sender acts on, and nothing lost or doubled.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { ensureIndexes } from '../../src/storage/indexes';
+import { syncWorkflowId } from '../../src/workflows/messages';
+import { startTestApi } from '../support/api';
+import { temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
+
+const SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'webhook-test-secret' };
+const CONTRACT = 'sb_hooks';
+const tenantId = `t-${randomUUID().slice(0, 8)}`;
+const taskQueue = uniqueTaskQueue('hooks');
+const webhookTenants = {
+  byContractId: async (id: string) => (id === CONTRACT ? { tenantId, active: true } : null),
+  byNotificationToken: async (token: string) => (token === 'good-token' ? { tenantId, makeshopShopId: 'shop1' } : null),
+  applySubscription: async () => false,
+};
+const config = { TEMPORAL_TASK_QUEUE: taskQueue, SMAREGI_WEBHOOK_HEADER_NAME: SECRET.name, SMAREGI_WEBHOOK_HEADER_VALUE: SECRET.value };
+
+let database: Awaited<ReturnType<typeof testDatabase>>;
+let temporal: Awaited<ReturnType<typeof temporalClient>>;
+let api: Awaited<ReturnType<typeof startTestApi>>;
+
+before(async () => {
+  database = await testDatabase('hooks');
+  await ensureIndexes(database.db);
+  temporal = await temporalClient();
+  api = await startTestApi({ db: database.db, temporal: temporal.client, config, webhookTenants });
+});
+after(async () => {
+  await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).terminate().catch(() => undefined);
+  await api.close();
+  await temporal.connection.close();
+  await database.drop();
+});
+
+function smaregiHook(eventId: string, opts: { secret?: string; contractId?: string; body?: unknown } = {}) {
+  return fetch(`${api.baseUrl}/webhooks/smaregi`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'smaregi-contract-id': opts.contractId ?? CONTRACT,
+      'smaregi-event': 'pos:stock',
+      'smaregi-event-id': eventId,
+      [SECRET.name]: opts.secret ?? SECRET.value,
+    },
+    body: JSON.stringify(
+      opts.body ?? { contractId: opts.contractId ?? CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: '42', storeId: '1' }] },
+    ),
+  });
+}
+
+async function stockEventIdsInWorkflow(): Promise<string[]> {
+  const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const attrs = e.workflowExecutionSignaledEventAttributes;
+    if (attrs?.signalName !== 'stockChanged') return [];
+    const payload = attrs.input?.payloads?.[0]?.data;
+    const arg = JSON.parse(Buffer.from(payload!).toString('utf8')) as { events: { eventId: string }[] };
+    return arg.events.map((x) => x.eventId);
+  });
+}
+
+describe('POST /webhooks/smaregi', () => {
+  test('a wrong or missing secret header is 401 with no detail', async () => {
+    const res = await smaregiHook(randomUUID(), { secret: 'wrong' });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: { code: 'rejected', message: '' } });
+  });
+
+  test('an unknown contract is 404; a malformed body is 400 with the reason', async () => {
+    assert.equal((await smaregiHook(randomUUID(), { contractId: 'sb_nobody' })).status, 404);
+    const bad = await smaregiHook(randomUUID(), { body: { contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: 'nope' } });
+    assert.equal(bad.status, 400);
+    assert.notEqual(((await bad.json()) as { error: { message: string } }).error.message, '');
+  });
+
+  test('each event reaches the sync workflow exactly once, however often it is delivered', async () => {
+    const ids = Array.from({ length: 40 }, () => randomUUID());
+    // Concurrent first deliveries and repeats of half of them, as an at-least-once sender would.
+    const answers = await Promise.all([...ids, ...ids.slice(0, 20)].map((id) => smaregiHook(id)));
+    assert.ok(answers.every((r) => r.status === 200));
+    const again = await Promise.all(ids.slice(20).map((id) => smaregiHook(id)));
+    assert.ok(again.every((r) => r.status === 200));
+    const received = await stockEventIdsInWorkflow();
+    assert.deepEqual([...received].sort(), [...ids].sort());
+  });
+
+  test('Temporal unreachable answers 503 and keeps no claim, so the retry is accepted', async () => {
+    const deadTemporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
+    const broken = await startTestApi({ db: database.db, temporal: deadTemporal, config, webhookTenants });
+    const id = randomUUID();
+    const res = await fetch(`${broken.baseUrl}/webhooks/smaregi`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'smaregi-contract-id': CONTRACT, 'smaregi-event': 'pos:stock', 'smaregi-event-id': id, [SECRET.name]: SECRET.value },
+      body: JSON.stringify({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '9', productId: '7', storeId: '1' }] }),
+    });
+    assert.equal(res.status, 503);
+    await broken.close();
+    assert.equal((await smaregiHook(id)).status, 200);
+    assert.ok((await stockEventIdsInWorkflow()).includes(id));
+  });
+});
+
+describe('GET /webhooks/makeshop/orders/{token}', () => {
+  const notify = (token: string, query: string) => fetch(`${api.baseUrl}/webhooks/makeshop/orders/${token}?${query}`);
+
+  test('an unknown token or another shop id is 404; a bad query is 400', async () => {
+    assert.equal((await notify('bad-token', 'shopid=shop1&ordernum=1001&cmd=0')).status, 404);
+    assert.equal((await notify('good-token', 'shopid=other&ordernum=1001&cmd=0')).status, 404);
+    assert.equal((await notify('good-token', 'shopid=shop1&ordernum=1001&cmd=9')).status, 400);
+    assert.equal((await notify('good-token', 'shopid=shop1&ordernum=[ORDERNUM]&cmd=0')).status, 400);
+  });
+
+  test('a notification is handed to the sync workflow as the order number and command only', async () => {
+    assert.equal((await notify('good-token', 'shopid=shop1&ordernum=1001&cmd=0')).status, 200);
+    const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
+    const orders = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'orderNotified');
+    const arg = JSON.parse(Buffer.from(orders.at(-1)!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
+    assert.deepEqual(arg, { orderNumber: '1001', cmd: 0 });
+  });
+});
