@@ -15,7 +15,7 @@ import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi
 import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
-import { getJson, postJson, startTestPlatforms, eventually, type TestPlatforms } from './platforms';
+import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
