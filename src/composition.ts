@@ -40,18 +40,49 @@ export function createPlatformClients(config: Config, logger: Logger): PlatformC
   };
 }
 
+/**
+ * Webhooks arrive hundreds per second for few tenants: their tenant look-ups are cached briefly. A
+ * rotated notification token or a changed subscription takes effect within TENANT_CACHE_MS.
+ */
+const TENANT_CACHE_MS = 10_000;
+
 export function webhookTenantLookup(deps: { db: Db; temporal: Client; taskQueue: string; logger: Logger }): WebhookTenantLookup {
+  const byContract = shortLivedCache((contractId: string) => findTenantByContractId(deps.db, contractId));
+  const byToken = shortLivedCache((token: string) => findTenantByNotificationToken(deps.db, token));
   return {
     async byContractId(contractId) {
-      const tenant = await findTenantByContractId(deps.db, contractId);
+      const tenant = await byContract.get(contractId);
       return tenant && { tenantId: tenant.tenantId, active: tenant.active };
     },
     async byNotificationToken(token) {
-      const tenant = await findTenantByNotificationToken(deps.db, token);
+      const tenant = await byToken.get(token);
       return tenant && { tenantId: tenant.tenantId, makeshopShopId: tenant.makeshopShopId };
     },
     async applySubscription(contractId, action) {
+      byContract.forget(contractId);
       return (await applySubscriptionNotification(deps, { contractId, action })) !== null;
+    },
+  };
+}
+
+function shortLivedCache<V>(load: (key: string) => Promise<V>, ttlMs = TENANT_CACHE_MS, maxEntries = 10_000) {
+  const entries = new Map<string, { value: Promise<V>; until: number }>();
+  return {
+    get(key: string): Promise<V> {
+      const hit = entries.get(key);
+      if (hit && hit.until > Date.now()) return hit.value;
+      if (entries.size >= maxEntries) entries.clear();
+      const value = load(key);
+      entries.set(key, { value, until: Date.now() + ttlMs });
+      // Only hits are kept: a tenant created a moment ago must be found at once.
+      value.then(
+        (v) => v === null && entries.delete(key),
+        () => entries.delete(key),
+      );
+      return value;
+    },
+    forget(key: string): void {
+      entries.delete(key);
     },
   };
 }
