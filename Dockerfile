@@ -16,6 +16,8 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The admin UI is static files served by the api (webRoutes looks for dist/web).
+COPY --from=build /app/src/web ./dist/web
 COPY --from=build /app/package.json ./
 USER node
 EXPOSE 3000

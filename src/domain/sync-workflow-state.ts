@@ -28,7 +28,11 @@ export interface SyncWorkflowState {
   pendingOrders: PendingOrder[];
   dirtyProductIds: string[];
   retryProductIds: string[];
+  /** Orders whose processing failed after all retries: tried again at the next reconciliation. */
+  deferredOrders: PendingOrder[];
   fullPushDue: boolean;
+  /** A full push that failed after all retries: tried again at the next reconciliation, not in a loop. */
+  fullPushDeferred: boolean;
   /** Bounded memory of Smaregi event ids: the second line of de-duplication after the api's. */
   recentEventIds: string[];
   stockCursor: string | null;
@@ -53,7 +57,9 @@ export function initialSyncState(now: number, timing: SyncTiming, tenantId = '')
     pendingOrders: [],
     dirtyProductIds: [],
     retryProductIds: [],
+    deferredOrders: [],
     fullPushDue: false,
+    fullPushDeferred: false,
     recentEventIds: [],
     stockCursor: null,
     // The first reconciliation runs soon after 稼働 so a gap before start-up is covered too.
@@ -88,7 +94,11 @@ export function toStatus(s: SyncWorkflowState, dirtyCount: number): SyncStatus {
     active: s.active,
     readiness: s.readiness,
     catalogVersion: s.catalogVersion,
-    pending: { orders: s.pendingOrders.length, items: dirtyCount + s.retryProductIds.length, fullPush: s.fullPushDue },
+    pending: {
+      orders: s.pendingOrders.length + s.deferredOrders.length,
+      items: dirtyCount + s.retryProductIds.length,
+      fullPush: s.fullPushDue || s.fullPushDeferred,
+    },
     lastPushAt: s.lastPushAt,
     lastError: s.lastError,
     counters: s.counters,

@@ -138,7 +138,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
     if (reconcileDue()) await reconcile(s, dirty, timing);
     await debounce(workCount, timing);
+    // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
+    if (!canWork()) continue;
     await importPendingOrders(s, dirty);
+    if (!canWork()) continue;
     await pushChangedStock(s, dirty);
   }
 
@@ -169,8 +172,13 @@ async function reconcile(s: SyncWorkflowState, dirty: Set<string>, timing: SyncT
   } catch (err) {
     recordError(s, 'reconciliation failed', err);
   }
-  // Items a push could not update get another chance now, not in a hot loop.
+  // Work that failed after all its retries gets another chance now, not in a hot loop.
   for (const id of s.retryProductIds.splice(0)) dirty.add(id);
+  for (const order of s.deferredOrders.splice(0)) addPendingOrder(s, order);
+  if (s.fullPushDeferred) {
+    s.fullPushDeferred = false;
+    s.fullPushDue = true;
+  }
 }
 
 async function importPendingOrders(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
@@ -184,6 +192,7 @@ async function importPendingOrders(s: SyncWorkflowState, dirty: Set<string>): Pr
     } catch (err) {
       recordError(s, `order ${order.orderNumber} could not be processed`, err);
       // Retried at the next reconciliation; its quantities stay reserved meanwhile (order ledger).
+      s.deferredOrders.push(order);
     }
   }
 }
@@ -202,7 +211,7 @@ async function pushChangedStock(s: SyncWorkflowState, dirty: Set<string>): Promi
     if (result.catalogVersion !== null) s.catalogVersion = result.catalogVersion;
   } catch (err) {
     recordError(s, 'stock push failed', err);
-    if (full) s.fullPushDue = true;
+    if (full) s.fullPushDeferred = true;
     else s.retryProductIds.push(...productIds!);
   }
 }

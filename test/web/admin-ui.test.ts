@@ -36,6 +36,8 @@ const STORES = [
 const SHOP = { shopId: 'webshop', accountId: 'webshop', password: 'Pw-12chars!!', orderAuthCode: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' };
 const MERCHANT = { email: 'web-ui@example.jp', password: 'merchant-pass-123', shopName: 'ウェブ商店' };
 const UI_TIMEOUT_MS = 15_000;
+/** No suite may hang the run: each fails after this. */
+const TEST_TIMEOUT = { timeout: 120_000 };
 
 let temporal: Awaited<ReturnType<typeof temporalClient>>;
 let database: Awaited<ReturnType<typeof testDatabase>>;
@@ -241,7 +243,7 @@ after(async () => {
   await temporal?.native.close();
 });
 
-describe('static files', () => {
+describe('static files', TEST_TIMEOUT, () => {
   test('/ is the UI with a strict CSP; assets have their content types; nothing outside src/web is served', async () => {
     const index = await fetch(`${api.baseUrl}/`);
     assert.equal(index.status, 200);
@@ -272,7 +274,7 @@ describe('static files', () => {
   });
 });
 
-describe('a merchant sets up the shop in the browser', () => {
+describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
   test('sign-up shows the checklist: step 1 done, the other five to do', async () => {
     await page.goto(`${api.baseUrl}/`);
     await page.getByRole('tab', { name: '新規登録' }).click();
@@ -457,7 +459,7 @@ describe('a merchant sets up the shop in the browser', () => {
     await screenshot('04-status');
   });
 
-  test('logout returns to the login screen; a wrong password is refused in Japanese; the right one logs in', async (t) => {
+  test('logout returns to the login screen; a wrong password is refused in Japanese; the right one logs in to 連携状況', async (t) => {
     await page.getByRole('button', { name: 'ログアウト' }).click();
     const form = page.locator('form[aria-labelledby="tab-login"]');
     await form.waitFor();
@@ -482,14 +484,16 @@ describe('a merchant sets up the shop in the browser', () => {
 
     await form.getByLabel('パスワード').fill(MERCHANT.password);
     await button.click();
-    await page.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
-    assert.equal(await badgeOf('makeshopCredentials').textContent(), '完了');
+    await page.getByRole('heading', { name: '連携状況', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).hash, '#/status', 'set-up is complete, so the merchant lands on 連携状況');
+    await page.getByRole('link', { name: '初期設定' }).click();
+    await waitForBadge('makeshopCredentials', '完了');
     const shot = await screenshot('05-after-login');
     t.diagnostic(`screenshots in ${screenshots} (last: ${shot})`);
   });
 });
 
-describe('a merchant whose MakeShop application is under review', () => {
+describe('a merchant whose MakeShop application is under review', TEST_TIMEOUT, () => {
   test('a bad shop URL is refused in Japanese; the corrected form waits for review and step 3 says to wait', async () => {
     const reviewContext = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1180, height: 900 } });
     const reviewPage = await reviewContext.newPage();
@@ -536,7 +540,7 @@ describe('a merchant whose MakeShop application is under review', () => {
   });
 });
 
-describe('step 5 against the DESIGN §5 answers (catalog API stubbed inside the browser)', () => {
+describe('step 5 against the DESIGN §5 answers (catalog API stubbed inside the browser)', TEST_TIMEOUT, () => {
   const REPORT = {
     productRows: 5,
     optionRows: 4,

@@ -23,6 +23,16 @@ function currentRoute() {
   return match && ROUTES[match[1]] ? match[1] : 'setup';
 }
 
+/** A merchant who finished set-up lands on 連携状況; everyone else on 初期設定. */
+function landingRoute(onboarding) {
+  return onboarding.steps.every((s) => s.status === 'done') ? 'status' : 'setup';
+}
+
+function go(route) {
+  if (location.hash === `#/${route}`) void show({ focus: true });
+  else location.hash = `#/${route}`;
+}
+
 function setChrome(route) {
   nav.hidden = !loggedIn;
   logoutButton.hidden = !loggedIn;
@@ -55,10 +65,10 @@ async function show({ focus = false } = {}) {
   if (focus) main.focus();
 }
 
-function afterLogin() {
+async function afterLogin() {
   loggedIn = true;
-  if (location.hash !== '#/setup') location.hash = '#/setup';
-  else void show({ focus: true });
+  const onboarding = await api('GET', '/onboarding').catch(() => null);
+  go(onboarding ? landingRoute(onboarding) : 'setup');
 }
 
 onSessionExpired(() => {
@@ -85,8 +95,9 @@ window.addEventListener('hashchange', () => void show({ focus: true }));
 
 async function start() {
   try {
-    await api('GET', '/onboarding', undefined, { expectUnauthorized: true });
+    const onboarding = await api('GET', '/onboarding', undefined, { expectUnauthorized: true });
     loggedIn = true;
+    if (!location.hash) history.replaceState(null, '', `#/${landingRoute(onboarding)}`);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) {
       replaceChildren(main, errorNotice(error));

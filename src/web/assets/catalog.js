@@ -44,7 +44,8 @@ export function renderCatalogStep(setup) {
     const { uploadId } = await api('POST', '/catalog/uploads', chosenFiles(form));
     const upload = await followUpload(uploadId, progressSlot);
     replaceChildren(reportSlot, uploadReport(upload));
-    await Promise.all([setup.refresh(), loadSummary(summarySlot)]);
+    const catalogDone = (view) => view.steps.find((s) => s.key === 'catalog')?.status === 'done';
+    await Promise.all([upload.status === 'succeeded' ? setup.refreshUntil(catalogDone) : setup.refresh(), loadSummary(summarySlot)]);
     if (upload.status === 'succeeded') return '商品データを取り込み、有効にしました。';
     return notice('error', failureMessage(upload));
   });

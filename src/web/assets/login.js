@@ -48,7 +48,7 @@ function loginForm(onLoggedIn) {
   );
   onSubmit(form, async () => {
     await api('POST', '/sessions', valuesOf(form, ['email', 'password']), { expectUnauthorized: true });
-    onLoggedIn();
+    await onLoggedIn();
   });
   return form;
 }
@@ -72,7 +72,7 @@ function signupForm(onLoggedIn) {
   );
   onSubmit(form, async () => {
     await api('POST', '/accounts', valuesOf(form, ['email', 'password', 'shopName', 'smaregiContractId']));
-    onLoggedIn();
+    await onLoggedIn();
   });
   return form;
 }

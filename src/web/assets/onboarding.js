@@ -6,6 +6,9 @@ export async function loadOnboarding() {
   return createOnboardingSource(await api('GET', '/onboarding'));
 }
 
+/** Signals from other workflows (catalog activated, 稼働 set) reach GET /onboarding a moment after the action. */
+const CATCH_UP = { pollMs: 250, maxMs: 5000 };
+
 export function createOnboardingSource(view) {
   const listeners = new Set();
   const source = {
@@ -17,6 +20,15 @@ export function createOnboardingSource(view) {
     },
     subscribe(listener) {
       listeners.add(listener);
+    },
+    /** Re-reads until `done(view)` or the time is up; resolves with the last view either way. */
+    async refreshUntil(done) {
+      const deadline = Date.now() + CATCH_UP.maxMs;
+      for (;;) {
+        const latest = await source.refresh();
+        if (done(latest) || Date.now() > deadline) return latest;
+        await new Promise((resolve) => setTimeout(resolve, CATCH_UP.pollMs));
+      }
     },
   };
   return source;

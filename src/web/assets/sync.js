@@ -19,38 +19,49 @@ function requiredActionsList(view) {
 }
 
 /**
- * The 稼働/停止 switch. A 409 (e.g. no catalog yet) shows the server's message, then the checklist
- * re-read from GET /onboarding so the list matches what the server now requires.
+ * The 稼働/停止 switch. The answer of PUT /sync/state is the truth; the checklist (GET /onboarding)
+ * learns of the change a moment later, so until it does the switch shows the confirmed state and
+ * re-reads the checklist. A 409 (e.g. no catalog yet) shows the server's message, then the checklist
+ * re-read so the list matches what the server now requires.
  */
-export function syncStateControl(source) {
+export function syncStateControl(source, { onChanged } = {}) {
   const stateSlot = h('div', { class: 'sync-state' });
   const button = h('button', { type: 'button', class: 'button button-primary' });
   const status = h('div', { class: 'form-status', 'aria-live': 'polite' });
   const required = h('div');
+  let confirmed = null;
+  const currentState = () => confirmed ?? source.view.syncState;
 
   const show = (view) => {
-    const running = view.syncState === 'running';
+    if (confirmed === view.syncState) confirmed = null;
+    const state = currentState();
+    const running = state === 'running';
     replaceChildren(
       stateSlot,
       h('span', { class: 'label', text: '現在の状態' }),
-      badge(running ? 'running' : 'stopped', STATE_LABELS[view.syncState] ?? view.syncState),
+      badge(running ? 'running' : 'stopped', STATE_LABELS[state] ?? state),
     );
     button.textContent = running ? '停止する' : '稼働する';
     button.className = `button ${running ? 'button-secondary' : 'button-primary'}`;
-    replaceChildren(required, requiredActionsList(view));
+    replaceChildren(required, running ? null : requiredActionsList(view));
   };
   source.subscribe(show);
   show(source.view);
 
   onAction(button, status, async () => {
-    const next = source.view.syncState === 'running' ? 'stopped' : 'running';
+    const next = currentState() === 'running' ? 'stopped' : 'running';
+    let answer;
     try {
-      await api('PUT', '/sync/state', { state: next });
+      answer = await api('PUT', '/sync/state', { state: next });
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) await source.refresh().catch(() => undefined);
       throw error;
     }
-    await source.refresh();
+    const target = answer?.state ?? next;
+    confirmed = target;
+    show(source.view);
+    await source.refreshUntil((view) => view.syncState === target);
+    await onChanged?.();
     return next === 'running'
       ? '在庫連携を稼働しました。スマレジの在庫変動と MakeShop の注文が反映されます。'
       : '在庫連携を停止しました。再開するまで MakeShop の在庫は更新されません。';
@@ -92,7 +103,7 @@ export async function renderStatus(main) {
       h('div', {}, h('h1', { text: '連携状況' }), h('p', { class: 'lead', text: '在庫連携の状態、次に送る在庫、これまでの送信と注文取込の記録です。' })),
       h('div', {}, h('div', { class: 'actions' }, reload), reloadStatus),
     ),
-    h('section', { class: 'card' }, h('h2', { text: '在庫連携の状態' }), syncStateControl(source)),
+    h('section', { class: 'card' }, h('h2', { text: '在庫連携の状態' }), syncStateControl(source, { onChanged: () => loadOverview(overview) })),
     overview,
     preview,
     log,
