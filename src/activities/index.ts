@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger';
 import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
+import { createCatalogActivities } from './catalog';
 import type { PlatformClients } from '../composition';
 import { createTenantSettings } from '../storage/tenant-settings';
 
@@ -21,6 +22,13 @@ export interface ActivityDeps {
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createCatalogActivities({
+      db: deps.db,
+      logger: deps.logger,
+      smaregi: deps.platforms.smaregi,
+      temporal: deps.temporal,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    }),
     ...createSyncActivities({
       db: deps.db,
       logger: deps.logger,

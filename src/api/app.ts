@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health';
 import { syncRoutes } from './routes/sync';
 import { webhookRoutes } from './routes/webhooks';
 import { webRoutes } from './routes/web';
+import { catalogRoutes } from './routes/catalog';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -17,7 +18,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   app.use(apiAuth(deps)); // before the body is read: unauthenticated requests are refused unparsed
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
-  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), ...onboardingRouters(deps), webRoutes()];
+  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

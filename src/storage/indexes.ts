@@ -1,5 +1,6 @@
 import { MongoServerError, type Db } from 'mongodb';
 import { CATALOG_ITEM_INDEXES } from './catalog-items';
+import { CATALOG_UPLOAD_INDEXES } from './catalog-uploads';
 import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
@@ -14,6 +15,7 @@ type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Rec
  */
 const INDEXES: IndexSpec[] = [
   ...CATALOG_ITEM_INDEXES,
+  ...CATALOG_UPLOAD_INDEXES,
   ...ORDER_INDEXES,
   ...PUSHED_STOCK_INDEXES,
   ...SYNC_LOG_INDEXES,

@@ -161,6 +161,9 @@ async function cancelOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrde
       .catch((err: unknown) => {
         if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       });
+    await writeSyncLog(deps.db, [
+      { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: '取り込み前にキャンセルされたため、出荷は作成していません' },
+    ]);
     return { outcome: 'cancelled', affectedProductIds: [] };
   }
   const contractId = await deps.tenants.contractId(tenantId);

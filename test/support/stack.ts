@@ -237,7 +237,8 @@ export async function onboardMerchant(
   if (opts.catalog === false) return { tenantId, token };
   await uploadCatalogFromShop(stack, token, world.shopId);
   if (opts.run !== false) {
-    expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } }));
+    // The catalog's activation reaches the onboarding and sync workflows just after the upload succeeds.
+    await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
   }
   return { tenantId, token };
 }
