@@ -52,6 +52,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SMAREGI_WEBHOOK_HEADER_VALUE: WEBHOOK_SECRET.value,
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
+    CATALOG_MAX_FILE_BYTES: 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
