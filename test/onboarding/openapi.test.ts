@@ -67,10 +67,11 @@ test('other features add their routes through registerRoute', async () => {
   assert.deepEqual(op.parameters.map((p) => [p.name, p.in]), [['uploadId', 'path']]);
 });
 
-test('routes of the whole app that are not documented yet are listed (others register theirs)', (t) => {
+test('every route of the whole app is in the OpenAPI document, except operations endpoints and the UI files', () => {
   const app = createApp(h.api.deps);
   const routers = app.middleware.map((mw) => (mw as { router?: Router }).router).filter((r): r is Router => r !== undefined);
-  const undocumented = [...new Set(served(routers))].filter((route) => !documented().includes(route));
-  if (undocumented.length > 0) t.diagnostic(`not in the OpenAPI document yet: ${undocumented.join(', ')}`);
+  const notApi = (route: string) => /^get \/(healthz|readyz|metrics|assets\/.*)?$/.test(route);
+  const undocumented = [...new Set(served(routers))].filter((route) => !notApi(route) && !documented().includes(route));
+  assert.deepEqual(undocumented, []);
   assert.ok(served(routers).length > served(onboardingRouters(h.api.deps)).length);
 });

@@ -23,6 +23,7 @@ const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-s
 export interface StackOptions {
   workerMode?: 'in-process' | 'process';
   makeshopIntervalMs?: number;
+  catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
 }
 
@@ -52,7 +53,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SMAREGI_WEBHOOK_HEADER_VALUE: WEBHOOK_SECRET.value,
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
-    CATALOG_MAX_FILE_BYTES: 16 * 1024 * 1024,
+    CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
@@ -110,6 +111,8 @@ interface StackWorker {
   /** SIGKILL: no graceful shutdown, in-flight activities are lost mid-way. */
   kill(): Promise<void>;
   stop(): Promise<void>;
+  /** The worker's OS process (its tsx launcher), when it runs as one. */
+  pid(): number | undefined;
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
@@ -134,6 +137,7 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
     },
     kill: stop,
     stop,
+    pid: () => undefined,
   };
 }
 
@@ -167,6 +171,7 @@ function processWorker(config: Config): StackWorker {
       await proc?.stop();
       proc = null;
     },
+    pid: () => proc?.child.pid,
   };
 }
 

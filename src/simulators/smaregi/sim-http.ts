@@ -29,7 +29,8 @@ export class ControlError extends Error {
   }
 }
 
-const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+// Large enough to seed a contract of several hundred thousand products (the catalog benchmark).
+const BODY_LIMIT_BYTES = 128 * 1024 * 1024;
 
 export async function readRawBody(ctx: Koa.Context): Promise<string> {
   const chunks: Buffer[] = [];

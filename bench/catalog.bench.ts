@@ -1,0 +1,101 @@
+// bench:catalog — a generated CP932 pair of 100,000 products and 300,000 option rows (350,000 stock
+// items), uploaded over HTTP and imported to activation by the real worker process against FerretDB,
+// with the matching Smaregi products in the simulator. Prints wall time and the worker's peak RSS.
+import { readFileSync, readdirSync, mkdtempSync, statSync } from 'node:fs';
+import { openAsBlob } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { generateCatalogPair } from './generate-catalog';
+import { onboardMerchant, startStack } from '../test/support/stack';
+import { machine } from './support';
+
+const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
+
+/** Peak resident memory (VmHWM) of the node processes below `pid` — the worker runs under tsx. */
+function peakRssOfTree(pid: number): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process went away
+    }
+  }
+  let peak = 0;
+  const visit = (p: number) => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+    } catch {
+      // gone
+    }
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return peak;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'zaiko-catalog-bench-'));
+  let t = performance.now();
+  const pair = await generateCatalogPair({ dir, products: PRODUCTS });
+  console.log(`[catalog] generated ${pair.productRows} products + ${pair.optionRows} options (${pair.stockItems} stock items) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const stack = await startStack('catalogbench', { workerMode: 'process', catalogMaxFileBytes: 100 * 1024 * 1024 });
+  try {
+    const world = {
+      contractId: 'sb_catalogbench',
+      shopId: 'catalogbench',
+      stores: [{ storeId: '1', storeName: '本店' }],
+      products: [...pair.smaregiCodes.keys()].map((productCode) => ({ productCode, productName: productCode })),
+      stock: [],
+      shop: { products: [], options: [] },
+      stockStoreIds: ['1'],
+      shipmentStoreId: '1',
+    };
+    const { token } = await onboardMerchant(stack, world, { catalog: false, run: false });
+    console.log(`[catalog] merchant ready; Smaregi holds ${world.products.length} products; uploading…`);
+    const form = new FormData();
+    form.append('productCsv', await openAsBlob(pair.productCsvPath), 'products.csv');
+    form.append('optionCsv', await openAsBlob(pair.optionCsvPath), 'options.csv');
+    t = performance.now();
+    const res = await fetch(`${stack.apiUrl}/api/v1/catalog/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    if (res.status !== 202) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    const uploaded = performance.now() - t;
+    const { uploadId } = (await res.json()) as { uploadId: string };
+    const workerPid = stack.worker.pid();
+    let peak = 0;
+    let lastLine = 0;
+    for (;;) {
+      peak = Math.max(peak, workerPid ? peakRssOfTree(workerPid) : 0);
+      const upload = (await stack.http<{ status: string; progress: { percent: number; rows: number }; report: { errors: unknown[] } }>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token })).body;
+      if (performance.now() - lastLine > 5000) {
+        lastLine = performance.now();
+        console.log(`[catalog] ${upload.status} ${upload.progress.percent}% (${upload.progress.rows} rows of the current file) after ${((performance.now() - t) / 1000).toFixed(0)} s`);
+      }
+      if (upload.status === 'failed') throw new Error(`import failed: ${JSON.stringify(upload.report?.errors.slice(0, 3))}`);
+      if (upload.status === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const total = performance.now() - t;
+    const catalog = (await stack.http<{ counts: Record<string, number> }>('GET', '/api/v1/catalog', { token })).body;
+    console.log(`\nbench:catalog — ${pair.productRows} products + ${pair.optionRows} option rows (CP932, ${((statSync(pair.productCsvPath).size + statSync(pair.optionCsvPath).size) / 2 ** 20).toFixed(0)} MiB), ${pair.stockItems} stock items`);
+    console.log(`  upload (HTTP → GridFS): ${(uploaded / 1000).toFixed(1)} s`);
+    console.log(`  upload → activation: ${(total / 1000).toFixed(1)} s (goal ≤ 60 s: ${total <= 60_000 ? 'met' : 'MISSED'})`);
+    console.log(`  worker peak RSS: ${(peak / 2 ** 20).toFixed(0)} MiB (goal ≤ 400 MB: ${peak <= 400 * 10 ** 6 ? 'met' : 'MISSED'})`);
+    console.log(`  counts: ${JSON.stringify(catalog.counts)}`);
+    console.log(`  machine: ${machine()}`);
+  } finally {
+    await stack.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
