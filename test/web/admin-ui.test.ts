@@ -16,11 +16,9 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { optionCsv, productCsv } from '../../src/simulators/makeshop/csv-export';
 import { SimShop } from '../../src/simulators/makeshop/shop';
-import { catalogActive, catalogItems, type CatalogItemDoc } from '../../src/storage/catalog-items';
 import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
-import { catalogActivatedSignal, onboardingWorkflowId } from '../../src/workflows/messages';
 import { startTestApi } from '../support/api';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from '../support/infra';
 import { eventually, getJson, postJson, startTestPlatforms, type TestPlatforms } from '../support/platforms';
@@ -123,33 +121,6 @@ function rawGet(baseUrl: string, path: string, headers: Record<string, string> =
     req.on('error', reject);
     req.end();
   });
-}
-
-/**
- * What a processed upload of the sample pair leaves for TS-001 (the one code Smaregi knows): used
- * while POST /api/v1/catalog/uploads does not exist, so that 稼働 and 連携状況 still run for real.
- */
-async function seedActiveCatalog(tenantId: string): Promise<void> {
-  const products = await platforms.smaregiClient.listProducts(CONTRACT);
-  const item: CatalogItemDoc = {
-    tenantId,
-    version: 1,
-    source: 'product',
-    systemCode: '000000000012',
-    customCode: 'TS-001',
-    jan: '4901234567894',
-    name: 'ベーシックTシャツ 白',
-    quantity: 25,
-    line: 2,
-    status: 'matched',
-    smaregiProductId: products.find((p) => p.productCode === 'TS-001')?.productId ?? null,
-    matchedBy: 'code',
-    conflictReasons: [],
-    smaregiProductCode: 'TS-001',
-  };
-  await catalogItems(database.db).insertOne(item);
-  await catalogActive(database.db).insertOne({ _id: tenantId, version: 1, uploadId: 'seeded', activatedAt: new Date() });
-  await temporal.client.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(catalogActivatedSignal, { version: 1, uploadId: 'seeded' });
 }
 
 async function makeshopQuantity(customCode: string): Promise<number | null | undefined> {
@@ -390,12 +361,7 @@ describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
     assert.deepEqual(await dataKeys(step('syncState').locator('.required-actions li')), ['catalog'], 'the 稼働 checklist follows the server');
   });
 
-  test('step 5: both sample CSVs upload, the progress and the report are shown', async (t) => {
-    const probe = await sessionFetch('/api/v1/catalog/uploads', { method: 'POST' });
-    if (probe.status === 404) {
-      t.skip('POST /api/v1/catalog/uploads does not exist yet');
-      return;
-    }
+  test('step 5: both sample CSVs upload, the progress and the report are shown', async () => {
     const body = await openStep('catalog');
     await body.getByLabel('商品データCSV').setInputFiles({ name: 'products.csv', mimeType: 'text/csv', buffer: SAMPLE_PAIR.products });
     await body.getByRole('button', { name: 'アップロードして照合' }).click();
@@ -411,16 +377,7 @@ describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
     await screenshot('03-catalog-report');
   });
 
-  test('step 6 with the catalog active: 稼働 starts the sync, all six steps are done, MakeShop gets the stock', async (t) => {
-    if ((await badgeOf('catalog').textContent()) !== '完了') {
-      t.diagnostic('catalog seeded in MongoDB and signalled (no upload API yet)');
-      await seedActiveCatalog(tenantIds[0]!);
-      await eventually(async () => {
-        const view = (await (await sessionFetch('/api/v1/onboarding')).json()) as { canSetRunning: boolean };
-        assert.ok(view.canSetRunning);
-      });
-      await page.reload();
-    }
+  test('step 6 with the catalog active: 稼働 starts the sync, all six steps are done, MakeShop gets the stock', async () => {
     await waitForBadge('catalog', '完了');
     const body = await openStep('syncState');
     assert.equal(await body.locator('.required-actions').count(), 0, 'nothing is left to do before 稼働');
