@@ -1,157 +1,198 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
-import { importCatalogPair, CatalogFileError } from '../catalog';
-import { failedUploadReport, identityCode, type CatalogUploadReport, type MatchedStockItem } from '../domain/catalog';
+import type { CatalogUploadReport } from '../domain/catalog';
+import { SMAREGI_FAILURE_TYPE, type CatalogUploadErrorCode } from '../domain/catalog-upload';
 import type { Logger } from '../lib/logger';
+import { PlatformError } from '../platforms/http';
 import type { SmaregiClient } from '../platforms/smaregi/client';
-import { catalogActive, catalogItems, type CatalogItemDoc } from '../storage/catalog-items';
-import { allocateCatalogVersion, catalogUploads, deleteUploadFiles, gridFsSource } from '../storage/catalog-uploads';
+import { activateCatalogVersion, catalogActive, purgeCatalogVersion } from '../storage/catalog-items';
+import {
+  deleteUploadFiles,
+  findCatalogUpload,
+  finishCatalogUpload,
+  previousActivatedVersion,
+  updateCatalogUpload,
+  uploadsWithItems,
+  type CatalogUploadDoc,
+} from '../storage/catalog-uploads';
+import { deleteSmaregiSnapshotsExcept } from '../storage/smaregi-products';
 import { findTenantById } from '../storage/tenants';
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { catalogActivatedSignal } from '../workflows/messages';
+import { runCatalogImport, type ImportCheckpoint } from './catalog-import-run';
 
 export interface CatalogActivityDeps {
   db: Db;
   logger: Logger;
-  smaregi: SmaregiClient;
+  smaregi: Pick<SmaregiClient, 'listProducts'>;
   temporal: Client;
   taskQueue: string;
+  /** Tests shorten the progress interval; the bench may tune the batch size. */
+  tuning?: Partial<CatalogImportTuning>;
+  now?: () => Date;
 }
 
-export interface ImportUploadResult {
-  ok: boolean;
-  version: number | null;
-  /** Counts only: the full report (with row errors) is in MongoDB, not in workflow history. */
-  counts: Pick<CatalogUploadReport, 'stockItems' | 'matched' | 'unmatched' | 'conflicts' | 'unlimited' | 'errorCount'>;
+export interface CatalogImportTuning {
+  progressEveryMs: number;
+  insertBatchSize: number;
 }
 
-const PROGRESS_EVERY_MS = 1000;
-const INSERT_BATCH = 2000;
+const DEFAULT_TUNING: CatalogImportTuning = { progressEveryMs: 1000, insertBatchSize: 1000 };
 
+export interface UploadRef {
+  tenantId: string;
+  uploadId: string;
+}
+
+/** Counts only: the report with its row errors stays in MongoDB, out of workflow history. */
+export type ImportUploadResult =
+  | { outcome: 'ready'; version: number; counts: ImportCounts }
+  | { outcome: 'rejected'; counts: ImportCounts | null };
+
+export type ImportCounts = Pick<CatalogUploadReport, 'stockItems' | 'matched' | 'unmatched' | 'conflicts' | 'unlimited' | 'errorCount'>;
+
+/**
+ * The catalog import's activities (DESIGN §3 catalogImportWorkflow). Inputs are ids: the files are
+ * in GridFS and every step reads and records its state in the upload's catalog_uploads document.
+ */
 export function createCatalogActivities(deps: CatalogActivityDeps) {
-  const { db } = deps;
+  const { db, logger } = deps;
+  const tuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const now = deps.now ?? (() => new Date());
+  const uploadOf = async ({ tenantId, uploadId }: UploadRef): Promise<CatalogUploadDoc> => {
+    const upload = await findCatalogUpload(db, tenantId, uploadId);
+    if (!upload) throw ApplicationFailure.nonRetryable(`catalog upload ${uploadId} of tenant ${tenantId} does not exist`, 'upload_missing');
+    return upload;
+  };
+
   return {
-    /**
-     * Parses, validates and matches one uploaded pair into a new catalog version (not yet active).
-     * Retry-safe: a new attempt takes a new version number, so no half-written version is reused.
-     */
-    async importCatalogUpload(input: { tenantId: string; uploadId: string }): Promise<ImportUploadResult> {
-      const { tenantId, uploadId } = input;
-      const upload = await catalogUploads(db).findOne({ _id: uploadId, tenantId });
-      if (!upload) throw ApplicationFailure.nonRetryable(`upload ${uploadId} does not exist`, 'not-found');
-      const tenant = await findTenantById(db, tenantId);
-      if (!tenant) throw ApplicationFailure.nonRetryable(`tenant ${tenantId} does not exist`, 'not-found');
-
-      const smaregiProducts = new Map<string, string>();
-      for (const p of await deps.smaregi.listProducts(tenant.smaregiContractId, { onPage: (n) => heartbeat({ step: 'smaregi-products', n }) })) {
-        smaregiProducts.set(p.productCode, p.productId);
-      }
-      const version = await allocateCatalogVersion(db, tenantId);
-      const totalBytes = upload.files.productCsv.bytes + upload.files.optionCsv.bytes;
-      const done = { productCsv: 0, optionCsv: 0 };
-      let lastProgressAt = 0;
-      let rows = 0;
-      const reportProgress = async (file: 'productCsv' | 'optionCsv', fileRows: number, bytes: number, force = false) => {
-        done[file] = bytes;
-        rows = fileRows;
-        heartbeat({ file, rows: fileRows, bytes });
-        if (!force && Date.now() - lastProgressAt < PROGRESS_EVERY_MS) return;
-        lastProgressAt = Date.now();
-        const read = done.productCsv + done.optionCsv;
-        await catalogUploads(db).updateOne(
-          { _id: uploadId },
-          { $set: { progress: { file, rows, bytes: read, totalBytes, percent: Math.min(99, Math.floor((read / Math.max(1, totalBytes)) * 100)) } } },
-        );
-      };
-      let pendingProgress: Promise<void> = Promise.resolve();
-      try {
-        const { report } = await importCatalogPair({
-          productCsv: gridFsSource(db, uploadId, 'productCsv'),
-          optionCsv: gridFsSource(db, uploadId, 'optionCsv'),
-          smaregiProducts,
-          batchSize: INSERT_BATCH,
-          onProgress: (p) => {
-            pendingProgress = pendingProgress.then(() => reportProgress(p.file, p.rows, p.bytes, p.done));
+    /** Parses, checks, matches and stores one upload as a new, not yet active, catalog version. */
+    async importCatalogUpload(ref: UploadRef): Promise<ImportUploadResult> {
+      const upload = await uploadOf(ref);
+      if (upload.status === 'failed') return { outcome: 'rejected', counts: upload.report && countsOf(upload.report) };
+      // An earlier attempt finished the work but its completion was lost.
+      if (upload.report !== null) return { outcome: 'ready', version: upload.version, counts: countsOf(upload.report) };
+      const tenant = await findTenantById(db, ref.tenantId);
+      if (!tenant) return reject(upload, 'tenant_missing');
+      const outcome = await asActivityFailure(() =>
+        runCatalogImport(
+          {
+            db,
+            smaregi: deps.smaregi,
+            logger,
+            heartbeat: (checkpoint) => heartbeat(checkpoint),
+            resumeFrom: checkpointOf(activityInfo().heartbeatDetails),
+            signal: cancellationSignal(),
+            now,
+            ...tuning,
           },
-          onItems: async (items) => {
-            await catalogItems(db).insertMany(items.map((item) => itemDoc(tenantId, version, item)), { ordered: false });
-          },
-          applyConflictUpdates: async (updates) => {
-            for (const u of updates) {
-              await catalogItems(db).updateOne(
-                { tenantId, version, source: u.file === 'optionCsv' ? 'option' : 'product', line: u.line },
-                { $set: { status: 'conflict', conflictReasons: [...u.conflictReasons] } },
-              );
-            }
-          },
-        });
-        await pendingProgress;
-        const ok = report.errorCount === 0;
-        await finishUpload(db, uploadId, ok ? 'processing' : 'failed', report, version);
-        if (!ok) await catalogItems(db).deleteMany({ tenantId, version });
-        return { ok, version: ok ? version : null, counts: countsOf(report) };
-      } catch (err) {
-        await catalogItems(db).deleteMany({ tenantId, version });
-        if (err instanceof CatalogFileError) {
-          const report = failedUploadReport(err.toIssue());
-          await finishUpload(db, uploadId, 'failed', report, null);
-          return { ok: false, version: null, counts: countsOf(report) };
-        }
-        throw err;
-      }
+          upload,
+          tenant.smaregiContractId,
+        ),
+      );
+      if (!outcome.ok) return reject(upload, 'csv_errors', outcome.report);
+      await updateCatalogUpload(db, upload._id, { report: outcome.report });
+      logger.info({ tenantId: ref.tenantId, uploadId: ref.uploadId, version: upload.version, ...countsOf(outcome.report) }, 'catalog version stored');
+      return { outcome: 'ready', version: upload.version, counts: countsOf(outcome.report) };
     },
 
-    /**
-     * The one atomic switch: catalog_active points at the new version, unless a newer version is
-     * already active (an older upload finishing late never replaces it). Keeps one previous version.
-     */
-    async activateCatalog(input: { tenantId: string; uploadId: string; version: number }): Promise<{ activated: boolean }> {
-      const { tenantId, uploadId, version } = input;
-      const previous = await catalogActive(db).findOne({ _id: tenantId });
-      let activated = false;
-      if (!previous || previous.version < version) {
-        const res = await catalogActive(db).updateOne(
-          { _id: tenantId, ...(previous ? { version: previous.version } : {}) },
-          { $set: { version, uploadId, activatedAt: new Date() } },
-          { upsert: !previous },
-        );
-        activated = res.modifiedCount + res.upsertedCount === 1;
+    /** Makes the upload's version the active catalog, unless a newer one already is (then it is discarded). */
+    async activateCatalog(ref: UploadRef): Promise<{ activated: boolean; version: number }> {
+      const upload = await uploadOf(ref);
+      const at = now();
+      const result = await activateCatalogVersion(db, { tenantId: ref.tenantId, version: upload.version, uploadId: upload._id, at });
+      if (result === 'superseded') {
+        await discardUpload(upload, 'superseded');
+        return { activated: false, version: upload.version };
       }
-      if (activated && previous) await catalogItems(db).deleteMany({ tenantId, version: { $lt: previous.version } });
-      await catalogUploads(db).updateOne({ _id: uploadId }, { $set: { status: activated ? 'succeeded' : 'failed', finishedAt: new Date(), 'progress.percent': 100 } });
-      await deleteUploadFiles(db, uploadId);
-      return { activated };
+      if (upload.activatedAt === null) await updateCatalogUpload(db, upload._id, { activatedAt: at });
+      logger.info({ tenantId: ref.tenantId, uploadId: ref.uploadId, version: upload.version }, 'catalog activated');
+      return { activated: true, version: upload.version };
     },
 
-    async discardUploadFiles(input: { uploadId: string }): Promise<void> {
-      await deleteUploadFiles(db, input.uploadId);
-    },
-
-    /** Tells the sync workflow (starting it if needed) that a new catalog is active. */
-    async notifySyncOfCatalog(input: { tenantId: string; uploadId: string; version: number }): Promise<void> {
+    /** The sync workflow pushes the new catalog at once when running, else at the next 稼働 (started if absent). */
+    async notifySyncOfCatalog(input: UploadRef & { version: number }): Promise<void> {
       await signalSyncWorkflow(deps.temporal, deps.taskQueue, input.tenantId, catalogActivatedSignal, [
         { version: input.version, uploadId: input.uploadId },
       ]);
     },
+
+    async completeCatalogUpload(ref: UploadRef): Promise<void> {
+      const upload = await uploadOf(ref);
+      await finishCatalogUpload(db, upload._id, { status: 'succeeded' }, now());
+      await deleteUploadFiles(db, upload, now());
+    },
+
+    /** The import could not finish: the upload fails, its items and files go, the active catalog stays. */
+    async failCatalogUpload(ref: UploadRef & { error: CatalogUploadErrorCode }): Promise<void> {
+      await discardUpload(await uploadOf(ref), ref.error);
+    },
+
+    /**
+     * Deletes the items of versions no longer needed: all but the active one and the one active
+     * before it (kept so the sync engine can finish reading it). Slow on FerretDB, hence its own activity.
+     */
+    async pruneCatalogVersions(input: { tenantId: string }): Promise<{ purgedVersions: number[] }> {
+      const active = await catalogActive(db).findOne({ _id: input.tenantId });
+      if (!active) return { purgedVersions: [] };
+      const previous = await previousActivatedVersion(db, input.tenantId, active.version);
+      const uploads = await uploadsWithItems(db, input.tenantId);
+      const stale = uploads.filter((u) => u.version !== active.version && u.version !== previous && (u.status !== 'processing' || u.version < active.version));
+      for (const upload of stale) await purgeUploadItems(upload);
+      const inUse = uploads.filter((u) => u.status === 'processing' || u.version === active.version).map((u) => u.smaregiSnapshotId);
+      await deleteSmaregiSnapshotsExcept(db, input.tenantId, inUse.filter((id): id is string => id !== null));
+      return { purgedVersions: stale.map((u) => u.version) };
+    },
   };
+
+  async function reject(upload: CatalogUploadDoc, error: CatalogUploadErrorCode, report?: CatalogUploadReport): Promise<ImportUploadResult> {
+    await finishCatalogUpload(db, upload._id, { status: 'failed', error, report }, now());
+    await deleteUploadFiles(db, upload, now());
+    logger.info({ tenantId: upload.tenantId, uploadId: upload._id, error, errorCount: report?.errorCount }, 'catalog upload refused');
+    return { outcome: 'rejected', counts: report ? countsOf(report) : null };
+  }
+
+  async function discardUpload(upload: CatalogUploadDoc, error: CatalogUploadErrorCode): Promise<void> {
+    await finishCatalogUpload(db, upload._id, { status: 'failed', error }, now());
+    const active = await catalogActive(db).findOne({ _id: upload.tenantId });
+    if (active?.version !== upload.version) await purgeUploadItems(upload);
+    await deleteUploadFiles(db, upload, now());
+  }
+
+  async function purgeUploadItems(upload: CatalogUploadDoc): Promise<void> {
+    if (upload.itemsWrittenAt === null || upload.itemLines === null) return;
+    const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version, upload.itemLines, (n) => heartbeat({ purging: upload.version, deleted: n }));
+    await updateCatalogUpload(db, upload._id, { itemsPurgedAt: now() });
+    logger.info({ tenantId: upload.tenantId, version: upload.version, deleted }, 'catalog version purged');
+  }
 }
 
 export type CatalogActivities = ReturnType<typeof createCatalogActivities>;
 
-function itemDoc(tenantId: string, version: number, item: MatchedStockItem): CatalogItemDoc {
-  const smaregiProductCode = item.smaregiProductId === null ? null : item.matchedBy === 'jan' ? item.jan : identityCode(item);
-  return { ...item, tenantId, version, smaregiProductCode } as CatalogItemDoc;
-}
-
-async function finishUpload(db: Db, uploadId: string, status: 'processing' | 'failed', report: CatalogUploadReport, version: number | null): Promise<void> {
-  await catalogUploads(db).updateOne(
-    { _id: uploadId },
-    { $set: { status, report, version, ...(status === 'failed' && { finishedAt: new Date() }) } },
-  );
-}
-
-function countsOf(report: CatalogUploadReport): ImportUploadResult['counts'] {
+function countsOf(report: CatalogUploadReport): ImportCounts {
   const { stockItems, matched, unmatched, conflicts, unlimited, errorCount } = report;
   return { stockItems, matched, unmatched, conflicts, unlimited, errorCount };
+}
+
+function checkpointOf(details: unknown): ImportCheckpoint | undefined {
+  const checkpoint = details as Partial<ImportCheckpoint> | undefined;
+  return typeof checkpoint?.uploadId === 'string' && typeof checkpoint.written === 'number' ? (checkpoint as ImportCheckpoint) : undefined;
+}
+
+/** Smaregi failures get their own type (the merchant's message says what failed); the rest is retried as is. */
+async function asActivityFailure<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof PlatformError) {
+      throw ApplicationFailure.create({
+        message: err.message,
+        type: SMAREGI_FAILURE_TYPE,
+        nonRetryable: !err.retryable,
+        nextRetryDelay: err.details.retryAfterMs,
+      });
+    }
+    throw err;
+  }
 }

@@ -1,44 +1,175 @@
-import { GridFSBucket, type Db } from 'mongodb';
-import type { CatalogFile, CatalogUploadReport } from '../domain/catalog';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { GridFSBucket, type Db, type ObjectId } from 'mongodb';
 import type { CatalogFileSource } from '../catalog/csv-records';
+import type { CatalogFile, CatalogUploadReport } from '../domain/catalog';
+import {
+  catalogUploadError,
+  initialUploadProgress,
+  type CatalogUploadError,
+  type CatalogUploadErrorCode,
+  type CatalogUploadProgress,
+  type CatalogUploadStatus,
+} from '../domain/catalog-upload';
 
-/** One upload of a CSV pair and how its import went (what GET /catalog/uploads/{id} answers). */
+export interface StoredCatalogFile {
+  /** GridFS file id, until the import is over and the file is deleted. */
+  fileId: ObjectId;
+  name: string;
+  bytes: number;
+}
+
+/**
+ * One upload of a CSV pair (`catalog_uploads`) and everything its import learns. FerretDB has no
+ * transactions: every step is one single-document update of this record, so a retried activity can
+ * tell what its earlier attempt already did.
+ */
 export interface CatalogUploadDoc {
   _id: string; // uploadId
   tenantId: string;
-  status: 'processing' | 'succeeded' | 'failed';
-  files: Record<CatalogFile, { name: string; bytes: number }>;
-  progress: { file: CatalogFile | null; rows: number; bytes: number; totalBytes: number; percent: number };
+  /** Allocated when the upload is received: version order is upload order. */
+  version: number;
+  status: CatalogUploadStatus;
+  progress: CatalogUploadProgress;
   report: CatalogUploadReport | null;
-  version: number | null;
+  error: CatalogUploadError | null;
+  files: Record<CatalogFile, StoredCatalogFile>;
+  filesDeletedAt: Date | null;
+  /** The Smaregi product list this import matched against (smaregi_products), so a retry matches the same. */
+  smaregiSnapshotId: string | null;
+  /** Highest line of an item in each file, known after the checking pass; bounds the item ids of this version. */
+  itemLines: Record<CatalogFile, number> | null;
+  /** Set before the first item is written: from then on this version may have items to purge. */
+  itemsWrittenAt: Date | null;
+  itemsPurgedAt: Date | null;
+  activatedAt: Date | null;
   createdAt: Date;
   finishedAt: Date | null;
 }
 
 export const catalogUploads = (db: Db) => db.collection<CatalogUploadDoc>('catalog_uploads');
-/** Per-tenant counter: catalog versions are allocated by one atomic $inc. */
-const catalogVersions = (db: Db) => db.collection<{ _id: string; last: number }>('catalog_versions');
+/** Per-tenant counter: catalog versions come from one atomic $inc. */
+const catalogVersionCounters = (db: Db) => db.collection<{ _id: string; lastVersion: number }>('catalog_versions');
 
 export const CATALOG_UPLOAD_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
-  ['catalog_uploads', { tenantId: 1, createdAt: -1 }, {}],
+  ['catalog_uploads', { tenantId: 1, version: -1 }, {}],
 ];
 
 export async function allocateCatalogVersion(db: Db, tenantId: string): Promise<number> {
-  const doc = await catalogVersions(db).findOneAndUpdate({ _id: tenantId }, { $inc: { last: 1 } }, { upsert: true, returnDocument: 'after' });
-  return doc!.last;
+  const counter = await catalogVersionCounters(db).findOneAndUpdate(
+    { _id: tenantId },
+    { $inc: { lastVersion: 1 } },
+    { upsert: true, returnDocument: 'after' },
+  );
+  if (!counter) throw new Error(`no catalog version counter for tenant ${tenantId}`);
+  return counter.lastVersion;
 }
 
-/** Uploaded files live in GridFS (chunked, never whole in memory) until their import is over. */
-export const uploadBucket = (db: Db) => new GridFSBucket(db, { bucketName: 'catalog_files' });
-export const uploadFileName = (uploadId: string, file: CatalogFile) => `${uploadId}/${file}`;
-
-export function gridFsSource(db: Db, uploadId: string, file: CatalogFile): CatalogFileSource {
-  return { open: () => uploadBucket(db).openDownloadStreamByName(uploadFileName(uploadId, file)) };
+export async function insertCatalogUpload(
+  db: Db,
+  upload: Pick<CatalogUploadDoc, '_id' | 'tenantId' | 'version' | 'files' | 'createdAt'>,
+): Promise<void> {
+  await catalogUploads(db).insertOne({
+    ...upload,
+    status: 'processing',
+    progress: initialUploadProgress(upload.files.productCsv.bytes + upload.files.optionCsv.bytes),
+    report: null,
+    error: null,
+    filesDeletedAt: null,
+    smaregiSnapshotId: null,
+    itemLines: null,
+    itemsWrittenAt: null,
+    itemsPurgedAt: null,
+    activatedAt: null,
+    finishedAt: null,
+  });
 }
 
-export async function deleteUploadFiles(db: Db, uploadId: string): Promise<void> {
-  const bucket = uploadBucket(db);
-  for (const file of ['productCsv', 'optionCsv'] as const) {
-    for (const f of await bucket.find({ filename: uploadFileName(uploadId, file) }).toArray()) await bucket.delete(f._id);
+export async function findCatalogUpload(db: Db, tenantId: string, uploadId: string): Promise<CatalogUploadDoc | null> {
+  const upload = await catalogUploads(db).findOne({ _id: uploadId });
+  return upload?.tenantId === tenantId ? upload : null;
+}
+
+/** Only while processing: a late progress write never overwrites the final state. */
+export async function saveUploadProgress(db: Db, uploadId: string, progress: CatalogUploadProgress): Promise<void> {
+  await catalogUploads(db).updateOne({ _id: uploadId, status: 'processing' }, { $set: { progress } });
+}
+
+export async function updateCatalogUpload(
+  db: Db,
+  uploadId: string,
+  fields: Partial<Pick<CatalogUploadDoc, 'report' | 'smaregiSnapshotId' | 'itemLines' | 'itemsWrittenAt' | 'itemsPurgedAt' | 'activatedAt'>>,
+): Promise<void> {
+  await catalogUploads(db).updateOne({ _id: uploadId }, { $set: fields });
+}
+
+export async function finishCatalogUpload(
+  db: Db,
+  uploadId: string,
+  outcome: { status: 'succeeded' } | { status: 'failed'; error: CatalogUploadErrorCode; report?: CatalogUploadReport },
+  now: Date,
+): Promise<void> {
+  const upload = await catalogUploads(db).findOne({ _id: uploadId });
+  if (!upload || upload.status !== 'processing') return;
+  const fields: Partial<CatalogUploadDoc> = {
+    status: outcome.status,
+    finishedAt: now,
+    progress: { ...upload.progress, phase: 'done', percent: 100 },
+  };
+  if (outcome.status === 'failed') {
+    fields.error = catalogUploadError(outcome.error);
+    if (outcome.report) fields.report = outcome.report;
   }
+  await catalogUploads(db).updateOne({ _id: uploadId, status: 'processing' }, { $set: fields });
+}
+
+/** Uploads of the tenant whose items may still be in catalog_items (written, not yet purged). */
+export async function uploadsWithItems(db: Db, tenantId: string): Promise<CatalogUploadDoc[]> {
+  const uploads = await catalogUploads(db).find({ tenantId }).toArray();
+  return uploads.filter((u) => u.itemsWrittenAt !== null && u.itemsPurgedAt === null);
+}
+
+/** The version that was active just before `version` (the one kept for rollback), if any. */
+export async function previousActivatedVersion(db: Db, tenantId: string, version: number): Promise<number | null> {
+  const uploads = await catalogUploads(db).find({ tenantId }).toArray();
+  const older = uploads.filter((u) => u.activatedAt !== null && u.version < version).map((u) => u.version);
+  return older.length > 0 ? Math.max(...older) : null;
+}
+
+// ── the uploaded files (GridFS) ──────────────────────────────────────────────────────────────────
+
+const BUCKET = 'catalog_files';
+/** Fewer, larger chunks: FerretDB sorts a file's chunks in memory when it is read. */
+const CHUNK_BYTES = 1024 * 1024;
+
+export const catalogFileBucket = (db: Db) => new GridFSBucket(db, { bucketName: BUCKET, chunkSizeBytes: CHUNK_BYTES });
+
+/** A stored file as the importer reads it: streamed chunk by chunk, once per pass. */
+export function storedFileSource(db: Db, fileId: ObjectId): CatalogFileSource {
+  return {
+    async *open() {
+      for await (const chunk of catalogFileBucket(db).openDownloadStream(fileId)) {
+        yield chunk as Buffer;
+        // The driver receives many chunks per reply, and parsing chunks already in memory runs on
+        // microtasks only: without this, progress saves and other I/O would wait for the whole batch.
+        await yieldToEventLoop();
+      }
+    },
+  };
+}
+
+export async function deleteStoredFiles(db: Db, fileIds: readonly ObjectId[]): Promise<void> {
+  const bucket = catalogFileBucket(db);
+  for (const fileId of fileIds) {
+    await bucket.delete(fileId).catch((err: unknown) => {
+      // Already deleted by an earlier attempt: nothing left to do.
+      if (!(err instanceof Error && /not found|FileNotFound/i.test(err.message))) throw err;
+    });
+  }
+}
+
+/** Deletes both uploaded files once the import is over, either way; safe to repeat. */
+export async function deleteUploadFiles(db: Db, upload: CatalogUploadDoc, now: Date): Promise<void> {
+  if (upload.filesDeletedAt !== null) return;
+  await deleteStoredFiles(db, [upload.files.productCsv.fileId, upload.files.optionCsv.fileId]);
+  await catalogUploads(db).updateOne({ _id: upload._id }, { $set: { filesDeletedAt: now } });
 }

@@ -5,6 +5,7 @@ import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
 import { SESSION_INDEXES } from './sessions';
+import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { TENANT_INDEXES } from './tenants';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
@@ -16,6 +17,7 @@ type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Rec
 const INDEXES: IndexSpec[] = [
   ...CATALOG_ITEM_INDEXES,
   ...CATALOG_UPLOAD_INDEXES,
+  ...SMAREGI_PRODUCT_INDEXES,
   ...ORDER_INDEXES,
   ...PUSHED_STOCK_INDEXES,
   ...SYNC_LOG_INDEXES,

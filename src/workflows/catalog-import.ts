@@ -1,46 +1,100 @@
-// catalogImportWorkflow (`catalog-{tenantId}-{uploadId}`): parse, validate and match one uploaded CSV
-// pair, then switch the active catalog atomically and tell the onboarding and sync workflows. A failed
-// or rejected pair leaves the previous catalog active.
-import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
-import type { CatalogActivities, ImportUploadResult } from '../activities/catalog';
-import { catalogActivatedSignal, onboardingWorkflowId } from './messages';
+// catalogImportWorkflow (`catalog-{tenantId}-{uploadId}`): imports one uploaded CSV pair as a new catalog
+// version, switches the active catalog to it atomically, then tells the sync and onboarding workflows.
+// A refused or failed pair leaves the previous catalog active.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { CatalogActivities } from '../activities/catalog';
+import { SMAREGI_FAILURE_TYPE, type CatalogImportState, type CatalogUploadErrorCode } from '../domain/catalog-upload';
+import { catalogActivatedSignal, catalogImportProgressQuery, onboardingWorkflowId } from './messages';
 
-const { importCatalogUpload } = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
-});
-const { activateCatalog, notifySyncOfCatalog, discardUploadFiles } = proxyActivities<CatalogActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-});
-
-export interface CatalogImportResult extends ImportUploadResult {
-  activated: boolean;
+export interface CatalogImportInput {
+  tenantId: string;
+  uploadId: string;
 }
 
-export async function catalogImportWorkflow(input: { tenantId: string; uploadId: string }): Promise<CatalogImportResult> {
-  const { tenantId, uploadId } = input;
-  let imported: ImportUploadResult;
+/** Long, heartbeating: resumes from its last heartbeat after a worker crash. */
+const importing = proxyActivities<CatalogActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+const steps = proxyActivities<CatalogActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
+});
+/** Discarding a version deletes its items window by window: minutes on FerretDB for a large catalog. */
+const purging = proxyActivities<CatalogActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+export async function catalogImportWorkflow(input: CatalogImportInput): Promise<CatalogImportState> {
+  const state: CatalogImportState = { uploadId: input.uploadId, phase: 'importing', outcome: null, version: null };
+  setHandler(catalogImportProgressQuery, () => state);
+  let version: number;
   try {
-    imported = await importCatalogUpload(input);
+    const imported = await importing.importCatalogUpload(input);
+    if (imported.outcome === 'rejected') return finish(state, 'rejected');
+    version = state.version = imported.version;
+    state.phase = 'activating';
+    const { activated } = await purging.activateCatalog(input);
+    if (!activated) return finish(state, 'superseded');
   } catch (err) {
-    await discardUploadFiles({ uploadId });
-    throw err;
+    const code = failureCode(err);
+    // The upload must end as failed whatever happened, even when this workflow is being cancelled.
+    await CancellationScope.nonCancellable(() => purging.failCatalogUpload({ ...input, error: code }));
+    if (isCancellation(err)) throw err;
+    (code === 'internal' ? log.error : log.warn)('catalog import failed', { ...input, code, error: String(err) });
+    return finish(state, 'failed');
   }
-  if (!imported.ok || imported.version === null) {
-    await discardUploadFiles({ uploadId });
-    return { ...imported, activated: false };
+  state.phase = 'notifying';
+  await announceActivation(input, version);
+  await steps.completeCatalogUpload(input);
+  finish(state, 'activated');
+  try {
+    await purging.pruneCatalogVersions({ tenantId: input.tenantId });
+  } catch (err) {
+    // Only storage is at stake: the next activation prunes again.
+    log.warn('could not prune old catalog versions', { tenantId: input.tenantId, error: String(err) });
   }
-  const version = imported.version;
-  const { activated } = await activateCatalog({ tenantId, uploadId, version });
-  if (activated) {
-    await notifySyncOfCatalog({ tenantId, uploadId, version });
-    try {
-      await getExternalWorkflowHandle(onboardingWorkflowId(tenantId)).signal(catalogActivatedSignal, { version, uploadId });
-    } catch (err) {
-      log.warn('could not record the catalog in the onboarding workflow', { tenantId, error: String(err) });
-    }
+  return state;
+}
+
+function finish(state: CatalogImportState, outcome: NonNullable<CatalogImportState['outcome']>): CatalogImportState {
+  state.phase = 'done';
+  state.outcome = outcome;
+  return state;
+}
+
+/**
+ * The catalog is active whatever happens here: the sync workflow reads the active version on every
+ * push, so a lost signal only delays the full push until its next reconciliation.
+ */
+async function announceActivation(input: CatalogImportInput, version: number): Promise<void> {
+  const activation = { version, uploadId: input.uploadId };
+  try {
+    await steps.notifySyncOfCatalog({ ...input, version });
+  } catch (err) {
+    log.warn('could not tell the sync workflow about the new catalog', { ...input, error: String(err) });
   }
-  return { ...imported, activated };
+  try {
+    await getExternalWorkflowHandle(onboardingWorkflowId(input.tenantId)).signal(catalogActivatedSignal, activation);
+  } catch (err) {
+    // No onboarding workflow (e.g. an operator-created tenant): nothing to record.
+    log.warn('could not record the catalog in the onboarding workflow', { ...input, error: String(err) });
+  }
+}
+
+function failureCode(err: unknown): CatalogUploadErrorCode {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === SMAREGI_FAILURE_TYPE ? 'smaregi_unavailable' : 'internal';
 }

@@ -3,6 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncState, SyncStatus, Readiness } from '../domain/sync';
 import type { MakeshopApplicationSubmission, OnboardingStatus } from '../domain/onboarding';
+import type { CatalogImportState } from '../domain/catalog-upload';
 
 export const TASK_QUEUE_DEFAULT = 'zaiko-sync';
 export const onboardingWorkflowId = (tenantId: string) => `onboarding-${tenantId}`;
@@ -47,3 +48,8 @@ export const recordMakeshopCredentialsSavedUpdate = defineUpdate<OnboardingStatu
 export const chooseShipmentStoreUpdate = defineUpdate<OnboardingStatus, [{ shipmentStoreId: string }]>('chooseShipmentStore');
 /** Stock settings saved by the api (part of what 稼働 needs). */
 export const recordStockSettingsSavedUpdate = defineUpdate<OnboardingStatus, [{ savedAt: string }]>('recordStockSettingsSaved');
+
+// ── catalogImportWorkflow ───────────────────────────────────────────────────────────────────────
+// Started by the api with ids only ({tenantId, uploadId}); the files wait in GridFS. Row-level progress
+// is in catalog_uploads (GET /catalog/uploads/{id}); the query answers the workflow's own stage.
+export const catalogImportProgressQuery = defineQuery<CatalogImportState>('progress');

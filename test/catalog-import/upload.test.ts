@@ -94,7 +94,6 @@ describe('catalog upload', () => {
   });
 
   const products = utf8(sampleProducts);
-  const options = utf8(sampleOptions);
   const rejected: [string, () => { productCsv?: Buffer; optionCsv?: Buffer }, RegExp][] = [
     ['the files swapped between the two slots', () => ({ productCsv: sampleOptions, optionCsv: sampleProducts }), /逆|入れ替|オプションデータCSV/],
     ['a required column missing', () => ({ productCsv: cp932(products.replace('独自商品コード', '独自コード')), optionCsv: sampleOptions }), /独自商品コード/],

@@ -1,0 +1,70 @@
+// What one CSV-pair upload looks like to the merchant (GET /catalog/uploads/{id}) and to the workflow's
+// `progress` query. Types and pure functions only: imported by the workflow bundle.
+import type { CatalogFile } from './catalog';
+
+export type CatalogUploadStatus = 'processing' | 'succeeded' | 'failed';
+
+/**
+ * Where an import is. `checking` reads both files once without writing anything (a pair with any error
+ * is refused there); `writing` reads them again and stores the items under the upload's version.
+ */
+export type CatalogImportPhase = 'queued' | 'smaregi' | 'checking' | 'writing' | 'activating' | 'done';
+
+export interface CatalogUploadProgress {
+  phase: CatalogImportPhase;
+  /** 1 = checking pass, 2 = writing pass, 0 before either. */
+  pass: 0 | 1 | 2;
+  file: CatalogFile | null;
+  /** Data rows read so far from `file` in this pass. */
+  rows: number;
+  /** Bytes read so far, both passes together. */
+  bytes: number;
+  /** Bytes both passes read in all: twice the size of the pair. */
+  totalBytes: number;
+  percent: number;
+  /** Smaregi products read so far (phase `smaregi`). */
+  smaregiProducts: number;
+}
+
+/** Why an upload failed when the CSV report alone does not say it. */
+export type CatalogUploadErrorCode = 'csv_errors' | 'superseded' | 'smaregi_unavailable' | 'tenant_missing' | 'internal';
+
+export interface CatalogUploadError {
+  code: CatalogUploadErrorCode;
+  message: string;
+}
+
+const UPLOAD_ERROR_MESSAGE: Record<CatalogUploadErrorCode, string> = {
+  csv_errors:
+    'CSVにエラーがあるため、この商品データは反映していません（前の商品データがそのまま有効です）。下のエラーを修正して、もう一度アップロードしてください。',
+  superseded: 'このアップロードより後にアップロードされた商品データがすでに反映されているため、このアップロードは反映していません。',
+  smaregi_unavailable:
+    'スマレジの商品情報を読み込めなかったため、この商品データは反映していません（前の商品データがそのまま有効です）。しばらくしてから、もう一度アップロードしてください。',
+  tenant_missing: 'アカウントが見つからないため、この商品データは反映していません。',
+  internal: 'サーバーでエラーが発生したため、この商品データは反映していません（前の商品データがそのまま有効です）。もう一度アップロードしてください。',
+};
+
+/** The ApplicationFailure type of an import that could not read the tenant's Smaregi products. */
+export const SMAREGI_FAILURE_TYPE = 'smaregi_unavailable';
+
+export function catalogUploadError(code: CatalogUploadErrorCode): CatalogUploadError {
+  return { code, message: UPLOAD_ERROR_MESSAGE[code] };
+}
+
+export function initialUploadProgress(pairBytes: number): CatalogUploadProgress {
+  return { phase: 'queued', pass: 0, file: null, rows: 0, bytes: 0, totalBytes: 2 * pairBytes, percent: 0, smaregiProducts: 0 };
+}
+
+/** 0–99 while running: 100 is only ever shown once the upload has finished. */
+export function progressPercent(bytes: number, totalBytes: number): number {
+  if (totalBytes <= 0) return 0;
+  return Math.min(99, Math.floor((100 * bytes) / totalBytes));
+}
+
+/** What the workflow's `progress` query answers: the coarse state it knows without asking MongoDB. */
+export interface CatalogImportState {
+  uploadId: string;
+  phase: 'importing' | 'activating' | 'notifying' | 'done';
+  outcome: 'activated' | 'rejected' | 'superseded' | 'failed' | null;
+  version: number | null;
+}
