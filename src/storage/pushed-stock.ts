@@ -1,37 +1,67 @@
 import type { Db } from 'mongodb';
 
-/** What the service last set in MakeShop per item, so only changed targets are pushed. */
-export interface PushedStockDoc {
+/**
+ * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
+ * number of bucket documents per tenant (item key → quantity), addressed by _id: a push of thousands of
+ * items is a few dozen single-document writes, and FerretDB (which cannot use secondary indexes) never
+ * has to scan a large collection per item.
+ */
+export interface PushedStockBucket {
+  _id: string; // `${tenantId}:${bucket}`
   tenantId: string;
-  key: string;
-  quantity: number;
+  quantities: Record<string, number>;
   at: Date;
 }
 
-export const pushedStock = (db: Db) => db.collection<PushedStockDoc>('pushed_stock');
+const BUCKETS = 64;
+
+export const pushedStock = (db: Db) => db.collection<PushedStockBucket>('pushed_stock');
 
 export const PUSHED_STOCK_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
-  ['pushed_stock', { tenantId: 1, key: 1 }, { unique: true }],
+  ['pushed_stock', { tenantId: 1 }, {}],
 ];
 
+/** FNV-1a: a stable bucket for a key. */
+function bucketOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % BUCKETS;
+}
+
+/** Item keys are merchant codes: escape what MongoDB reads as path syntax in a field name. */
+const fieldOf = (key: string) => key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');
+
+const bucketId = (tenantId: string, bucket: number) => `${tenantId}:${bucket}`;
+
 export async function lastPushed(db: Db, tenantId: string, keys: string[]): Promise<Map<string, number>> {
+  const ids = [...new Set(keys.map((k) => bucketId(tenantId, bucketOf(k))))];
+  const buckets = new Map<string, Record<string, number>>();
+  for (const doc of await pushedStock(db).find({ _id: { $in: ids } }).toArray()) buckets.set(doc._id, doc.quantities);
   const result = new Map<string, number>();
-  const chunk = 5000;
-  for (let i = 0; i < keys.length; i += chunk) {
-    const docs = pushedStock(db).find({ tenantId, key: { $in: keys.slice(i, i + chunk) } }, { projection: { key: 1, quantity: 1 } });
-    for await (const d of docs) result.set(d.key, d.quantity);
+  for (const key of keys) {
+    const qty = buckets.get(bucketId(tenantId, bucketOf(key)))?.[fieldOf(key)];
+    if (qty !== undefined) result.set(key, qty);
   }
   return result;
 }
 
 export async function recordPushed(db: Db, tenantId: string, pushed: { key: string; quantity: number }[], at: Date): Promise<void> {
-  const chunk = 1000;
-  for (let i = 0; i < pushed.length; i += chunk) {
-    await pushedStock(db).bulkWrite(
-      pushed.slice(i, i + chunk).map((p) => ({
-        updateOne: { filter: { tenantId, key: p.key }, update: { $set: { quantity: p.quantity, at } }, upsert: true },
-      })),
-      { ordered: false },
-    );
+  const byBucket = new Map<number, Record<string, number>>();
+  for (const { key, quantity } of pushed) {
+    const bucket = bucketOf(key);
+    const set = byBucket.get(bucket) ?? {};
+    set[`quantities.${fieldOf(key)}`] = quantity;
+    byBucket.set(bucket, set);
   }
+  if (byBucket.size === 0) return;
+  await pushedStock(db).bulkWrite(
+    [...byBucket].map(([bucket, set]) => ({
+      updateOne: {
+        filter: { _id: bucketId(tenantId, bucket) },
+        update: { $set: { ...set, tenantId, at } },
+        upsert: true,
+      },
+    })),
+    { ordered: false },
+  );
 }
