@@ -71,16 +71,25 @@ export function formatQuantityCell(quantity: number): string {
 export function buildProductStockCsv(rows: readonly ProductStockRow[]): Buffer {
   const lines = rows.map((row) => {
     const cells = new Map<string, string>([[PRODUCT_COLUMN.quantity, formatQuantityCell(row.quantity)]]);
-    if (row.systemCode) {
-      cells.set(PRODUCT_COLUMN.productKeyType, PRODUCT_KEY_TYPE.systemCode);
-      cells.set(PRODUCT_COLUMN.systemCode, row.systemCode);
-    } else {
-      cells.set(PRODUCT_COLUMN.productKeyType, PRODUCT_KEY_TYPE.customCode);
-      cells.set(PRODUCT_COLUMN.customCode, row.customCode ?? '');
-    }
+    setProductKey(cells, PRODUCT_COLUMN, row);
     return PRODUCT_CSV_COLUMNS.map((column) => cells.get(column) ?? '');
   });
   return encodeCsv([[...PRODUCT_CSV_COLUMNS], ...lines]);
+}
+
+/** The product a row names, in both CSVs: by システム商品コード when known, else by 独自商品コード. */
+function setProductKey(
+  cells: Map<string, string>,
+  columns: { productKeyType: string; systemCode: string; customCode: string },
+  row: { systemCode?: string; customCode?: string },
+): void {
+  if (row.systemCode) {
+    cells.set(columns.productKeyType, PRODUCT_KEY_TYPE.systemCode);
+    cells.set(columns.systemCode, row.systemCode);
+  } else {
+    cells.set(columns.productKeyType, PRODUCT_KEY_TYPE.customCode);
+    cells.set(columns.customCode, row.customCode ?? '');
+  }
 }
 
 /** Option rows: parent by システム商品コード (else 独自商品コード), variation by オプション独自コード. */
@@ -91,13 +100,7 @@ export function buildOptionStockCsv(rows: readonly OptionStockRow[]): Buffer {
       [OPTION_COLUMN.optionCode, row.optionCode],
       [OPTION_COLUMN.quantity, formatQuantityCell(row.quantity)],
     ]);
-    if (row.systemCode) {
-      cells.set(OPTION_COLUMN.productKeyType, PRODUCT_KEY_TYPE.systemCode);
-      cells.set(OPTION_COLUMN.systemCode, row.systemCode);
-    } else {
-      cells.set(OPTION_COLUMN.productKeyType, PRODUCT_KEY_TYPE.customCode);
-      cells.set(OPTION_COLUMN.customCode, row.customCode ?? '');
-    }
+    setProductKey(cells, OPTION_COLUMN, row);
     return OPTION_CSV_COLUMNS.map((column) => cells.get(column) ?? '');
   });
   return encodeCsv([[...OPTION_CSV_COLUMNS], ...lines]);

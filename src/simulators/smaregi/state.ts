@@ -41,17 +41,9 @@ export interface SimStockHistory {
   updDateTime: number;
 }
 
-export interface SimShipment {
+export interface SimShipment extends NewShipment {
   shipmentId: string;
-  shipmentStoreId: string;
-  recipientType: string;
-  recipientName?: string;
-  shipmentDivision: string;
-  status: string;
-  identificationNo?: string;
-  memo?: string;
   shipmentDate: string;
-  details: { productId: string; quantity: number }[];
   insDateTime: number;
   updDateTime: number;
   deletedAt?: number;
