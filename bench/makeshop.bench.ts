@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
     const startedAt = performance.now();
     const result = await client.pushStock(
-      { shopId: shop.shopId, accountId: shop.accountId, password: shop.password, orderAuthCode: shop.orderAuthCode },
+      { mode: 'legacy', shopId: shop.shopId, accountId: shop.accountId, password: shop.password, orderAuthCode: shop.orderAuthCode },
       rows,
     );
     const wallMs = performance.now() - startedAt;

@@ -6,7 +6,8 @@ import type { Db } from 'mongodb';
 import type { Config } from './config';
 import type { Logger } from './lib/logger';
 import { LegacyMakeshopClient } from './platforms/makeshop/legacy-client';
-import type { MakeshopGateway } from './platforms/makeshop/gateway';
+import { createMakeshopGateway, type MakeshopGateway } from './platforms/makeshop/gateway';
+import { PlatformError } from './platforms/http';
 import { SmaregiClient } from './platforms/smaregi/client';
 import type { SecretBox } from './storage/crypto';
 import { createTenantSettings } from './storage/tenant-settings';
@@ -32,13 +33,27 @@ export function createPlatformClients(config: Config, logger: Logger): PlatformC
       writesPerSecond: config.SMAREGI_WRITES_PER_SECOND,
       logger: logger.child({ platform: 'smaregi' }),
     }),
-    makeshop: new LegacyMakeshopClient({
-      baseUrl: config.MAKESHOP_BASE_URL,
-      minIntervalMs: config.MAKESHOP_MIN_INTERVAL_MS,
-      logger: logger.child({ platform: 'makeshop' }),
+    makeshop: createMakeshopGateway({
+      legacy: new LegacyMakeshopClient({
+        baseUrl: config.MAKESHOP_BASE_URL,
+        minIntervalMs: config.MAKESHOP_MIN_INTERVAL_MS,
+        logger: logger.child({ platform: 'makeshop' }),
+      }),
+      apps: appsModeNotAvailable,
     }),
   };
 }
+
+/** Until the apps (GraphQL) client lands, an apps connection fails without retries. */
+const refuseApps = (): Promise<never> =>
+  Promise.reject(new PlatformError('the makeshop apps API is not supported yet', { platform: 'makeshop', retryable: false, kind: 'validation' }));
+const appsModeNotAvailable: MakeshopGateway = {
+  pushStock: refuseApps,
+  getOrder: refuseApps,
+  listOrders: refuseApps,
+  readStock: refuseApps,
+  testConnection: refuseApps,
+};
 
 /**
  * Webhooks arrive hundreds per second for few tenants: their tenant look-ups are cached briefly. A

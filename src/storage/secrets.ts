@@ -1,5 +1,5 @@
 import type { Collection, Db } from 'mongodb';
-import type { MakeshopCredentials } from '../platforms/makeshop/gateway';
+import type { LegacyConnection } from '../platforms/makeshop/gateway';
 import type { EncryptedValue, SecretBox } from './crypto';
 import { tenantsCollection } from './tenants';
 
@@ -73,11 +73,12 @@ function summarize(doc: MakeshopSecretDocument): MakeshopCredentialsSummary {
  * ASSUMPTION (unconfirmed): the MakeShop 主管理者 ID equals the shop ID (makeshop-api.md §6: "id = the
  * shop's 主管理者 ID (main administrator ID, i.e. the shop ID)" [S]). Verify by logging into a real shop.
  */
-export async function loadMakeshopCredentials(db: Db, secretBox: SecretBox, tenantId: string): Promise<MakeshopCredentials | null> {
+export async function loadMakeshopCredentials(db: Db, secretBox: SecretBox, tenantId: string): Promise<LegacyConnection | null> {
   const doc = await secretsCollection(db).findOne({ _id: makeshopSecretId(tenantId) });
   if (!doc) return null;
   const tenant = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.application.form.shopId': 1 } });
   return {
+    mode: 'legacy',
     shopId: tenant?.onboarding?.state?.application?.form?.shopId ?? doc.accountId,
     accountId: doc.accountId,
     password: secretBox.open(doc.password, associatedData(tenantId, 'password')),

@@ -14,6 +14,6 @@ export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettin
     },
     stockSettings: (tenantId) => getStockSettings(db, tenantId),
     shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
-    makeshopCredentials: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
+    makeshopConnection: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
   };
 }

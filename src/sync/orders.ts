@@ -32,7 +32,7 @@ export class OrderNotFoundYetError extends Error {
  * A look-up by identificationNo before creating covers a crash between the two writes.
  */
 export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<ProcessOrderResult> {
-  const credentials = await deps.tenants.makeshopCredentials(input.tenantId);
+  const credentials = await deps.tenants.makeshopConnection(input.tenantId);
   if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
   const order = await deps.makeshop.getOrder(credentials, input.orderNumber);
   if (!order) return vanishedOrder(deps, input);

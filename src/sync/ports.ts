@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { Logger } from '../lib/logger';
 import type { StockSettings } from '../domain/sync';
-import type { MakeshopCredentials, MakeshopGateway } from '../platforms/makeshop/gateway';
+import type { MakeshopConnection, MakeshopGateway } from '../platforms/makeshop/gateway';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 
 /** What the sync engine needs to know about a tenant; implemented over the tenants/secrets storage. */
@@ -9,8 +9,8 @@ export interface TenantSettingsPort {
   contractId(tenantId: string): Promise<string>;
   stockSettings(tenantId: string): Promise<StockSettings | null>;
   shipmentStoreId(tenantId: string): Promise<string | null>;
-  /** Decrypted only here, inside an activity; never returned to a workflow. */
-  makeshopCredentials(tenantId: string): Promise<MakeshopCredentials | null>;
+  /** The tenant's MakeShop connection in its mode; decrypted only here, inside an activity, never returned to a workflow. */
+  makeshopConnection(tenantId: string): Promise<MakeshopConnection | null>;
 }
 
 export interface SyncDeps {

@@ -41,7 +41,7 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   };
   if (changed.length === 0) return result;
 
-  const credentials = await deps.tenants.makeshopCredentials(tenantId);
+  const credentials = await deps.tenants.makeshopConnection(tenantId);
   if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
   deps.heartbeat?.({ step: 'push', rows: changed.length });
   const outcome = await deps.makeshop.pushStock(

@@ -46,7 +46,7 @@ export async function reconcile(deps: SyncDeps, input: ReconcileInput, now = new
 
 async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Promise<ReconcileResult['orders']> {
   if ((await activeCatalogVersion(deps.db, tenantId)) === null) return [];
-  const credentials = await deps.tenants.makeshopCredentials(tenantId);
+  const credentials = await deps.tenants.makeshopConnection(tenantId);
   if (!credentials) return [];
   const orders = await deps.makeshop.listOrders(credentials, { from: new Date(now.getTime() - ORDER_WINDOW_MS), to: now });
   deps.heartbeat?.({ step: 'orders', count: orders.length });

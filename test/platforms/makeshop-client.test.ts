@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../src/lib/logger';
 import { PlatformError } from '../../src/platforms/http';
-import type { MakeshopCredentials, StockPushRow } from '../../src/platforms/makeshop/gateway';
+import type { LegacyConnection, StockPushRow } from '../../src/platforms/makeshop/gateway';
 import { parseOrderNotification } from '../../src/platforms/makeshop/gateway';
 import { LegacyMakeshopClient, type LegacyMakeshopClientOptions } from '../../src/platforms/makeshop/legacy-client';
 import { notificationUrlTemplate } from '../../src/platforms/makeshop/notification';
@@ -25,9 +25,9 @@ after(async () => {
 });
 
 /** A fresh shop per test keeps each test's call log and request rule to itself. */
-async function seedShop(overrides: { externalIntegrationEnabled?: boolean } = {}): Promise<MakeshopCredentials> {
+async function seedShop(overrides: { externalIntegrationEnabled?: boolean } = {}): Promise<LegacyConnection> {
   shopCounter += 1;
-  const creds = { shopId: `shop${shopCounter}`, accountId: `admin${shopCounter}`, password: 'pw-12345', orderAuthCode: `auth-${shopCounter}` };
+  const creds = { mode: 'legacy' as const, shopId: `shop${shopCounter}`, accountId: `admin${shopCounter}`, password: 'pw-12345', orderAuthCode: `auth-${shopCounter}` };
   await control('POST', '/__sim/shops', {
     ...creds,
     ...overrides,

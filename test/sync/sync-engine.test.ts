@@ -22,7 +22,7 @@ import { eventually, getJson, postJson, startTestPlatforms, type TestPlatforms }
 const CONTRACT = 'sb_synctest';
 const SHOP = 'syncshop';
 const SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'test-webhook-secret' };
-const creds = { shopId: SHOP, accountId: 'admin', password: 'pass-12', orderAuthCode: 'auth-code' };
+const creds = { mode: 'legacy' as const, shopId: SHOP, accountId: 'admin', password: 'pass-12', orderAuthCode: 'auth-code' };
 
 let database: Awaited<ReturnType<typeof testDatabase>>;
 let temporal: Awaited<ReturnType<typeof temporalClient>>;
@@ -39,7 +39,7 @@ const port: TenantSettingsPort = {
   contractId: async () => CONTRACT,
   stockSettings: async () => ({ storeIds: ['1', '2'], buffer: 0, overrides: [{ code: 'A-002', buffer: 2 }] }),
   shipmentStoreId: async () => '1',
-  makeshopCredentials: async () => creds,
+  makeshopConnection: async () => creds,
 };
 
 async function makeshopStock(): Promise<Record<string, number | null>> {

@@ -41,7 +41,7 @@ before(async () => {
         contractId: async () => 'sb_x',
         stockSettings: async () => null, // the merchant's stock stores are gone
         shipmentStoreId: async () => null,
-        makeshopCredentials: async () => null,
+        makeshopConnection: async () => null,
       },
     }),
   });

@@ -1,8 +1,8 @@
 /**
- * The MakeShop adapter seen by the rest of the service. The legacy implementation (webftp CSV upload +
- * orderinfo XML) lives in legacy-client.ts; a GraphQL implementation (updateProductQuantity /
- * updateVariationQuantity / searchOrder) can implement the same interface when shops move to the
- * next-generation API (reference makeshop-api.md §1, §9).
+ * The MakeShop adapter seen by the rest of the service. A tenant connects in one of two modes (DESIGN §1):
+ * `legacy` (webftp CSV upload + orderinfo XML, legacy-client.ts) or `apps` (the makeshop apps GraphQL API,
+ * reference makeshop-api.md §9). Every call names the tenant's connection; `createMakeshopGateway` routes it
+ * to the client of its mode, so the sync engine never branches on the mode.
  */
 export { parseOrderNotification, type OrderNotification } from './notification';
 
@@ -20,6 +20,19 @@ export interface MakeshopCredentials {
  * unique) or 独自商品コード. An option row names its parent the same way and the variation by
  * オプション独自コード.
  */
+export interface LegacyConnection extends MakeshopCredentials {
+  mode: 'legacy';
+}
+
+export interface AppsConnection {
+  mode: 'apps';
+  shopId: string;
+  /** The shop's 永続トークン from the install webhook; decrypted inside an activity only. */
+  token: string;
+}
+
+export type MakeshopConnection = LegacyConnection | AppsConnection;
+
 export type StockPushRow =
   | { kind: 'product'; customCode?: string; systemCode?: string; quantity: number }
   | { kind: 'option'; systemCode?: string; customCode?: string; optionCode: string; quantity: number };
@@ -55,12 +68,38 @@ export type ConnectionTestResult =
   | { ok: true }
   | { ok: false; reason: 'credentials' | 'order-auth-code' | 'not-enabled' | 'unreachable'; message: string };
 
+/** Which SKU a stock row is about: a push row without its quantity. */
+export type StockRowKey = StockPushRow extends infer R ? (R extends StockPushRow ? Omit<R, 'quantity'> : never) : never;
+
+/** MakeShop's current quantity of one SKU; null = stock not managed (unlimited). */
+export interface StockReading {
+  key: StockRowKey;
+  quantity: number | null;
+}
+
 export interface MakeshopGateway {
-  /** Whole batch: at most one product CSV upload and one option CSV upload. */
-  pushStock(creds: MakeshopCredentials, rows: StockPushRow[]): Promise<StockPushResult>;
+  /** Whole batch: legacy, at most one product CSV upload and one option CSV upload. */
+  pushStock(conn: MakeshopConnection, rows: StockPushRow[]): Promise<StockPushResult>;
   /** Includes cancelled orders; null when MakeShop has no such order. */
-  getOrder(creds: MakeshopCredentials, orderNumber: string): Promise<MakeshopOrder | null>;
+  getOrder(conn: MakeshopConnection, orderNumber: string): Promise<MakeshopOrder | null>;
   /** Orders placed in [from, to], cancelled ones included. */
-  listOrders(creds: MakeshopCredentials, window: { from: Date; to: Date }): Promise<MakeshopOrder[]>;
-  testConnection(creds: MakeshopCredentials): Promise<ConnectionTestResult>;
+  listOrders(conn: MakeshopConnection, window: { from: Date; to: Date }): Promise<MakeshopOrder[]>;
+  /**
+   * MakeShop's current quantities of these SKUs (SKUs MakeShop does not know are left out), or null when
+   * the mode cannot read stock (legacy: the old API has no stock read).
+   */
+  readStock(conn: MakeshopConnection, keys: StockRowKey[]): Promise<StockReading[] | null>;
+  testConnection(conn: MakeshopConnection): Promise<ConnectionTestResult>;
+}
+
+/** One gateway for every tenant: each call goes to the client of the connection's mode. */
+export function createMakeshopGateway(clients: { legacy: MakeshopGateway; apps: MakeshopGateway }): MakeshopGateway {
+  const of = (conn: MakeshopConnection) => (conn.mode === 'apps' ? clients.apps : clients.legacy);
+  return {
+    pushStock: (conn, rows) => of(conn).pushStock(conn, rows),
+    getOrder: (conn, orderNumber) => of(conn).getOrder(conn, orderNumber),
+    listOrders: (conn, window) => of(conn).listOrders(conn, window),
+    readStock: (conn, keys) => of(conn).readStock(conn, keys),
+    testConnection: (conn) => of(conn).testConnection(conn),
+  };
 }

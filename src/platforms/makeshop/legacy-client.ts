@@ -2,9 +2,11 @@ import type { Logger } from '../../lib/logger';
 import { type FetchLike, isRetryableStatus, kindForStatus, parseRetryAfter, PlatformError } from '../http';
 import type {
   ConnectionTestResult,
+  MakeshopConnection,
   MakeshopCredentials,
   MakeshopGateway,
   MakeshopOrder,
+  StockReading,
   StockPushResult,
   StockPushRow,
 } from './gateway';
@@ -85,7 +87,8 @@ export class LegacyMakeshopClient implements MakeshopGateway {
     this.queue = new ShopRequestQueue(this.minIntervalMs, this.now, this.sleep);
   }
 
-  async pushStock(creds: MakeshopCredentials, rows: StockPushRow[]): Promise<StockPushResult> {
+  async pushStock(conn: MakeshopConnection, rows: StockPushRow[]): Promise<StockPushResult> {
+    const creds = legacyCredentials(conn);
     validateStockRows(rows);
     const counter: CallCounter = { calls: 0 };
     const products = rows.filter((row): row is ProductStockRow => row.kind === 'product');
@@ -106,13 +109,15 @@ export class LegacyMakeshopClient implements MakeshopGateway {
     return result;
   }
 
-  async getOrder(creds: MakeshopCredentials, orderNumber: string): Promise<MakeshopOrder | null> {
+  async getOrder(conn: MakeshopConnection, orderNumber: string): Promise<MakeshopOrder | null> {
+    const creds = legacyCredentials(conn);
     const counter: CallCounter = { calls: 0 };
     const orders = await this.withRetries(() => this.fetchOrders(creds, { ordernum: orderNumber }, counter));
     return orders.find((order) => order.orderNumber === orderNumber) ?? null;
   }
 
-  async listOrders(creds: MakeshopCredentials, window: { from: Date; to: Date }): Promise<MakeshopOrder[]> {
+  async listOrders(conn: MakeshopConnection, window: { from: Date; to: Date }): Promise<MakeshopOrder[]> {
+    const creds = legacyCredentials(conn);
     const fromSecond = Math.floor(window.from.getTime() / 1000);
     const toSecond = Math.floor(window.to.getTime() / 1000);
     if (!(fromSecond <= toSecond)) {
@@ -122,7 +127,13 @@ export class LegacyMakeshopClient implements MakeshopGateway {
     return [...new Map(orders.map((order) => [order.orderNumber, order])).values()];
   }
 
-  async testConnection(creds: MakeshopCredentials): Promise<ConnectionTestResult> {
+  /** The legacy API has no stock read: drift repair falls back to a full push. */
+  readStock(): Promise<StockReading[] | null> {
+    return Promise.resolve(null);
+  }
+
+  async testConnection(conn: MakeshopConnection): Promise<ConnectionTestResult> {
+    const creds = legacyCredentials(conn);
     const counter: CallCounter = { calls: 0 };
     try {
       await this.withRetries(() => this.requestUploadTarget(creds, counter));
@@ -303,4 +314,11 @@ function orderApiFailure(error: unknown): ConnectionTestResult {
 
 function unreachable(error: PlatformError): ConnectionTestResult {
   return { ok: false, reason: 'unreachable', message: `MakeShopに接続できませんでした（${error.message}）。` };
+}
+
+function legacyCredentials(conn: MakeshopConnection): MakeshopCredentials {
+  if (conn.mode !== 'legacy') {
+    throw new PlatformError(`the legacy MakeShop client was given a ${conn.mode} connection`, { platform: 'makeshop', retryable: false, kind: 'validation' });
+  }
+  return conn;
 }
