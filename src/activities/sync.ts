@@ -5,6 +5,7 @@ import { processOrder, OrderNotFoundYetError, type ProcessOrderInput, type Proce
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
+import { createWorkflowRecordActivities } from './workflow-records';
 
 /**
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
@@ -13,6 +14,7 @@ import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-st
 export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timing?: SyncTiming }) {
   const withHeartbeat: SyncDeps = { ...deps, heartbeat: (details) => heartbeat(details) };
   return {
+    ...createWorkflowRecordActivities(deps.db),
     /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
     async syncTiming(): Promise<SyncTiming> {
       return deps.timing ?? DEFAULT_SYNC_TIMING;

@@ -1,53 +1,23 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type UpdateDefinition } from '@temporalio/common';
-import { OnboardingStepKey, TenantIdKey } from '../temporal/search-attributes';
-import { onboardingWorkflowId } from '../workflows/messages';
+// How the api calls Temporal: every call has a deadline (Temporal waits for a worker indefinitely; a
+// merchant gets a 503 instead), and the tenant's workflows are started through src/temporal.
+import type { Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
+import { startOnboardingWorkflow, updateOnboardingWorkflow, updateSyncWorkflow } from '../temporal/tenant-workflows';
 import type { OnboardingWorkflowInput } from '../workflows/onboarding';
-import { nextOpenStep, initialOnboardingState, type OnboardingStatus, type OnboardingView } from '../domain/onboarding';
+import type { OnboardingStatus, OnboardingView } from '../domain/onboarding';
 import { HttpError } from './errors';
 
 export interface WorkflowCallDeps {
   temporal: Client;
   taskQueue: string;
+  /** An answer from Temporal slower than this becomes a 503 (e.g. no worker is running). */
   timeoutMs: number;
+  /** Passed to an onboarding workflow this call starts (tests shorten it). */
+  applicationReportAfterMs?: number;
 }
 
-/** Starts the tenant's onboarding workflow; starting it again while it runs is a no-op. */
-export async function startOnboardingWorkflow(deps: WorkflowCallDeps, input: OnboardingWorkflowInput): Promise<void> {
-  await withDeadline(deps, () =>
-    deps.temporal.workflow.start('onboardingWorkflow', {
-      workflowId: onboardingWorkflowId(input.tenantId),
-      taskQueue: deps.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: input.tenantId },
-        { key: OnboardingStepKey, value: nextOpenStep(initialOnboardingState(input.tenantId)) },
-      ],
-    }),
-  );
-}
-
-/** Runs one onboarding Update; a validator's refusal surfaces as WorkflowUpdateFailedError (409 upstream). */
-export async function updateOnboarding<Arg>(
-  deps: WorkflowCallDeps,
-  tenantId: string,
-  update: UpdateDefinition<OnboardingStatus, [Arg]>,
-  arg: Arg,
-): Promise<OnboardingView> {
-  const handle: WorkflowHandle = deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId));
-  const status = await withDeadline(deps, () => handle.executeUpdate(update, { args: [arg] }));
-  return viewOf(status);
-}
-
-export function viewOf(status: OnboardingStatus): OnboardingView {
-  const { tenantId, steps, requiredActions, canSetRunning, syncState } = status;
-  return { tenantId, steps, requiredActions, canSetRunning, syncState };
-}
-
-/** Temporal waits for a worker indefinitely; a merchant should get an answer instead. */
-async function withDeadline<T>(deps: WorkflowCallDeps, call: () => Promise<T>): Promise<T> {
+/** Runs one api → Temporal call within the deadline; past it, the caller answers 503 and can retry. */
+export async function withTemporalDeadline<T>(deps: Pick<WorkflowCallDeps, 'temporal' | 'timeoutMs'>, call: () => Promise<T>): Promise<T> {
   const signal = AbortSignal.timeout(deps.timeoutMs);
   try {
     return await deps.temporal.withAbortSignal(signal, call);
@@ -55,4 +25,40 @@ async function withDeadline<T>(deps: WorkflowCallDeps, call: () => Promise<T>): 
     if (!signal.aborted) throw err;
     throw new HttpError(503, 'unavailable', '処理が混み合っています。しばらくしてから再度お試しください。');
   }
+}
+
+const onboardingInput = (deps: WorkflowCallDeps, tenantId: string): OnboardingWorkflowInput => ({
+  tenantId,
+  ...(deps.applicationReportAfterMs === undefined ? {} : { applicationReportAfterMs: deps.applicationReportAfterMs }),
+});
+
+/** Starts the tenant's onboarding workflow; starting it again while it runs is a no-op. */
+export async function startOnboarding(deps: WorkflowCallDeps, tenantId: string): Promise<void> {
+  await withTemporalDeadline(deps, () => startOnboardingWorkflow(deps.temporal, deps.taskQueue, onboardingInput(deps, tenantId)));
+}
+
+/**
+ * Runs one onboarding Update (starting the workflow from its stored progress if it was terminated);
+ * a validator's refusal surfaces as WorkflowUpdateFailedError (409 upstream).
+ */
+export async function updateOnboarding<Arg>(
+  deps: WorkflowCallDeps,
+  tenantId: string,
+  update: UpdateDefinition<OnboardingStatus, [Arg]>,
+  arg: Arg,
+): Promise<OnboardingView> {
+  const status = await withTemporalDeadline(deps, () =>
+    updateOnboardingWorkflow(deps.temporal, deps.taskQueue, onboardingInput(deps, tenantId), update, arg),
+  );
+  return viewOf(status);
+}
+
+/** Runs one sync Update (starting the workflow from its stored configuration if it is not running). */
+export async function updateSync<Ret, Arg>(deps: WorkflowCallDeps, tenantId: string, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+  return withTemporalDeadline(deps, () => updateSyncWorkflow(deps.temporal, deps.taskQueue, tenantId, update, arg));
+}
+
+export function viewOf(status: OnboardingStatus): OnboardingView {
+  const { tenantId, steps, requiredActions, canSetRunning, syncState } = status;
+  return { tenantId, steps, requiredActions, canSetRunning, syncState };
 }

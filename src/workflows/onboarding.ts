@@ -13,7 +13,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Readiness } from '../domain/sync';
+import type { StoredOnboardingProgress } from '../domain/workflow-records';
 import {
   APPLICATION_REPORT_AFTER_MS,
   applicationReportDueAt,
@@ -32,9 +34,9 @@ import {
   rejectionFor,
   stepStatuses,
   submitApplication,
-  type MakeshopApplicationSubmission,
   type NextStep,
   type OnboardingAction,
+  type OnboardingStatus,
   type OnboardingState,
   type Rejection,
 } from '../domain/onboarding';
@@ -53,6 +55,8 @@ import {
 
 /** Implemented by src/activities/onboarding.ts. Inputs carry state and ids only, never secrets. */
 export interface OnboardingActivities {
+  /** The last saved state, plus what the sync and catalog workflows recorded since (null: no such tenant). */
+  loadOnboardingProgress(input: { tenantId: string }): Promise<StoredOnboardingProgress | null>;
   saveOnboardingProgress(input: { state: OnboardingState }): Promise<void>;
   publishReadiness(input: { tenantId: string; readiness: Readiness }): Promise<void>;
   reportApplicationWaitingTooLong(input: { tenantId: string; waitingSince: string; waitedMs: number }): Promise<void>;
@@ -92,44 +96,69 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     await persisted(state.revision);
     return onboardingStatus(state);
   };
+  // Until the stored progress is loaded (a rebuilt workflow), validators cannot judge: they let the
+  // update through and its handler checks it once loaded. A refusal then fails only that update.
+  let loaded = input.carried !== undefined;
+  /** Refuses an action out of order or with a malformed payload (rules in src/domain/onboarding.ts). */
+  const check = (action: OnboardingAction, arg: unknown) => {
+    refuseUnlessAllowed(action);
+    refuse(malformedPayload(action, arg));
+  };
+  const handleUpdate = <Arg>(
+    update: UpdateDefinition<OnboardingStatus, [Arg]>,
+    action: OnboardingAction,
+    apply: (arg: Arg) => OnboardingState,
+  ) =>
+    setHandler(
+      update,
+      async (arg: Arg) => {
+        if (!loaded) {
+          await condition(() => loaded);
+          check(action, arg);
+        }
+        return change(apply(arg));
+      },
+      {
+        validator: (arg: Arg) => {
+          if (loaded) check(action, arg);
+        },
+      },
+    );
 
   setHandler(onboardingStatusQuery, () => onboardingStatus(state));
-  setHandler(submitMakeshopApplicationUpdate, (submission) => change(submitApplication(state, submission, nowIso())), {
-    validator: (submission: MakeshopApplicationSubmission) => {
-      refuseUnlessAllowed('submitMakeshopApplication');
-      refuse(malformedPayload('submitMakeshopApplication', submission));
-    },
-  });
-  setHandler(approveMakeshopApplicationUpdate, ({ approvedBy }) => change(approveApplication(state, approvedBy, nowIso())), {
-    validator: (_approval: { approvedBy: 'operator-api' }) => refuseUnlessAllowed('approveMakeshopApplication'),
-  });
-  setHandler(recordMakeshopCredentialsSavedUpdate, ({ savedAt }) => change(recordCredentialsSaved(state, savedAt)), {
-    validator: (saved: { savedAt: string }) => {
-      refuseUnlessAllowed('saveMakeshopCredentials');
-      refuse(malformedPayload('saveMakeshopCredentials', saved));
-    },
-  });
-  setHandler(chooseShipmentStoreUpdate, ({ shipmentStoreId }) => change(chooseShipmentStore(state, shipmentStoreId)), {
-    validator: (choice: { shipmentStoreId: string }) => {
-      refuseUnlessAllowed('chooseShipmentStore');
-      refuse(malformedPayload('chooseShipmentStore', choice));
-    },
-  });
-  setHandler(recordStockSettingsSavedUpdate, ({ savedAt }) => change(recordStockSettingsSaved(state, savedAt)), {
-    validator: (saved: { savedAt: string }) => {
-      refuseUnlessAllowed('saveStockSettings');
-      refuse(malformedPayload('saveStockSettings', saved));
-    },
-  });
-  setHandler(makeshopApplicationApprovedSignal, () => {
+  handleUpdate(submitMakeshopApplicationUpdate, 'submitMakeshopApplication', (submission) => submitApplication(state, submission, nowIso()));
+  handleUpdate(approveMakeshopApplicationUpdate, 'approveMakeshopApplication', ({ approvedBy }) => approveApplication(state, approvedBy, nowIso()));
+  handleUpdate(recordMakeshopCredentialsSavedUpdate, 'saveMakeshopCredentials', ({ savedAt }) => recordCredentialsSaved(state, savedAt));
+  handleUpdate(chooseShipmentStoreUpdate, 'chooseShipmentStore', ({ shipmentStoreId }) => chooseShipmentStore(state, shipmentStoreId));
+  handleUpdate(recordStockSettingsSavedUpdate, 'saveStockSettings', ({ savedAt }) => recordStockSettingsSaved(state, savedAt));
+  setHandler(makeshopApplicationApprovedSignal, async () => {
+    await condition(() => loaded);
     if (state.application.status !== 'waiting') {
       log.warn('makeshopApplicationApproved ignored: no application is waiting', { status: state.application.status });
       return;
     }
     state = approveApplication(state, 'temporal-ui', nowIso());
   });
-  setHandler(catalogActivatedSignal, (activation) => void (state = recordCatalogActivated(state, activation, nowIso())));
-  setHandler(syncStateChangedSignal, ({ state: syncState }) => void (state = recordSyncState(state, syncState, nowIso())));
+  setHandler(catalogActivatedSignal, async (activation) => {
+    await condition(() => loaded);
+    state = recordCatalogActivated(state, activation, nowIso());
+  });
+  setHandler(syncStateChangedSignal, async ({ state: syncState }) => {
+    await condition(() => loaded);
+    state = recordSyncState(state, syncState, nowIso());
+  });
+
+  if (!loaded) {
+    const stored = await activities.loadOnboardingProgress({ tenantId: input.tenantId });
+    if (stored) {
+      state = stored.state;
+      persistedRevision = stored.state.revision;
+      // What the sync and catalog workflows told a predecessor that had no time to save it.
+      if (stored.syncState) state = recordSyncState(state, stored.syncState, nowIso());
+      if (stored.catalog) state = recordCatalogActivated(state, stored.catalog, nowIso());
+    }
+    loaded = true;
+  }
 
   const readinessKey = () => JSON.stringify(readinessOf(state));
   const hasWork = () => state.revision > persistedRevision || readinessKey() !== publishedReadiness;

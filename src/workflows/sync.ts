@@ -28,8 +28,10 @@ import {
   syncStatusQuery,
   tenantActiveChangedSignal,
 } from './messages';
+import { Mutex } from 'async-mutex';
 import {
   addPendingOrder,
+  applyStoredConfiguration,
   DEFAULT_SYNC_TIMING,
   initialSyncState,
   rememberEvent,
@@ -60,6 +62,11 @@ const stockActivities = proxyActivities<SyncActivities>({
 });
 
 const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
+/** The tenant's record in MongoDB: keep trying until it is back, a lost write would lose 稼働. */
+const records = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
@@ -83,35 +90,35 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (active && !s.active) s.fullPushDue = true;
     s.active = active;
   });
+  // A rebuilt workflow (no carried state) answers 稼働 only once its stored configuration is loaded:
+  // the validator lets the update through until then and the handler checks it after loading.
+  let loaded = input.carried !== undefined;
+  const stateChanges = new Mutex();
   setHandler(
     setSyncStateUpdate,
     async ({ state }) => {
-      if (state !== s.state) {
-        s.state = state;
-        // Events seen while stopped are not trusted: 稼働 starts from a full push.
-        if (state === 'running') {
-          s.fullPushDue = true;
-          dirty.clear();
-        }
-        upsertSearchAttributes([{ key: SyncStateKey, value: state }]);
-        await tellOnboarding(s.tenantId, state);
+      if (!loaded) {
+        await condition(() => loaded);
+        refuseRunningUnlessAllowed(s, state);
       }
-      return { state: s.state };
+      return stateChanges.runExclusive(async () => {
+        if (state !== s.state) {
+          s.state = state;
+          // Events seen while stopped are not trusted: 稼働 starts from a full push.
+          if (state === 'running') {
+            s.fullPushDue = true;
+            dirty.clear();
+          }
+          upsertSearchAttributes([{ key: SyncStateKey, value: state }]);
+          await records.saveSyncState({ tenantId: s.tenantId, state });
+          await tellOnboarding(s.tenantId, state);
+        }
+        return { state: s.state };
+      });
     },
     {
       validator: ({ state }) => {
-        if (state !== 'running') return;
-        if (!s.active) {
-          throw ApplicationFailure.nonRetryable('スマレジアプリの契約が終了しているため稼働できません。', 'tenant_inactive');
-        }
-        if (!s.readiness.ready) {
-          throw ApplicationFailure.create({
-            message: notReadyMessage(s.readiness),
-            type: 'not_ready',
-            nonRetryable: true,
-            details: [{ requiredActions: s.readiness.missing }],
-          });
-        }
+        if (loaded) refuseRunningUnlessAllowed(s, state);
       },
     },
   );
@@ -119,7 +126,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   // Handlers are in place before the first await, so no signal or update waits on this read.
   // Timing comes from the worker's configuration unless the starter (a test) pins it.
   const timing: SyncTiming = { ...(input.timing ? DEFAULT_SYNC_TIMING : await settings.syncTiming()), ...input.timing };
-  if (!input.carried) s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
+  if (!input.carried) {
+    s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
+    const stored = await records.loadSyncConfiguration({ tenantId: input.tenantId });
+    if (stored) applyStoredConfiguration(s, stored, Date.now());
+    if (s.state === 'running') upsertSearchAttributes([{ key: SyncStateKey, value: s.state }]);
+    loaded = true;
+  }
 
   const canWork = () => s.state === 'running' && s.active;
   const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue ? 1 : 0);
@@ -148,6 +161,22 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });
+}
+
+/** 稼働 needs an active subscription and every onboarding step that sync depends on. */
+function refuseRunningUnlessAllowed(s: SyncWorkflowState, state: SyncWorkflowState['state']): void {
+  if (state !== 'running') return;
+  if (!s.active) {
+    throw ApplicationFailure.nonRetryable('スマレジアプリの契約が終了しているため稼働できません。', 'tenant_inactive');
+  }
+  if (!s.readiness.ready) {
+    throw ApplicationFailure.create({
+      message: notReadyMessage(s.readiness),
+      type: 'not_ready',
+      nonRetryable: true,
+      details: [{ requiredActions: s.readiness.missing }],
+    });
+  }
 }
 
 /** Waits until the work stops growing for `debounceMs`, but never longer than `maxDelayMs` in all. */

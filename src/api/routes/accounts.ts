@@ -28,8 +28,9 @@ import type { AppDeps } from '../deps';
 import { conflict, HttpError } from '../errors';
 import { clearSessionCookie, setSessionCookie } from '../middleware/auth';
 import { onboardingDepsOf, type ResolvedOnboardingDeps } from '../onboarding-deps';
-import { startOnboardingWorkflow } from '../onboarding-workflow';
+import { startOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
+import { workflowCallDeps } from './merchant-tenant';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../passwords';
 import { parseRequest, requiredText, strictBody } from '../validation';
 
@@ -106,7 +107,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
     if (err instanceof DuplicateTenantError) throw conflict(DUPLICATE_MESSAGES[err.field].code, DUPLICATE_MESSAGES[err.field].message);
     throw err;
   }
-  await startWorkflows(deps, onboarding, tenantId);
+  await startWorkflows(deps, tenantId);
 
   const session = await createSession(deps.db, tenantId, onboarding.options.sessionTtlMs, now);
   setSessionCookie(ctx, session.token, session.expiresAt);
@@ -135,13 +136,10 @@ async function checkSmaregiContract(onboarding: ResolvedOnboardingDeps, contract
 }
 
 /** Without its onboarding workflow an account is unusable: undo the sign-up so the merchant can retry. */
-async function startWorkflows(deps: AppDeps, onboarding: ResolvedOnboardingDeps, tenantId: string): Promise<void> {
+async function startWorkflows(deps: AppDeps, tenantId: string): Promise<void> {
   const taskQueue = deps.config.TEMPORAL_TASK_QUEUE;
   try {
-    await startOnboardingWorkflow(
-      { temporal: deps.temporal, taskQueue, timeoutMs: onboarding.options.workflowCallTimeoutMs },
-      { tenantId, applicationReportAfterMs: onboarding.options.applicationReportAfterMs },
-    );
+    await startOnboarding(workflowCallDeps(deps), tenantId);
   } catch (err) {
     await deleteTenant(deps.db, tenantId);
     throw err;

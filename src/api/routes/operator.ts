@@ -5,7 +5,8 @@ import { findTenantById, listTenantsForOperator, type OperatorTenantRow } from '
 import { approveMakeshopApplicationUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { notFound } from '../errors';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding, withTemporalDeadline } from '../temporal-calls';
+import { restartTenantWorkflows } from '../../temporal/tenant-workflows';
 import { documentedRoute } from '../openapi';
 import { parseRequest } from '../validation';
 import { workflowCallDeps } from './merchant-tenant';
@@ -96,6 +97,29 @@ export function operatorRoutes(deps: AppDeps): Router {
       if (!tenant) throw notFound('テナントが見つかりません。');
       deps.logger.info({ tenantId: tenant._id }, 'operator approves MakeShop application');
       ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, approveMakeshopApplicationUpdate, { approvedBy: 'operator-api' });
+    },
+  );
+  documentedRoute(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/operator/tenants/{tenantId}/workflows/restart',
+      summary: "Replace a tenant's sync and onboarding workflow runs by new ones rebuilt from MongoDB",
+      description:
+        'Terminates the running runs (stuck or not) and starts new ones that load 稼働/停止, readiness, catalog and subscription from MongoDB; 稼働 resumes with a full push and a reconciliation. See docs/operations.md.',
+      tags: ['operator'],
+      auth: 'operator',
+      response: z.object({ tenantId: z.string(), syncRunId: z.string(), onboardingRunId: z.string() }),
+    },
+    async (ctx) => {
+      const tenant = await findTenantById(deps.db, String(ctx.params.tenantId));
+      if (!tenant) throw notFound('テナントが見つかりません。');
+      const calls = workflowCallDeps(deps);
+      const runs = await withTemporalDeadline(calls, () =>
+        restartTenantWorkflows(deps.temporal, calls.taskQueue, { tenantId: tenant._id, applicationReportAfterMs: calls.applicationReportAfterMs }),
+      );
+      deps.logger.warn({ tenantId: tenant._id, ...runs }, 'operator restarted the tenant workflows');
+      ctx.body = { tenantId: tenant._id, ...runs };
     },
   );
   return router;

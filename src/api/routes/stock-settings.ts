@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { getStockSettings, saveStockSettings } from '../../storage/tenants';
 import { recordStockSettingsSavedUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { PRINTABLE_ASCII, parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
