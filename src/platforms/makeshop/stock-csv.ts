@@ -21,22 +21,25 @@ export const UPLOAD_DEST = { products: '1', options: '2' } as const;
 export const CSV_ENCODING = 'cp932';
 
 /**
- * Splits a batch into the rows a CSV can carry and the rows it cannot (bad 数量, no product key, an option
- * without オプション独自コード, a code CP932 cannot write). A bad row fails alone, with a message the
+ * Splits a batch into the rows MakeShop can be sent and the rows it cannot (bad 数量, no product key, an
+ * option without オプション独自コード, and for the CSV upload a code CP932 cannot write). A bad row fails alone, with a message the
  * merchant can act on; it never holds back the other rows of the batch.
  */
-export function partitionStockRows(rows: readonly StockPushRow[]): { writable: StockPushRow[]; refused: StockPushFailure[] } {
+export function partitionStockRows(
+  rows: readonly StockPushRow[],
+  opts: { csv: boolean } = { csv: true },
+): { writable: StockPushRow[]; refused: StockPushFailure[] } {
   const writable: StockPushRow[] = [];
   const refused: StockPushFailure[] = [];
   for (const row of rows) {
-    const problems = rowProblems(row);
+    const problems = rowProblems(row, opts.csv);
     if (problems.length === 0) writable.push(row);
     else refused.push({ row, message: problems.join(' '), permanent: true });
   }
   return { writable, refused };
 }
 
-function rowProblems(row: StockPushRow): string[] {
+function rowProblems(row: StockPushRow, csv: boolean): string[] {
   const problems: string[] = [];
   if (!Number.isSafeInteger(row.quantity) || row.quantity < 0) {
     problems.push(`数量は0以上の整数である必要があります（${String(row.quantity)}）。`);
@@ -45,7 +48,7 @@ function rowProblems(row: StockPushRow): string[] {
   if (row.kind === 'option' && !row.optionCode) {
     problems.push('オプション独自コードが未設定のため、このオプションの在庫はCSVで更新できません。MakeShopでオプション独自コードを設定し、カタログをアップロードし直してください。');
   }
-  for (const code of [row.systemCode, row.customCode, row.kind === 'option' ? row.optionCode : undefined]) {
+  for (const code of csv ? [row.systemCode, row.customCode, row.kind === 'option' ? row.optionCode : undefined] : []) {
     if (code && !survivesCp932(code)) problems.push(`コード ${JSON.stringify(code)} はCSV（Shift_JIS）で表せない文字を含むため在庫を更新できません。`);
   }
   return problems;
