@@ -22,6 +22,7 @@ import {
   approveApplication,
   chooseShipmentStore,
   initialOnboardingState,
+  linkRejection,
   malformedPayload,
   nextOpenStep,
   onboardingStatus,
@@ -30,6 +31,7 @@ import {
   recordCatalogActivated,
   recordCredentialsSaved,
   recordStockSettingsSaved,
+  recordSmaregiContractLinked,
   recordSyncState,
   rejectionFor,
   stepStatuses,
@@ -45,6 +47,7 @@ import {
   approveMakeshopApplicationUpdate,
   catalogActivatedSignal,
   chooseShipmentStoreUpdate,
+  linkSmaregiContractUpdate,
   makeshopApplicationApprovedSignal,
   onboardingStatusQuery,
   recordMakeshopCredentialsSavedUpdate,
@@ -99,14 +102,14 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
   // Until the stored progress is loaded (a rebuilt workflow), validators cannot judge: they let the
   // update through and its handler checks it once loaded. A refusal then fails only that update.
   let loaded = input.carried !== undefined;
-  /** Refuses an action out of order or with a malformed payload (rules in src/domain/onboarding.ts). */
-  const check = (action: OnboardingAction, arg: unknown) => {
+  /** Refuses a step out of order or with a malformed payload (rules in src/domain/onboarding.ts). */
+  const stepCheck = (action: OnboardingAction) => (arg: unknown) => {
     refuseUnlessAllowed(action);
     refuse(malformedPayload(action, arg));
   };
   const handleUpdate = <Arg>(
     update: UpdateDefinition<OnboardingStatus, [Arg]>,
-    action: OnboardingAction,
+    check: (arg: Arg) => void,
     apply: (arg: Arg) => OnboardingState,
   ) =>
     setHandler(
@@ -114,23 +117,27 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
       async (arg: Arg) => {
         if (!loaded) {
           await condition(() => loaded);
-          check(action, arg);
+          check(arg);
         }
         return change(apply(arg));
       },
       {
         validator: (arg: Arg) => {
-          if (loaded) check(action, arg);
+          if (loaded) check(arg);
         },
       },
     );
 
   setHandler(onboardingStatusQuery, () => onboardingStatus(state));
-  handleUpdate(submitMakeshopApplicationUpdate, 'submitMakeshopApplication', (submission) => submitApplication(state, submission, nowIso()));
-  handleUpdate(approveMakeshopApplicationUpdate, 'approveMakeshopApplication', ({ approvedBy }) => approveApplication(state, approvedBy, nowIso()));
-  handleUpdate(recordMakeshopCredentialsSavedUpdate, 'saveMakeshopCredentials', ({ savedAt }) => recordCredentialsSaved(state, savedAt));
-  handleUpdate(chooseShipmentStoreUpdate, 'chooseShipmentStore', ({ shipmentStoreId }) => chooseShipmentStore(state, shipmentStoreId));
-  handleUpdate(recordStockSettingsSavedUpdate, 'saveStockSettings', ({ savedAt }) => recordStockSettingsSaved(state, savedAt));
+  handleUpdate(linkSmaregiContractUpdate, (link) => {
+    refuse(malformedPayload('linkSmaregiContract', link));
+    refuse(linkRejection(state, link.contractId));
+  }, (link) => recordSmaregiContractLinked(state, link));
+  handleUpdate(submitMakeshopApplicationUpdate, stepCheck('submitMakeshopApplication'), (submission) => submitApplication(state, submission, nowIso()));
+  handleUpdate(approveMakeshopApplicationUpdate, stepCheck('approveMakeshopApplication'), ({ approvedBy }) => approveApplication(state, approvedBy, nowIso()));
+  handleUpdate(recordMakeshopCredentialsSavedUpdate, stepCheck('saveMakeshopCredentials'), ({ savedAt }) => recordCredentialsSaved(state, savedAt));
+  handleUpdate(chooseShipmentStoreUpdate, stepCheck('chooseShipmentStore'), ({ shipmentStoreId }) => chooseShipmentStore(state, shipmentStoreId));
+  handleUpdate(recordStockSettingsSavedUpdate, stepCheck('saveStockSettings'), ({ savedAt }) => recordStockSettingsSaved(state, savedAt));
   setHandler(makeshopApplicationApprovedSignal, async () => {
     await condition(() => loaded);
     if (state.application.status !== 'waiting') {

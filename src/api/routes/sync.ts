@@ -9,7 +9,8 @@ import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import { resyncRequestedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../workflows/messages';
 import type { SyncStatus } from '../../domain/sync';
 import { tenantIdOf } from './tenant-context';
-import { workflowCallDeps } from './merchant-tenant';
+import { currentTenant, workflowCallDeps } from './merchant-tenant';
+import { requireConfirmedContract } from './smaregi';
 import { updateSync, withTemporalDeadline } from '../temporal-calls';
 import { registerRoute } from '../openapi';
 
@@ -66,6 +67,7 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
 
   router.put('/state', async (ctx) => {
     const { state } = syncStateBody.parse(ctx.request.body);
+    if (state === 'running') requireConfirmedContract(await currentTenant(deps, ctx));
     ctx.body = await updateSync(workflowCallDeps(deps), tenantIdOf(ctx), setSyncStateUpdate, { state });
   });
 
