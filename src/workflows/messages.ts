@@ -20,6 +20,8 @@ export const stockChangedSignal = defineSignal<[{ events: { eventId: string; pro
 export const orderNotifiedSignal = defineSignal<[{ orderNumber: string; cmd: number }]>('orderNotified');
 /** A full push of every matched item (merchant's 再同期 button, operator). */
 export const resyncRequestedSignal = defineSignal<[{ reason: string }]>('resyncRequested');
+/** The merchant saved stock settings (stores, buffer, overrides): every item's target is recomputed and the changed ones pushed. */
+export const stockSettingsChangedSignal = defineSignal<[{ savedAt: string }]>('stockSettingsChanged');
 /** From the onboarding workflow whenever what 稼働 needs changes. */
 export const readinessChangedSignal = defineSignal<[Readiness]>('readinessChanged');
 /** App Market subscription `end` makes the tenant inactive (sync stops); `start` reactivates it. */

@@ -79,6 +79,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     platforms,
     worker,
     tenantIds,
+    /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
+    sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
     async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
