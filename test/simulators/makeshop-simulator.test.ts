@@ -43,7 +43,7 @@ interface Shop {
   orderAuthCode: string;
 }
 
-/** The sample shop of test/fixtures/samples, under a fresh shop ID. */
+/** The sample shop of test/fixtures/makeshop-samples, under a fresh shop ID. */
 async function seedSampleShop(base = sim.baseUrl, extra: Record<string, unknown> = {}): Promise<Shop> {
   shopCounter += 1;
   const shop = { shopId: `s${shopCounter}`, accountId: `a${shopCounter}`, password: 'pass-word', orderAuthCode: `code-${shopCounter}` };
