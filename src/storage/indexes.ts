@@ -7,6 +7,7 @@ import { SYNC_LOG_INDEXES } from './sync-log';
 import { SESSION_INDEXES } from './sessions';
 import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { TENANT_INDEXES } from './tenants';
+import { ALERT_INDEXES } from './alerts';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
 
@@ -23,6 +24,7 @@ const INDEXES: IndexSpec[] = [
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,
+  ...ALERT_INDEXES,
   ['webhook_events', { at: 1 }, { expireAfterSeconds: 7 * 24 * 3600 }],
 ];
 

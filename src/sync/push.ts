@@ -67,6 +67,11 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   result.pushed = succeeded.length;
   result.failed = failureByKey.size;
   result.retryProductIds = [...new Set(changed.filter((t) => failureByKey.has(t.key)).map((t) => t.item.smaregiProductId!))];
+  const acceptedCodes = new Set(succeeded.map(displayCode));
+  await deps.alerts?.itemsPushed(tenantId, {
+    rejected: changed.filter((t) => failureByKey.has(t.key)).map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)! })),
+    accepted: (code) => acceptedCodes.has(code),
+  });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;
 }

@@ -29,6 +29,7 @@ import { conflict, HttpError } from '../errors';
 import { clearSessionCookie, setSessionCookie } from '../middleware/auth';
 import { onboardingDepsOf, type ResolvedOnboardingDeps } from '../onboarding-deps';
 import { startOnboardingWorkflow } from '../onboarding-workflow';
+import { confirmSignUpAddress } from './alerts';
 import { documentedRoute } from '../openapi';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from '../passwords';
 import { parseRequest, requiredText, strictBody } from '../validation';
@@ -107,6 +108,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
     throw err;
   }
   await startWorkflows(deps, onboarding, tenantId);
+  await confirmSignUpAddress(deps, tenantId, tenantEmail);
 
   const session = await createSession(deps.db, tenantId, onboarding.options.sessionTtlMs, now);
   setSessionCookie(ctx, session.token, session.expiresAt);
