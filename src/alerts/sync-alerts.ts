@@ -68,7 +68,7 @@ const isFinal = (err: unknown) => (err as { nonRetryable?: boolean }).nonRetryab
 
 /** Credentials or a token the platform refuses: nothing will work until the merchant acts. */
 function platformRefusal(err: unknown, mode: 'legacy' | 'apps' | undefined): AlertEvent | null {
-  if (!(err instanceof PlatformError) || (err.kind !== 'auth' && err.kind !== 'forbidden')) return null;
+  if (!(err instanceof PlatformError) || !['auth', 'forbidden', 'revoked'].includes(err.kind)) return null;
   if (err.details.platform === 'smaregi') {
     return {
       kind: 'smaregi-auth',
@@ -77,7 +77,7 @@ function platformRefusal(err: unknown, mode: 'legacy' | 'apps' | undefined): Ale
         'スマレジがこのアプリのアクセスを拒否したため、在庫を読めず注文も取り込めません。スマレジ・アプリマーケットでアプリの利用が続いているか（解約・利用停止になっていないか）を確認してください。',
     };
   }
-  if (mode === 'apps') return makeshopAppRevoked();
+  if (mode === 'apps' || err.kind === 'revoked') return makeshopAppRevoked();
   return {
     kind: 'makeshop-auth',
     subject: 'makeshop',
