@@ -31,6 +31,8 @@ export const configSchema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)')
     .optional(),
   OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How merchants reach the operator; shown on pages that need one (e.g. a contract held by another account). */
+  SUPPORT_CONTACT: z.string().min(1).default('support@zaiko-sync.example'),
 
   SMAREGI_ID_BASE_URL: url('http://127.0.0.1:3101'),
   SMAREGI_API_BASE_URL: url('http://127.0.0.1:3101'),

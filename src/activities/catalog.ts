@@ -79,6 +79,8 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
       if (upload.report !== null) return { outcome: 'ready', version: upload.version, counts: countsOf(upload.report) };
       const tenant = await findTenantById(db, ref.tenantId);
       if (!tenant) return reject(upload, 'tenant_missing');
+      const contractId = tenant.smaregiContractId;
+      if (contractId === undefined) return reject(upload, 'smaregi_not_linked');
       const outcome = await asActivityFailure(() =>
         runCatalogImport(
           {
@@ -92,7 +94,7 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
             ...tuning,
           },
           upload,
-          tenant.smaregiContractId,
+          contractId,
         ),
       );
       if (!outcome.ok) return reject(upload, 'csv_errors', outcome.report);

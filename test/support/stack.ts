@@ -16,6 +16,7 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
+import { linkSmaregiContract, simOwner } from './smaregi-id';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
@@ -81,6 +82,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     platforms,
     worker,
     tenantIds,
+    /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
+    sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
     async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
@@ -225,11 +228,12 @@ export async function onboardMerchant(
   const { tenantId, token } = expectOk(
     'sign-up',
     await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId, smaregiContractId: world.contractId },
+      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
     }),
     201,
   );
   stack.tenantIds.push(tenantId);
+  await linkSmaregiContract(stack.apiUrl, { token }, simOwner(world.contractId));
   expectOk(
     'step 2',
     await stack.http('POST', '/api/v1/onboarding/makeshop-application', {

@@ -23,6 +23,8 @@ import { receiveFiles, discardAll, type FileSink } from '../multipart';
 import { documentedRoute } from '../openapi';
 import { parseRequest } from '../validation';
 import { tenantIdOf } from './tenant-context';
+import { currentTenant } from './merchant-tenant';
+import { linkedContractOf } from './smaregi';
 
 const FILES: readonly CatalogFile[] = ['productCsv', 'optionCsv'];
 const STATUSES = ['matched', 'unmatched', 'conflict', 'unlimited'] as const satisfies readonly MatchStatus[];
@@ -135,6 +137,8 @@ export function catalogRoutes(deps: AppDeps): Router {
 
 async function receiveUpload(deps: AppDeps, ctx: Context): Promise<void> {
   const tenantId = tenantIdOf(ctx);
+  // Matching reads the contract's products: nothing to match against before it is linked.
+  linkedContractOf(await currentTenant(deps, ctx));
   const { db, config, temporal } = deps;
   const uploadId = `up_${randomBytes(12).toString('hex')}`;
   const maxFileBytes = config.CATALOG_MAX_FILE_BYTES;

@@ -11,6 +11,8 @@ import { TenantIdKey, SyncStateKey } from '../../temporal/search-attributes';
 import { resyncRequestedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../workflows/messages';
 import type { SyncStatus } from '../../domain/sync';
 import { tenantIdOf } from './tenant-context';
+import { currentTenant } from './merchant-tenant';
+import { requireConfirmedContract } from './smaregi';
 import { registerRoute } from '../openapi';
 
 const syncStateBody = z.strictObject({ state: z.enum(['running', 'stopped'], { error: 'state は "running" か "stopped" です' }) });
@@ -67,6 +69,7 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   router.put('/state', async (ctx) => {
     const tenantId = tenantIdOf(ctx);
     const { state } = syncStateBody.parse(ctx.request.body);
+    if (state === 'running') requireConfirmedContract(await currentTenant(deps, ctx));
     const startWorkflowOperation = new WithStartWorkflowOperation('syncWorkflow', {
       workflowId: syncWorkflowId(tenantId),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
