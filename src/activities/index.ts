@@ -38,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
       temporal: deps.temporal,
       taskQueue,
       alerts,
+      limits: { maxRows: deps.config.CATALOG_MAX_ROWS, maxFieldChars: deps.config.CATALOG_MAX_FIELD_CHARS },
     }),
     ...createSyncActivities({
       db: deps.db,

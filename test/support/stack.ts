@@ -3,7 +3,8 @@
 // it (chaos). Merchants are set up through the public HTTP API only.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
 import { createApp } from '../../src/api/app';
 import { createActivities } from '../../src/activities';
 import { createAppDeps } from '../../src/composition';
@@ -45,6 +46,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     ...loadConfig(process.env),
     MONGODB_DB: database.name,
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue(label),
+    TEMPORAL_CATALOG_TASK_QUEUE: uniqueTaskQueue(`${label}_catalog`),
     PUBLIC_BASE_URL: apiUrl,
     OPERATOR_TOKEN,
     SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
@@ -123,24 +125,24 @@ interface StackWorker {
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
-  let running: { worker: Worker; done: Promise<void> } | null = null;
+  let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
-    const { worker, done } = running;
+    const { workers, done } = running;
     running = null;
-    worker.shutdown();
+    shutdownWorkers(workers);
     await done;
   };
   return {
     async start() {
       const { native } = await temporalClient();
-      const worker = await Worker.create({
+      const workers = await createServiceWorkers({
         connection: native,
-        taskQueue: base.config.TEMPORAL_TASK_QUEUE,
-        workflowBundle: { codePath: testInfra().bundlePath },
+        config: base.config,
+        workflows: { workflowBundle: { codePath: testInfra().bundlePath } },
         activities: createActivities({ ...base, platforms: { smaregi: sync.smaregi, makeshop: sync.makeshop } }),
       });
-      running = { worker, done: worker.run() };
+      running = { workers, done: runWorkers(workers) };
     },
     kill: stop,
     stop,
