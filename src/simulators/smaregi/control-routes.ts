@@ -82,6 +82,8 @@ const faultsBody = z
 
 const badInput = (message: string) => new ControlError(400, 'bad_request', message);
 
+const appAccessBody = z.object({ revoked: z.boolean() });
+
 export function controlRouter(deps: ControlRouteDeps): Router {
   const { state, ids, webhooks, faults } = deps;
   const router = new Router({ prefix: '/__sim' });
@@ -92,6 +94,14 @@ export function controlRouter(deps: ControlRouteDeps): Router {
     const contract = state.replaceContract(seed);
     ctx.status = 201;
     ctx.body = describeContract(contract);
+  });
+
+  // The contract's owner stops (or restarts) the app: tokens are refused with 401 meanwhile.
+  router.put('/contracts/:contractId/app', async (ctx) => {
+    const contract = requireContract(state, routeParam(ctx, 'contractId'));
+    const { revoked } = await readJsonBody(ctx, appAccessBody, badInput);
+    state.setAppRevoked(contract.contractId, revoked);
+    ctx.body = { contractId: contract.contractId, revoked };
   });
 
   router.get('/contracts/:contractId', (ctx) => {
