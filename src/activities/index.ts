@@ -6,7 +6,8 @@ import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 import { createCatalogActivities } from './catalog';
-import type { PlatformClients } from '../composition';
+import { createMakeshopCatalogActivities } from './makeshop-catalog';
+import { createMakeshopAppsClient, type PlatformClients } from '../composition';
 import { createTenantSettings } from '../storage/tenant-settings';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
@@ -21,7 +22,14 @@ export interface ActivityDeps {
 
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
+  const tenants = createTenantSettings(deps.db, deps.secretBox);
   return {
+    ...createMakeshopCatalogActivities({
+      db: deps.db,
+      logger: deps.logger,
+      tenants,
+      makeshopApps: deps.platforms.makeshopApps ?? createMakeshopAppsClient(deps.config, deps.logger),
+    }),
     ...createCatalogActivities({
       db: deps.db,
       logger: deps.logger,
@@ -34,7 +42,7 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       smaregi: deps.platforms.smaregi,
       makeshop: deps.platforms.makeshop,
-      tenants: createTenantSettings(deps.db, deps.secretBox),
+      tenants,
       timing: {
         debounceMs: deps.config.SYNC_DEBOUNCE_MS,
         maxDelayMs: deps.config.SYNC_MAX_DELAY_MS,

@@ -10,6 +10,7 @@ import { syncRoutes } from './routes/sync';
 import { webhookRoutes } from './routes/webhooks';
 import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
+import { makeshopAppsRoutes } from './routes/makeshop-apps';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -18,7 +19,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   app.use(apiAuth(deps)); // before the body is read: unauthenticated requests are refused unparsed
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
-  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
+  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), makeshopAppsRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

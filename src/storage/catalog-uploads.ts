@@ -173,3 +173,14 @@ export async function deleteUploadFiles(db: Db, upload: CatalogUploadDoc, now: D
   await deleteStoredFiles(db, [upload.files.productCsv.fileId, upload.files.optionCsv.fileId]);
   await catalogUploads(db).updateOne({ _id: upload._id }, { $set: { filesDeletedAt: now } });
 }
+
+/**
+ * A catalog read from MakeShop is written into the upload's pre-allocated files: their sizes become known
+ * only then, and with them the progress total.
+ */
+export async function setUploadFileSizes(db: Db, uploadId: string, bytes: Record<CatalogFile, number>): Promise<void> {
+  await catalogUploads(db).updateOne(
+    { _id: uploadId, status: 'processing' },
+    { $set: { 'files.productCsv.bytes': bytes.productCsv, 'files.optionCsv.bytes': bytes.optionCsv, 'progress.totalBytes': 2 * (bytes.productCsv + bytes.optionCsv) } },
+  );
+}
