@@ -24,6 +24,7 @@ import {
   recordAppsLinked,
   recordAppsRevoked,
   initialOnboardingState,
+  linkRejection,
   malformedPayload,
   nextOpenStep,
   onboardingStatus,
@@ -32,6 +33,7 @@ import {
   recordCatalogActivated,
   recordCredentialsSaved,
   recordStockSettingsSaved,
+  recordSmaregiContractLinked,
   recordSyncState,
   rejectionFor,
   stepStatuses,
@@ -41,6 +43,7 @@ import {
   type OnboardingAction,
   type OnboardingState,
   type Rejection,
+  type SmaregiContractLink,
 } from '../domain/onboarding';
 import { OnboardingStepKey } from '../temporal/search-attributes';
 import {
@@ -50,6 +53,7 @@ import {
   makeshopAppsRevokedSignal,
   recordMakeshopAppsLinkedUpdate,
   chooseShipmentStoreUpdate,
+  linkSmaregiContractUpdate,
   makeshopApplicationApprovedSignal,
   onboardingStatusQuery,
   recordMakeshopCredentialsSavedUpdate,
@@ -101,6 +105,12 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
   };
 
   setHandler(onboardingStatusQuery, () => onboardingStatus(state));
+  setHandler(linkSmaregiContractUpdate, (link) => change(recordSmaregiContractLinked(state, link)), {
+    validator: (link: SmaregiContractLink) => {
+      refuse(malformedPayload('linkSmaregiContract', link));
+      refuse(linkRejection(state, link.contractId));
+    },
+  });
   setHandler(submitMakeshopApplicationUpdate, (submission) => change(submitApplication(state, submission, nowIso())), {
     validator: (submission: MakeshopApplicationSubmission) => {
       refuseUnlessAllowed('submitMakeshopApplication');

@@ -3,7 +3,8 @@
 // it (chaos). Merchants are set up through the public HTTP API only.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
 import { createApp } from '../../src/api/app';
 import { createActivities } from '../../src/activities';
 import { createAppDeps } from '../../src/composition';
@@ -16,6 +17,7 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
+import { linkSmaregiContract, simOwner } from './smaregi-id';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
@@ -43,6 +45,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     ...loadConfig(process.env),
     MONGODB_DB: database.name,
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue(label),
+    TEMPORAL_CATALOG_TASK_QUEUE: uniqueTaskQueue(`${label}_catalog`),
     PUBLIC_BASE_URL: apiUrl,
     OPERATOR_TOKEN,
     SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
@@ -91,6 +94,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     platforms,
     worker,
     tenantIds,
+    /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
+    sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
     async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
@@ -131,24 +136,24 @@ interface StackWorker {
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
-  let running: { worker: Worker; done: Promise<void> } | null = null;
+  let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
-    const { worker, done } = running;
+    const { workers, done } = running;
     running = null;
-    worker.shutdown();
+    shutdownWorkers(workers);
     await done;
   };
   return {
     async start() {
       const { native } = await temporalClient();
-      const worker = await Worker.create({
+      const workers = await createServiceWorkers({
         connection: native,
-        taskQueue: base.config.TEMPORAL_TASK_QUEUE,
-        workflowBundle: { codePath: testInfra().bundlePath },
+        config: base.config,
+        workflows: { workflowBundle: { codePath: testInfra().bundlePath } },
         activities: createActivities({ ...base, platforms: { smaregi: sync.smaregi, makeshop: sync.makeshop } }),
       });
-      running = { worker, done: worker.run() };
+      running = { workers, done: runWorkers(workers) };
     },
     kill: stop,
     stop,
@@ -215,7 +220,7 @@ export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567
 export async function onboardMerchant(
   stack: Stack,
   world: MerchantWorld,
-  opts: { run?: boolean; catalog?: boolean } = {},
+  opts: { run?: boolean; catalog?: boolean; stopAfterAccount?: boolean } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
   await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
@@ -233,11 +238,13 @@ export async function onboardMerchant(
   const { tenantId, token } = expectOk(
     'sign-up',
     await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId, smaregiContractId: world.contractId },
+      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
     }),
     201,
   );
   stack.tenantIds.push(tenantId);
+  await linkSmaregiContract(stack.apiUrl, { token }, simOwner(world.contractId));
+  if (opts.stopAfterAccount) return { tenantId, token };
   expectOk(
     'step 2',
     await stack.http('POST', '/api/v1/onboarding/makeshop-application', {
@@ -336,15 +343,7 @@ export async function importCatalogFromMakeshop(stack: Stack, token: string): Pr
 
 /** A new merchant on the apps path: sign-up → install → launch → store and method → catalog from MakeShop → 稼働. */
 export async function onboardAppsMerchant(stack: Stack, world: MerchantWorld, opts: { run?: boolean } = {}): Promise<{ tenantId: string; token: string }> {
-  const { platforms } = stack;
-  await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, { contractId: world.contractId, stores: world.stores, products: world.products, stock: world.stock });
-  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...MAKESHOP_LOGIN, ...world.shop });
-  const signUp = await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-    body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId, smaregiContractId: world.contractId },
-  });
-  if (signUp.status !== 201) throw new Error(`sign-up: ${signUp.status} ${JSON.stringify(signUp.body)}`);
-  const { tenantId, token } = signUp.body;
-  stack.tenantIds.push(tenantId);
+  const { tenantId, token } = await onboardMerchant(stack, world, { stopAfterAccount: true });
   await connectMakeshopApp(stack, token, world.shopId);
   const store = await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } });
   if (store.status !== 200) throw new Error(`step 4: ${store.status} ${JSON.stringify(store.body)}`);
