@@ -7,6 +7,7 @@ import type { MakeshopAppsClient } from '../platforms/makeshop/apps-client';
 import type { SyncDeps } from '../sync/ports';
 import type { WebhookTenantLookup } from './routes/webhooks';
 import type { OnboardingDeps } from './onboarding-deps';
+import type { Mailer } from '../alerts/mailer';
 
 /** Everything the HTTP layer needs, injected so tests build the app against their own servers. */
 export interface AppDeps {
@@ -22,4 +23,6 @@ export interface AppDeps {
   onboarding?: OnboardingDeps;
   /** makeshop apps: checks install tokens with MakeShop; built from config when absent. */
   makeshopApps?: Pick<MakeshopAppsClient, 'shopIdOfToken'>;
+  /** Sends the address confirmation mails; default: nodemailer over SMTP_URL. */
+  mailer?: Mailer;
 }

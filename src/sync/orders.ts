@@ -165,6 +165,8 @@ async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<P
   const lines = shipmentLines(ledger.lines);
   const now = new Date();
   if (lines.length === 0) {
+    // Before the ledger write: a retry after a crash raises it again (idempotent) rather than never.
+    await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
     await orderLedger(deps.db).updateOne({ tenantId, orderNumber, status: 'pending' }, { $set: { status: 'held', updatedAt: now } });
     await writeSyncLog(deps.db, [
       { tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) },
@@ -185,6 +187,7 @@ async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<P
     { tenantId, at: now, kind: 'order-import', orderNumber, ok: true, message: `出荷 ${shipment.shipmentId}` },
     ...(ledger.heldLines > 0 ? [{ tenantId, at: now, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
   ]);
+  if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
   return { outcome: 'imported', affectedProductIds: affected };
 }
 
@@ -211,6 +214,7 @@ async function cancelOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrde
     existing.shipmentId ?? (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber))?.shipmentId ?? null;
   if (shipmentId) await deps.smaregi.cancelShipment(contractId, shipmentId);
   await ledger.updateOne({ tenantId, orderNumber }, { $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } });
+  if (existing.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, null);
   await writeSyncLog(deps.db, [
     { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: shipmentId ? `出荷 ${shipmentId} を取り消しました` : undefined },
   ]);
@@ -227,7 +231,9 @@ function productIdsOf(lines: OrderLine[]): string[] {
   return [...new Set(lines.flatMap((l) => (l.smaregiProductId ? [l.smaregiProductId] : [])))];
 }
 
+const heldCodes = (ledger: OrderLedgerDoc) => ledger.lines.filter((l) => !l.smaregiProductId).map((l) => l.code);
+
 function heldMessage(ledger: OrderLedgerDoc): string {
-  const codes = ledger.lines.filter((l) => !l.smaregiProductId).map((l) => `「${l.code}」`);
+  const codes = heldCodes(ledger).map((code) => `「${code}」`);
   return `注文 ${ledger.orderNumber} の商品 ${codes.join('、')} はカタログで対応するスマレジ商品がないため取り込みを保留しました。`;
 }
