@@ -12,8 +12,8 @@ export function createWorkflowRecordActivities(db: Db) {
     async loadSyncConfiguration({ tenantId }: { tenantId: string }): Promise<StoredSyncConfiguration | null> {
       return loadSyncConfiguration(db, tenantId);
     },
-    async saveSyncState({ tenantId, state }: { tenantId: string; state: SyncState }): Promise<void> {
-      await saveSyncState(db, tenantId, state, new Date());
+    async saveSyncState({ tenantId, ...record }: { tenantId: string; state: SyncState; stoppedByLostLink: boolean }): Promise<void> {
+      await saveSyncState(db, tenantId, record, new Date());
     },
     async loadOnboardingProgress({ tenantId }: { tenantId: string }): Promise<StoredOnboardingProgress | null> {
       return loadOnboardingProgress(db, tenantId);

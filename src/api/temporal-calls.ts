@@ -59,6 +59,6 @@ export async function updateSync<Ret, Arg>(deps: WorkflowCallDeps, tenantId: str
 }
 
 export function viewOf(status: OnboardingStatus): OnboardingView {
-  const { tenantId, steps, requiredActions, canSetRunning, syncState } = status;
-  return { tenantId, steps, requiredActions, canSetRunning, syncState };
+  const { tenantId, makeshopMode, steps, requiredActions, canSetRunning, syncState } = status;
+  return { tenantId, makeshopMode, steps, requiredActions, canSetRunning, syncState };
 }

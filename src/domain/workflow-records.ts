@@ -6,6 +6,8 @@ import type { Readiness, SyncState } from './sync';
 /** What a freshly started sync workflow needs to carry on where a terminated one stopped. */
 export interface StoredSyncConfiguration {
   state: SyncState;
+  /** 停止 came from a lost MakeShop link (apps uninstalled), not from the merchant: a relink resumes it. */
+  stoppedByLostLink: boolean;
   active: boolean;
   readiness: Readiness;
   catalogVersion: number | null;

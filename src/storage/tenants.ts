@@ -48,7 +48,7 @@ export interface TenantDocument {
   stockSettings?: StockSettings & { updatedAt: Date };
   onboarding: OnboardingProgressDocument;
   /** 稼働/停止 as the merchant last set it: written by the sync workflow before it answers. */
-  sync?: { state: SyncState; updatedAt: Date };
+  sync?: { state: SyncState; stoppedByLostLink?: boolean; updatedAt: Date };
   alerts?: { applicationWaitingTooLong?: { reportedAt: Date; waitingSince: string } };
 }
 
@@ -221,8 +221,8 @@ export async function countOnboardingGauges(db: Db): Promise<{ waiting: number; 
 }
 
 /** The sync workflow's record of 稼働/停止, read back when the workflow is rebuilt (DESIGN §7). */
-export async function saveSyncState(db: Db, tenantId: string, state: SyncState, now: Date): Promise<void> {
-  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { sync: { state, updatedAt: now } } });
+export async function saveSyncState(db: Db, tenantId: string, record: { state: SyncState; stoppedByLostLink: boolean }, now: Date): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { sync: { ...record, updatedAt: now } } });
 }
 
 export async function loadSyncConfiguration(db: Db, tenantId: string): Promise<StoredSyncConfiguration | null> {
@@ -233,6 +233,7 @@ export async function loadSyncConfiguration(db: Db, tenantId: string): Promise<S
   if (!doc) return null;
   return {
     state: doc.sync?.state ?? 'stopped',
+    stoppedByLostLink: doc.sync?.stoppedByLostLink ?? false,
     active: doc.active,
     readiness: readinessOf(doc.onboarding.state),
     catalogVersion: catalog?.version ?? null,

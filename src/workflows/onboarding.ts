@@ -20,7 +20,11 @@ import {
   APPLICATION_REPORT_AFTER_MS,
   applicationReportDueAt,
   approveApplication,
+  chooseMakeshopApps,
   chooseShipmentStore,
+  makeshopModeOf,
+  recordAppsLinked,
+  recordAppsRevoked,
   initialOnboardingState,
   linkRejection,
   malformedPayload,
@@ -46,6 +50,9 @@ import { OnboardingStepKey } from '../temporal/search-attributes';
 import {
   approveMakeshopApplicationUpdate,
   catalogActivatedSignal,
+  chooseMakeshopAppsUpdate,
+  makeshopAppsRevokedSignal,
+  recordMakeshopAppsLinkedUpdate,
   chooseShipmentStoreUpdate,
   linkSmaregiContractUpdate,
   makeshopApplicationApprovedSignal,
@@ -92,7 +99,7 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
   const refuse = (rejection: Rejection | null) => {
     if (rejection) throw ApplicationFailure.create({ type: rejection.code, message: rejection.message, nonRetryable: true });
   };
-  const refuseUnlessAllowed = (action: OnboardingAction) => refuse(rejectionFor(action, stepStatuses(state)));
+  const refuseUnlessAllowed = (action: OnboardingAction) => refuse(rejectionFor(action, stepStatuses(state), makeshopModeOf(state)));
   /** Applies one change and answers once it is in MongoDB, so the caller can read it back at once. */
   const change = async (next: OnboardingState) => {
     state = next;
@@ -134,6 +141,12 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     refuse(linkRejection(state, link.contractId));
   }, (link) => recordSmaregiContractLinked(state, link));
   handleUpdate(submitMakeshopApplicationUpdate, stepCheck('submitMakeshopApplication'), (submission) => submitApplication(state, submission, nowIso()));
+  handleUpdate(chooseMakeshopAppsUpdate, stepCheck('chooseMakeshopApps'), ({ shopId }) => chooseMakeshopApps(state, shopId));
+  handleUpdate(recordMakeshopAppsLinkedUpdate, () => undefined, ({ shopId, linkedAt }) => recordAppsLinked(state, shopId, linkedAt));
+  setHandler(makeshopAppsRevokedSignal, async ({ shopId, at }) => {
+    await condition(() => loaded);
+    state = recordAppsRevoked(state, shopId, at);
+  });
   handleUpdate(approveMakeshopApplicationUpdate, stepCheck('approveMakeshopApplication'), ({ approvedBy }) => approveApplication(state, approvedBy, nowIso()));
   handleUpdate(recordMakeshopCredentialsSavedUpdate, stepCheck('saveMakeshopCredentials'), ({ savedAt }) => recordCredentialsSaved(state, savedAt));
   handleUpdate(chooseShipmentStoreUpdate, stepCheck('chooseShipmentStore'), ({ shipmentStoreId }) => chooseShipmentStore(state, shipmentStoreId));
