@@ -53,7 +53,8 @@ const contractBody = z.object({
   ),
   stock: z.array(z.object({ storeId, productCode, amount: integer })).default([]),
   /** スマレジID users of the contract; when absent, one owner (DESIGN §6). */
-  users: z.array(z.object({ email: z.email(), password: z.string().min(1), isOwner: z.boolean() })).min(1).optional(),
+  // Not z.email(): the default owner's domain carries the contract id, and sandbox ids have underscores.
+  users: z.array(z.object({ email: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'email must look like name@domain'), password: z.string().min(1), isOwner: z.boolean() })).min(1).optional(),
 });
 
 const adjustment = z.object({ storeId, productCode, delta: integer, memo: z.string().max(100).optional() });
