@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { TenantSettingsPort } from '../sync/ports';
 import type { SecretBox } from './crypto';
 import { loadMakeshopCredentials } from './secrets';
-import { findTenantById, getShipmentStoreId, getStockSettings } from './tenants';
+import { findTenantById, getOrderImportMethod, getShipmentStoreId, getStockSettings } from './tenants';
 
 /** The sync engine's view of a tenant's settings, over the tenants and secrets collections. */
 export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettingsPort {
@@ -14,6 +14,7 @@ export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettin
     },
     stockSettings: (tenantId) => getStockSettings(db, tenantId),
     shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
+    orderImportMethod: (tenantId) => getOrderImportMethod(db, tenantId),
     makeshopConnection: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
   };
 }
