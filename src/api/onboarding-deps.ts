@@ -13,6 +13,9 @@ export interface OnboardingOptions {
   maxLoginFailuresPerAccount: number;
   /** …and per client address (higher: offices share one address). */
   maxLoginFailuresPerAddress: number;
+  /** Sign-ups per client address in a fixed window of signUpWindowMs (throttles account creation and email probing). */
+  maxSignUpsPerAddress: number;
+  signUpWindowMs: number;
   /** A MakeShop application waiting this long is reported to operators. */
   applicationReportAfterMs: number;
   /** An answer from Temporal slower than this becomes a 503 (e.g. no worker is running). */
@@ -24,6 +27,8 @@ export const DEFAULT_ONBOARDING_OPTIONS: OnboardingOptions = {
   loginWindowMs: 15 * 60 * 1000,
   maxLoginFailuresPerAccount: 5,
   maxLoginFailuresPerAddress: 20,
+  maxSignUpsPerAddress: 10,
+  signUpWindowMs: 60 * 60 * 1000,
   applicationReportAfterMs: APPLICATION_REPORT_AFTER_MS,
   workflowCallTimeoutMs: 15_000,
 };

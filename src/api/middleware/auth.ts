@@ -8,7 +8,14 @@ import { HttpError, unauthorized } from '../errors';
 export const SESSION_COOKIE = 'zaiko_session';
 
 /** The only /api/v1 routes that need no credentials. */
-const PUBLIC_ROUTES = new Set(['POST /api/v1/accounts', 'POST /api/v1/sessions', 'GET /api/v1/openapi.json']);
+const PUBLIC_ROUTES = new Set([
+  'POST /api/v1/accounts',
+  'POST /api/v1/sessions',
+  'GET /api/v1/openapi.json',
+  // スマレジID: a login starts logged out; the callback checks its own binding (session or login cookie).
+  'GET /api/v1/auth/smaregi/login',
+  'GET /api/v1/auth/smaregi/callback',
+]);
 const OPERATOR_PREFIX = '/api/v1/operator';
 
 /**
