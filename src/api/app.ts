@@ -10,6 +10,8 @@ import { syncRoutes } from './routes/sync';
 import { webhookRoutes } from './routes/webhooks';
 import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
+import { alertRoutes } from './routes/alerts';
+import { registerAlertMetrics } from './alert-metrics';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -18,7 +20,16 @@ export function createApp(deps: AppDeps): Koa {
   app.use(errorMiddleware(deps.logger));
   app.use(apiAuth(deps)); // before the body is read: unauthenticated requests are refused unparsed
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
-  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
+  registerAlertMetrics(deps);
+  const routers: Router[] = [
+    healthRoutes(deps),
+    webhookRoutes(deps),
+    syncRoutes(deps),
+    catalogRoutes(deps),
+    alertRoutes(deps),
+    ...onboardingRouters(deps),
+    webRoutes(),
+  ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

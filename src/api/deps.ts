@@ -6,6 +6,7 @@ import type { Metrics } from '../lib/metrics';
 import type { SyncDeps } from '../sync/ports';
 import type { WebhookTenantLookup } from './routes/webhooks';
 import type { OnboardingDeps } from './onboarding-deps';
+import type { Mailer } from '../alerts/mailer';
 
 /** Everything the HTTP layer needs, injected so tests build the app against their own servers. */
 export interface AppDeps {
@@ -19,4 +20,6 @@ export interface AppDeps {
   webhookTenants: WebhookTenantLookup;
   /** Accounts and set-up steps: secret box, Smaregi stores, MakeShop connection test (routes answer 500 without it). */
   onboarding?: OnboardingDeps;
+  /** Sends the address confirmation mails; default: nodemailer over SMTP_URL. */
+  mailer?: Mailer;
 }

@@ -9,6 +9,7 @@ import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { SMAREGI_AUTH_REQUEST_INDEXES } from './smaregi-auth-requests';
 import { SMAREGI_CONTRACT_INDEXES } from './smaregi-contracts';
 import { TENANT_INDEXES } from './tenants';
+import { ALERT_INDEXES } from './alerts';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
 
@@ -25,6 +26,7 @@ const INDEXES: IndexSpec[] = [
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,
+  ...ALERT_INDEXES,
   ...SMAREGI_CONTRACT_INDEXES,
   ...SMAREGI_AUTH_REQUEST_INDEXES,
   ['webhook_events', { at: 1 }, { expireAfterSeconds: 7 * 24 * 3600 }],

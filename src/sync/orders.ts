@@ -190,6 +190,8 @@ async function bringSmaregiInLine(deps: SyncDeps, ledger: OrderLedgerDoc, cancel
   const wanted = cancelled ? new Map<string, number>() : quantitiesByProduct(ledger.lines);
   const now = new Date();
   if (ledger.status === 'pending' && !cancelled && wanted.size === 0) {
+    // Before the ledger write: a retry after a crash raises it again (idempotent) rather than never.
+    await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
     await updateLedger(deps.db, ledger, { status: 'held' });
     await writeSyncLog(deps.db, [{ tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) }]);
     return 'held';
@@ -219,6 +221,7 @@ async function bringSmaregiInLine(deps: SyncDeps, ledger: OrderLedgerDoc, cancel
   else if (moved > 0 && !cancelled) messages.push('注文の修正を反映しました');
 
   const outcome: OrderOutcome = cancelled ? 'cancelled' : ledger.status === 'pending' ? 'imported' : 'edited';
+  if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, cancelled ? null : heldCodes(ledger));
   const at = new Date();
   await updateLedger(deps.db, ledger, cancelled ? { status: 'cancelled', cancelledAt: at } : { status: 'imported', importedAt: ledger.importedAt ?? at });
   await writeSyncLog(deps.db, [
@@ -349,7 +352,9 @@ function productIdsOf(lines: OrderLine[]): string[] {
   return [...new Set(lines.flatMap((l) => (l.smaregiProductId ? [l.smaregiProductId] : [])))];
 }
 
+const heldCodes = (ledger: OrderLedgerDoc) => ledger.lines.filter((l) => !l.smaregiProductId).map((l) => l.code);
+
 function heldMessage(ledger: OrderLedgerDoc): string {
-  const codes = ledger.lines.filter((l) => !l.smaregiProductId).map((l) => `「${l.code}」`);
+  const codes = heldCodes(ledger).map((code) => `「${code}」`);
   return `注文 ${ledger.orderNumber} の商品 ${codes.join('、')} はカタログで対応するスマレジ商品がないため取り込みを保留しました。`;
 }

@@ -18,7 +18,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/sync';
-import { SyncStateKey } from '../temporal/search-attributes';
+import { OpenAlertsKey, SyncStateKey } from '../temporal/search-attributes';
+import { openAlertsChangedSignal } from './alert-messages';
 import {
   catalogActivatedSignal,
   onboardingWorkflowId,
@@ -88,6 +89,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
   setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));
   setHandler(stockSettingsChangedSignal, () => void (s.allItemsDue = true));
+  let openAlertsAt = 0;
+  setHandler(openAlertsChangedSignal, ({ count, at }) => {
+    if (at < openAlertsAt) return;
+    openAlertsAt = at;
+    upsertSearchAttributes([{ key: OpenAlertsKey, value: count }]);
+  });
   setHandler(readinessChangedSignal, (readiness) => void (s.readiness = readiness));
   setHandler(catalogActivatedSignal, ({ version }) => {
     s.catalogVersion = version;

@@ -27,6 +27,7 @@ export interface StackOptions {
   makeshopIntervalMs?: number;
   catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
+  alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -60,6 +61,9 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
+    ALERT_STALL_MS: opts.alerts?.stallMs ?? 15 * 60 * 1000,
+    ALERT_MAIL_INTERVAL_MS: opts.alerts?.mailIntervalMs ?? 60 * 60 * 1000,
+    OPERATOR_ALERT_EMAIL: opts.alerts?.operatorEmail,
   };
   const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
@@ -193,6 +197,8 @@ export interface MerchantWorld {
   stockStoreIds: string[];
   shipmentStoreId: string;
   buffer?: number;
+  /** MakeShop admin login; default MAKESHOP_LOGIN. The simulator finds a shop by its admin ID: shops of one stack need their own. */
+  login?: typeof MAKESHOP_LOGIN;
 }
 
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
@@ -214,7 +220,8 @@ export async function onboardMerchant(
     products: world.products,
     stock: world.stock,
   });
-  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...MAKESHOP_LOGIN, ...world.shop });
+  const login = world.login ?? MAKESHOP_LOGIN;
+  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...login, ...world.shop });
 
   const expectOk = <T>(what: string, res: { status: number; body: T }, status = 200): T => {
     if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -238,7 +245,7 @@ export async function onboardMerchant(
     202,
   );
   expectOk('approval', await stack.http('POST', `/api/v1/operator/tenants/${tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN }));
-  expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: MAKESHOP_LOGIN }));
+  expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: login }));
   expectOk('step 4', await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } }));
   const { notificationUrl } = expectOk('order import', await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token }));
   await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/notification-url`, { url: notificationUrl }, 'PUT');
