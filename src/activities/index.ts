@@ -6,7 +6,8 @@ import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 import { createCatalogActivities } from './catalog';
-import type { PlatformClients } from '../composition';
+import { createMakeshopCatalogActivities } from './makeshop-catalog';
+import { createMakeshopAppsClient, type PlatformClients } from '../composition';
 import { createTenantSettings } from '../storage/tenant-settings';
 import { createAlertCenter } from '../alerts/center';
 import { createSmtpMailer, type Mailer } from '../alerts/mailer';
@@ -27,10 +28,17 @@ export interface ActivityDeps {
 
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
+  const tenants = createTenantSettings(deps.db, deps.secretBox);
   const taskQueue = deps.config.TEMPORAL_TASK_QUEUE;
   const alertDeps = { db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger };
   const alerts = createAlertCenter(alertDeps);
   return {
+    ...createMakeshopCatalogActivities({
+      db: deps.db,
+      logger: deps.logger,
+      tenants,
+      makeshopApps: deps.platforms.makeshopApps ?? createMakeshopAppsClient(deps.config, deps.logger),
+    }),
     ...createCatalogActivities({
       db: deps.db,
       logger: deps.logger,
@@ -45,7 +53,7 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       smaregi: deps.platforms.smaregi,
       makeshop: deps.platforms.makeshop,
-      tenants: createTenantSettings(deps.db, deps.secretBox),
+      tenants,
       alerts: createSyncAlerts({ db: deps.db, center: alerts, logger: deps.logger, stallMs: deps.config.ALERT_STALL_MS }),
       timing: {
         debounceMs: deps.config.SYNC_DEBOUNCE_MS,

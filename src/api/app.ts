@@ -10,6 +10,7 @@ import { syncRoutes } from './routes/sync';
 import { webhookRoutes } from './routes/webhooks';
 import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
+import { makeshopAppsRoutes } from './routes/makeshop-apps';
 import { alertRoutes } from './routes/alerts';
 import { registerAlertMetrics } from './alert-metrics';
 
@@ -24,6 +25,7 @@ export function createApp(deps: AppDeps): Koa {
   const routers: Router[] = [
     healthRoutes(deps),
     webhookRoutes(deps),
+    makeshopAppsRoutes(deps),
     syncRoutes(deps),
     catalogRoutes(deps),
     alertRoutes(deps),

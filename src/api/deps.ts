@@ -3,6 +3,7 @@ import type { Db } from 'mongodb';
 import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
+import type { MakeshopAppsClient } from '../platforms/makeshop/apps-client';
 import type { SyncDeps } from '../sync/ports';
 import type { WebhookTenantLookup } from './routes/webhooks';
 import type { OnboardingDeps } from './onboarding-deps';
@@ -20,6 +21,8 @@ export interface AppDeps {
   webhookTenants: WebhookTenantLookup;
   /** Accounts and set-up steps: secret box, Smaregi stores, MakeShop connection test (routes answer 500 without it). */
   onboarding?: OnboardingDeps;
+  /** makeshop apps: checks install tokens with MakeShop; built from config when absent. */
+  makeshopApps?: Pick<MakeshopAppsClient, 'shopIdOfToken'>;
   /** Sends the address confirmation mails; default: nodemailer over SMTP_URL. */
   mailer?: Mailer;
 }

@@ -1,6 +1,7 @@
 import { MongoServerError, type Db } from 'mongodb';
 import { CATALOG_ITEM_INDEXES } from './catalog-items';
 import { CATALOG_UPLOAD_INDEXES } from './catalog-uploads';
+import { MAKESHOP_APP_INDEXES } from './makeshop-apps';
 import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
@@ -26,6 +27,7 @@ const INDEXES: IndexSpec[] = [
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,
+  ...MAKESHOP_APP_INDEXES,
   ...ALERT_INDEXES,
   ...SMAREGI_CONTRACT_INDEXES,
   ...SMAREGI_AUTH_REQUEST_INDEXES,

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { makeshopModeOf } from '../../domain/onboarding';
 import { rotateNotificationToken, saveOrderImportMethod, type TenantDocument } from '../../storage/tenants';
 import { ORDER_IMPORT_METHODS, type OrderImportMethod } from '../../domain/sync';
 import { chooseShipmentStoreUpdate } from '../../workflows/messages';
@@ -19,7 +20,7 @@ export const shipmentStoreBody = strictBody({
     .optional(),
 });
 export const orderImportSettings = z.object({
-  notificationUrl: z.string().describe('Paste into MakeShop: 注文データ連携設定 > 更新通知APIのURL'),
+  notificationUrl: z.string().nullable().describe('Paste into MakeShop: 注文データ連携設定 > 更新通知APIのURL (null in apps mode: the app receives 注文更新通知 itself)'),
   method: z
     .enum(ORDER_IMPORT_METHODS as [OrderImportMethod, ...OrderImportMethod[]])
     .describe('shipment: a Smaregi 出荷 per order; stockAdjustment: a relative stock subtraction (在庫調整) from the store'),
@@ -34,7 +35,7 @@ export function notificationUrl(publicBaseUrl: string, token: string): string {
 
 function settingsOf(deps: AppDeps, tenant: Pick<TenantDocument, 'notificationToken' | 'onboarding' | 'orderImportMethod'>, token = tenant.notificationToken) {
   return {
-    notificationUrl: notificationUrl(deps.config.PUBLIC_BASE_URL, token),
+    notificationUrl: makeshopModeOf(tenant.onboarding.state) === 'apps' ? null : notificationUrl(deps.config.PUBLIC_BASE_URL, token),
     method: tenant.orderImportMethod ?? 'shipment',
     shipmentStoreId: tenant.onboarding.state.shipmentStoreId,
   };
