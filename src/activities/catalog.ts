@@ -185,7 +185,8 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
 
   async function purgeUploadItems(upload: CatalogUploadDoc): Promise<void> {
     if (upload.itemsWrittenAt === null || upload.itemLines === null) return;
-    const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version, upload.itemLines, (n) => heartbeat({ purging: upload.version, deleted: n }));
+    heartbeat({ purging: upload.version });
+    const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version);
     await updateCatalogUpload(db, upload._id, { itemsPurgedAt: now() });
     logger.info({ tenantId: upload.tenantId, version: upload.version, deleted }, 'catalog version purged');
   }

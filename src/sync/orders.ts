@@ -1,6 +1,6 @@
 import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
-import { activeCatalogVersion, catalogItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
 import { orderLedger, takenFromSmaregi, type OrderLedgerDoc, type OrderLine, type OrderMovement } from '../storage/orders';
 import { writeSyncLog } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -129,31 +129,38 @@ async function vanishedOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<
 
 async function mapLines(db: Db, tenantId: string, lines: MakeshopOrderLine[]): Promise<OrderLine[]> {
   const version = await activeCatalogVersion(db, tenantId);
-  return Promise.all(
-    lines.map(async (line): Promise<OrderLine> => {
-      const item = version === null ? null : await findItem(db, tenantId, version, line);
-      const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
-      return {
-        code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
-        quantity: line.quantity,
-        smaregiProductId: usable ? item.smaregiProductId : null,
-      };
-    }),
+  const named = version === null ? [] : await itemsNamedBy(db, tenantId, version, lines);
+  return lines.map((line): OrderLine => {
+    const item = findItem(named, line);
+    const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
+    return {
+      code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
+      quantity: line.quantity,
+      smaregiProductId: usable ? item.smaregiProductId : null,
+    };
+  });
+}
+
+/** The catalog items any of the order's lines could name, read in one pass over the version. */
+function itemsNamedBy(db: Db, tenantId: string, version: number, lines: MakeshopOrderLine[]): Promise<CatalogItemDoc[]> {
+  const codes = new Set(lines.flatMap((l) => [l.optionCode, l.customCode, l.systemCode]).filter((c): c is string => !!c));
+  return readCatalogItems(db, tenantId, version, (item) =>
+    item.source === 'option' ? codes.has(item.optionCode) : codes.has(item.customCode) || codes.has(item.systemCode),
   );
 }
 
 /** The catalog item an order line names: option by オプション独自コード, product by its codes. */
-async function findItem(db: Db, tenantId: string, version: number, line: MakeshopOrderLine): Promise<CatalogItemDoc | null> {
-  const items = catalogItems(db);
+function findItem(items: CatalogItemDoc[], line: MakeshopOrderLine): CatalogItemDoc | null {
+  const find = (match: (item: CatalogItemDoc) => boolean) => items.find(match) ?? null;
   if (line.optionCode) {
-    const filter = { tenantId, version, source: 'option' as const, optionCode: line.optionCode };
-    return (line.systemCode ? await items.findOne({ ...filter, systemCode: line.systemCode }) : null) ?? items.findOne(filter);
+    const options = items.filter((i) => i.source === 'option' && i.optionCode === line.optionCode);
+    return (line.systemCode ? options.find((i) => i.systemCode === line.systemCode) : undefined) ?? options[0] ?? null;
   }
   if (line.customCode) {
-    const byCode = await items.findOne({ tenantId, version, source: 'product', customCode: line.customCode });
+    const byCode = find((i) => i.source === 'product' && i.customCode === line.customCode);
     if (byCode) return byCode;
   }
-  if (line.systemCode) return items.findOne({ tenantId, version, source: 'product', systemCode: line.systemCode });
+  if (line.systemCode) return find((i) => i.source === 'product' && i.systemCode === line.systemCode);
   return null;
 }
 
