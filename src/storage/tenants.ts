@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { StockSettings, SyncState } from '../domain/sync';
+import type { OrderImportMethod, StockSettings, SyncState } from '../domain/sync';
 import type { StoredOnboardingProgress, StoredSyncConfiguration } from '../domain/workflow-records';
 import { activeCatalog } from './catalog-items';
 import {
@@ -46,6 +46,8 @@ export interface TenantDocument {
    */
   notificationToken: string;
   stockSettings?: StockSettings & { updatedAt: Date };
+  /** How orders are imported; absent = 'shipment' (the seed's method). */
+  orderImportMethod?: OrderImportMethod;
   onboarding: OnboardingProgressDocument;
   /** 稼働/停止 as the merchant last set it: written by the sync workflow before it answers. */
   sync?: { state: SyncState; stoppedByLostLink?: boolean; updatedAt: Date };
@@ -155,6 +157,15 @@ export async function rotateNotificationToken(db: Db, tenantId: string): Promise
 export async function getShipmentStoreId(db: Db, tenantId: string): Promise<string | null> {
   const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.shipmentStoreId': 1 } });
   return doc?.onboarding?.state?.shipmentStoreId ?? null;
+}
+
+export async function getOrderImportMethod(db: Db, tenantId: string): Promise<OrderImportMethod> {
+  const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { orderImportMethod: 1 } });
+  return doc?.orderImportMethod ?? 'shipment';
+}
+
+export async function saveOrderImportMethod(db: Db, tenantId: string, method: OrderImportMethod): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { orderImportMethod: method } });
 }
 
 /** The stores whose total is synced, the default buffer and per-code overrides; null until saved. */
