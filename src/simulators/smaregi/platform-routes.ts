@@ -9,6 +9,7 @@ import {
   type SimContract,
   type SimShipment,
   type SimStockHistory,
+  type SimStockRow,
   type SmaregiSimState,
 } from './state';
 
@@ -167,15 +168,15 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     const storeId = queryParam(ctx, 'store_id');
     const productId = queryParam(ctx, 'product_id');
     const window = updateWindow(ctx);
-    const rows = [...contract.stock.values()]
-      .filter(
-        (r) =>
-          (storeId === undefined || r.storeId === storeId) &&
-          (productId === undefined || r.productId === productId),
-      )
-      .filter((r) => window(r.updDateTime))
-      .sort((a, b) => Number(a.productId) - Number(b.productId) || Number(a.storeId) - Number(b.storeId));
-    ctx.body = page(ctx, rows).map((r) => ({
+    const rows = pageWhere(
+      ctx,
+      stockInIdOrder(contract.stock),
+      (r) =>
+        (storeId === undefined || r.storeId === storeId) &&
+        (productId === undefined || r.productId === productId) &&
+        window(r.updDateTime),
+    );
+    ctx.body = rows.map((r) => ({
       storeId: r.storeId,
       productId: r.productId,
       stockAmount: String(r.stockAmount),
@@ -305,6 +306,19 @@ function wireShipment(s: SimShipment) {
 }
 
 /** `limit` 1–1000 (default 100) and `page` from 1 ([O] §4.1); anything else is a 400. */
+/** Stock rows are only ever added: their (productId, storeId) order is sorted again only when one was. */
+const stockOrder = new WeakMap<SimContract['stock'], { size: number; keys: string[] }>();
+
+function* stockInIdOrder(stock: SimContract['stock']): Iterable<SimStockRow> {
+  let order = stockOrder.get(stock);
+  if (order?.size !== stock.size) {
+    const sorted = [...stock.values()].sort((a, b) => Number(a.productId) - Number(b.productId) || Number(a.storeId) - Number(b.storeId));
+    order = { size: stock.size, keys: sorted.map((r) => stockKey(r.productId, r.storeId)) };
+    stockOrder.set(stock, order);
+  }
+  for (const key of order.keys) yield stock.get(key)!;
+}
+
 function pageQuery(ctx: Koa.Context): { limit: number; pageNo: number } {
   const limit = positiveIntQuery(ctx, 'limit') ?? DEFAULT_LIMIT;
   const pageNo = positiveIntQuery(ctx, 'page') ?? 1;
