@@ -161,7 +161,8 @@ export async function resolveAlerts(db: Db, ids: string[], now = new Date()): Pr
     await mailboxes(db).updateOne(
       { _id: mailbox },
       {
-        $pull: { open: { $in: mine.map((d) => d._id) } },
+        // $pullAll, not $pull with $in: FerretDB 1.24 ignores the latter.
+        $pullAll: { open: mine.map((d) => d._id) },
         $addToSet: { pending: { $each: mine.map((d) => encodeNotice({ alertId: d._id, kind: d.kind, event: 'resolved' })) } },
       },
     );
@@ -190,14 +191,14 @@ export async function recordMailed(db: Db, mailbox: string, sent: { kind: AlertK
   const lastMailAt = Object.fromEntries(sent.map((s) => [`lastMailAt.${s.kind}`, now]));
   await mailboxes(db).updateOne(
     { _id: mailbox },
-    { $pull: { pending: { $in: sent.flatMap((s) => s.notices.map(encodeNotice)) } }, $set: lastMailAt },
+    { $pullAll: { pending: sent.flatMap((s) => s.notices.map(encodeNotice)) }, $set: lastMailAt },
   );
 }
 
 /** Drops notices nobody can receive (no verified address chose the kind), so they do not wait forever. */
 export async function dropNotices(db: Db, mailbox: string, notices: PendingNotice[]): Promise<void> {
   if (notices.length === 0) return;
-  await mailboxes(db).updateOne({ _id: mailbox }, { $pull: { pending: { $in: notices.map(encodeNotice) } } });
+  await mailboxes(db).updateOne({ _id: mailbox }, { $pullAll: { pending: notices.map(encodeNotice) } });
 }
 
 /** Open and recent (resolved within `recentMs`) alerts of one audience, newest first. */

@@ -6,6 +6,8 @@ export interface Mail {
   subject: string;
   to: string[];
   text: string;
+  /** When Mailpit received it (epoch ms). */
+  receivedAt: number;
 }
 
 function apiUrl(): string {
@@ -15,7 +17,7 @@ function apiUrl(): string {
 }
 
 interface SearchAnswer {
-  messages: { ID: string; Subject: string; To: { Address: string }[] }[];
+  messages: { ID: string; Subject: string; To: { Address: string }[]; Created: string }[];
 }
 
 /** Every mail sent to this address, oldest first. Addresses are unique per test, so files never see each other's mails. */
@@ -26,7 +28,7 @@ export async function mailsTo(address: string): Promise<Mail[]> {
   const mails: Mail[] = [];
   for (const m of [...messages].reverse()) {
     const full = (await (await fetch(`${apiUrl()}/api/v1/message/${m.ID}`)).json()) as { Text: string };
-    mails.push({ id: m.ID, subject: m.Subject, to: m.To.map((t) => t.Address), text: full.Text });
+    mails.push({ id: m.ID, subject: m.Subject, to: m.To.map((t) => t.Address), text: full.Text, receivedAt: Date.parse(m.Created) });
   }
   return mails;
 }

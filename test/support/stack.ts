@@ -28,6 +28,8 @@ export interface StackOptions {
   catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
+  /** How long an application waits for the operator before it is reported (default 7 days). */
+  applicationReportAfterMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -69,7 +71,11 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
-  const appDeps = createAppDeps(base);
+  const composed = createAppDeps(base);
+  const appDeps =
+    opts.applicationReportAfterMs === undefined
+      ? composed
+      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
   const server: Server = createApp(appDeps).listen(apiPort, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
 
