@@ -1,0 +1,63 @@
+// Replays every recorded history (test/replay/histories, recorded by `npm run replay:record`) against
+// today's workflow code: a change that would break a running workflow fails here, not in production.
+// And a proof that it would: the sync loop with two steps swapped, not gated by patched(), fails.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import * as workflows from '../../src/workflows';
+import { quietTemporalRuntime, testInfra } from '../support/infra';
+import { recordedHistories } from './history-files';
+
+const ROOT = join(__dirname, '..', '..');
+const histories = recordedHistories();
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never;
+
+async function replayFailures(source: Pick<ReplayWorkerOptions, 'workflowBundle'>, only?: string): Promise<{ file: string; error: string }[]> {
+  quietTemporalRuntime();
+  const failures: { file: string; error: string }[] = [];
+  const chosen = histories.filter((h) => only === undefined || h.workflowType === only);
+  const results = Worker.runReplayHistories(
+    { ...source, replayName: 'zaiko-replay' },
+    chosen.map((h) => ({ workflowId: h.file, history: h.history })),
+  );
+  for await (const result of results) {
+    if (result.error) failures.push({ file: result.workflowId, error: `${result.error.name}: ${result.error.message}` });
+  }
+  return failures;
+}
+
+describe('replay of recorded histories', () => {
+  test('every workflow type the worker runs has a recorded history', () => {
+    const recorded = new Set(histories.map((h) => h.workflowType));
+    assert.deepEqual(Object.keys(workflows).filter((type) => !recorded.has(type)), []);
+  });
+
+  test("today's workflow code replays every recorded history", { timeout: 300_000 }, async () => {
+    assert.deepEqual(await replayFailures({ workflowBundle: { codePath: testInfra().bundlePath } }), []);
+  });
+
+  const scratch = mkdtempSync(join(__dirname, '.modified-'));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('an ungated reordering of the sync loop (push before importing orders) fails the replay', { timeout: 300_000 }, async () => {
+    const syncHistory = histories.find((h) => h.workflowType === 'syncWorkflow');
+    assert.ok(syncHistory, 'a recorded sync history');
+    const scheduled = (syncHistory.history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+    assert.ok(scheduled.includes('processOrder') && scheduled.includes('pushStock'), 'the recorded history imports an order and pushes');
+
+    // A copy of the sources (inside the repository, so its imports resolve) with the loop reordered.
+    cpSync(join(ROOT, 'src'), join(scratch, 'src'), { recursive: true });
+    const syncFile = join(scratch, 'src', 'workflows', 'sync.ts');
+    const original = readFileSync(syncFile, 'utf8');
+    const inOrder = '    await importPendingOrders(s, dirty);\n    if (!canWork()) continue;\n    await pushChangedStock(s, dirty, push);\n';
+    assert.ok(original.includes(inOrder), 'the sync loop imports orders, then pushes (update this test with the loop)');
+    writeFileSync(syncFile, original.replace(inOrder, '    await pushChangedStock(s, dirty, push);\n    if (!canWork()) continue;\n    await importPendingOrders(s, dirty);\n'));
+    const bundle = await bundleWorkflowCode({ workflowsPath: join(scratch, 'src', 'workflows'), logger: silent });
+
+    const failures = await replayFailures({ workflowBundle: bundle }, 'syncWorkflow');
+    assert.equal(failures.length, histories.filter((h) => h.workflowType === 'syncWorkflow').length);
+    for (const failure of failures) assert.match(failure.error, /DeterminismViolation|Nondeterminism/i);
+  });
+});
