@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { StockSettings } from '../domain/sync';
+import type { OrderImportMethod, StockSettings } from '../domain/sync';
 import {
   initialOnboardingState,
   nextOpenStep,
@@ -43,6 +43,8 @@ export interface TenantDocument {
    */
   notificationToken: string;
   stockSettings?: StockSettings & { updatedAt: Date };
+  /** How orders are imported; absent = 'shipment' (the seed's method). */
+  orderImportMethod?: OrderImportMethod;
   onboarding: OnboardingProgressDocument;
   alerts?: { applicationWaitingTooLong?: { reportedAt: Date; waitingSince: string } };
 }
@@ -150,6 +152,15 @@ export async function rotateNotificationToken(db: Db, tenantId: string): Promise
 export async function getShipmentStoreId(db: Db, tenantId: string): Promise<string | null> {
   const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.shipmentStoreId': 1 } });
   return doc?.onboarding?.state?.shipmentStoreId ?? null;
+}
+
+export async function getOrderImportMethod(db: Db, tenantId: string): Promise<OrderImportMethod> {
+  const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { orderImportMethod: 1 } });
+  return doc?.orderImportMethod ?? 'shipment';
+}
+
+export async function saveOrderImportMethod(db: Db, tenantId: string, method: OrderImportMethod): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { orderImportMethod: method } });
 }
 
 /** The stores whose total is synced, the default buffer and per-code overrides; null until saved. */

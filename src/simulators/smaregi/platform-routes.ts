@@ -182,6 +182,28 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     }));
   });
 
+  // ASSUMPTION (unconfirmed): the stock-change history list (§5.5 [U]) filters by product_id, store_id and
+  // upd_date_time-from/-to like GET /stock, pages the same way, and sorts by id.
+  router.get('/:contractId/pos/stock/changes', (ctx) => {
+    const contract = authorize(ctx, state, 'pos.stock-changes:read');
+    const storeId = queryParam(ctx, 'store_id');
+    const productId = queryParam(ctx, 'product_id');
+    const window = updateWindow(ctx);
+    const rows = contract.history.filter(
+      (h) => (storeId === undefined || h.storeId === storeId) && (productId === undefined || h.productId === productId) && window(h.updDateTime),
+    );
+    ctx.body = page(ctx, rows).map((h) => ({
+      id: h.id,
+      productId: h.productId,
+      storeId: h.storeId,
+      amount: String(h.amount),
+      stockAmount: String(h.stockAmount),
+      stockDivision: h.stockDivision,
+      memo: h.memo,
+      updDateTime: formatJst(h.updDateTime),
+    }));
+  });
+
   router.patch('/:contractId/pos/stock/:productId', async (ctx) => {
     const contract = authorize(ctx, state, 'pos.stock:write');
     const body = await readJsonBody(ctx, stockSetBody, badRequest);
