@@ -12,7 +12,7 @@ import { linkSmaregiContractUpdate, tenantActiveChangedSignal } from '../../work
 import type { AppDeps } from '../deps';
 import { setSessionCookie, sessionTokenOf } from '../middleware/auth';
 import { onboardingDepsOf } from '../onboarding-deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { workflowCallDeps } from './merchant-tenant';
 import { tenantIdOf } from './tenant-context';
