@@ -8,6 +8,7 @@ import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/re
 import { discoverOrders, type DiscoverOrdersInput, type DiscoverOrdersResult } from '../sync/discovery';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
+import { createWorkflowRecordActivities } from './workflow-records';
 
 /**
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
@@ -17,6 +18,7 @@ export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timin
   // Steps checkpoint (heartbeat, and stop once the attempt is cancelled); keepAlive covers single slow calls.
   const withHeartbeat: SyncDeps = { ...deps, heartbeat: checkpoint };
   return {
+    ...createWorkflowRecordActivities(deps.db),
     /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
     async syncTiming(): Promise<SyncTiming> {
       return deps.timing ?? DEFAULT_SYNC_TIMING;

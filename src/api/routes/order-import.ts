@@ -5,7 +5,7 @@ import { rotateNotificationToken, saveOrderImportMethod, type TenantDocument } f
 import { ORDER_IMPORT_METHODS, type OrderImportMethod } from '../../domain/sync';
 import { chooseShipmentStoreUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
