@@ -19,11 +19,9 @@ import {
 } from '../../storage/makeshop-apps';
 import { findSessionTenant } from '../../storage/sessions';
 import { findTenantById } from '../../storage/tenants';
-import { TenantIdKey } from '../../temporal/search-attributes';
-import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
+import { signalSyncWorkflow, startCatalogImportWorkflow } from '../../temporal/tenant-workflows';
 import { ORDER_CMD } from '../../sync/orders';
 import {
-  catalogWorkflowId,
   makeshopAppsRevokedSignal,
   makeshopLinkChangedSignal,
   onboardingWorkflowId,
@@ -34,7 +32,7 @@ import { sessionTokenOf } from '../middleware/auth';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
 import { onboardingDepsOf } from '../onboarding-deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
@@ -222,12 +220,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     const files = { productCsv: file('makeshop-products.csv'), optionCsv: file('makeshop-options.csv') };
     try {
       await insertCatalogUpload(deps.db, { _id: uploadId, tenantId, version, files, createdAt: new Date() });
-      await deps.temporal.workflow.start('catalogImportWorkflow', {
-        workflowId: catalogWorkflowId(tenantId, uploadId),
-        taskQueue,
-        args: [{ tenantId, uploadId, source: 'makeshop' }],
-        typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
-      });
+      await startCatalogImportWorkflow(deps.temporal, deps.config.TEMPORAL_CATALOG_TASK_QUEUE, { tenantId, uploadId, source: 'makeshop' });
     } catch (err) {
       await finishCatalogUpload(deps.db, uploadId, { status: 'failed', error: 'internal' }, new Date()).catch(() => undefined);
       throw err;
