@@ -35,6 +35,7 @@ import { onboardingDepsOf } from '../onboarding-deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, strictBody } from '../validation';
+import { makeshopAppConnectionAlert } from '../../alerts/sync-alerts';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
 
 /**
@@ -135,6 +136,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     deps.logger.warn({ tenantId, shopId: shop }, 'makeshop app uninstalled: sync stops');
     await tellSync(tenantId, false);
     await deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId: shop, at: new Date().toISOString() });
+    await makeshopAppConnectionAlert({ db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger }, tenantId, false);
   }
 
   router.post('/webhooks/makeshop/apps/orders', async (ctx) => {
@@ -166,6 +168,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     if (outcome === 'linked-elsewhere') return launchPage(ctx, 409, 'このショップは別のアカウントと連携されています。連携を切り替えるにはサポートまでご連絡ください。');
     await updateOnboarding(workflowCallDeps(deps), tenantId, recordMakeshopAppsLinkedUpdate, { shopId: shop, linkedAt: new Date().toISOString() });
     await tellSync(tenantId, true);
+    await makeshopAppConnectionAlert({ db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger }, tenantId, true);
     deps.logger.info({ tenantId, shopId: shop, outcome }, 'makeshop app linked');
     ctx.redirect('/#/setup');
   });
