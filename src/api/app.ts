@@ -7,17 +7,27 @@ import { apiAuth } from './middleware/auth';
 import { onboardingRouters } from './routes/onboarding-feature';
 import { healthRoutes } from './routes/health';
 import { syncRoutes } from './routes/sync';
-import { webhookRoutes } from './routes/webhooks';
+import { smaregiWebhookGate, webhookRoutes } from './routes/webhooks';
+import { apiContentTypes, csrfGuard, noStore } from './middleware/request-guards';
+import { setPasswordHashCost } from './passwords';
 import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: true });
+  // Behind the compose Caddy (TRUST_PROXY=true) the client address is the last X-Forwarded-For entry,
+  // the one our own proxy appended; without a trusted proxy the header is ignored.
+  const app = new Koa({ proxy: deps.config.TRUST_PROXY, maxIpsCount: 1 });
+  setPasswordHashCost(deps.config.PASSWORD_HASH_LOG2N);
   app.use(requestMetrics(deps));
   app.use(errorMiddleware(deps.logger));
-  app.use(apiAuth(deps)); // before the body is read: unauthenticated requests are refused unparsed
-  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '1mb', encoding: 'utf-8' }));
+  app.use(noStore());
+  // Everything up to the body parser decides without reading the body: refused requests stay unparsed.
+  app.use(smaregiWebhookGate(deps));
+  app.use(apiAuth(deps));
+  app.use(csrfGuard(deps.config));
+  app.use(apiContentTypes());
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8' }));
   const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;

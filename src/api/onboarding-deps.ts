@@ -3,16 +3,11 @@ import type { SmaregiClient } from '../platforms/smaregi/client';
 import type { SecretBox } from '../storage/crypto';
 import { APPLICATION_REPORT_AFTER_MS } from '../domain/onboarding';
 import type { AppDeps } from './deps';
+import type { LoginThrottleOptions } from './login-throttle';
 
 /** Tunables of accounts and onboarding; defaults suit production, tests shorten them. */
-export interface OnboardingOptions {
+export interface OnboardingOptions extends LoginThrottleOptions {
   sessionTtlMs: number;
-  /** Login throttling: failures counted in fixed windows of this length… */
-  loginWindowMs: number;
-  /** …per account (email)… */
-  maxLoginFailuresPerAccount: number;
-  /** …and per client address (higher: offices share one address). */
-  maxLoginFailuresPerAddress: number;
   /** A MakeShop application waiting this long is reported to operators. */
   applicationReportAfterMs: number;
   /** An answer from Temporal slower than this becomes a 503 (e.g. no worker is running). */
@@ -22,8 +17,11 @@ export interface OnboardingOptions {
 export const DEFAULT_ONBOARDING_OPTIONS: OnboardingOptions = {
   sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
   loginWindowMs: 15 * 60 * 1000,
-  maxLoginFailuresPerAccount: 5,
-  maxLoginFailuresPerAddress: 20,
+  maxLoginAttemptsPerAccountAddress: 5,
+  maxLoginAttemptsPerAddress: 20,
+  slowLoginsAfterPerAccount: 5,
+  loginDelayStepMs: 1000,
+  maxLoginDelayMs: 10_000,
   applicationReportAfterMs: APPLICATION_REPORT_AFTER_MS,
   workflowCallTimeoutMs: 15_000,
 };

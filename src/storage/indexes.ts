@@ -5,6 +5,8 @@ import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
 import { SESSION_INDEXES } from './sessions';
+import { LOGIN_ATTEMPT_INDEXES } from './login-attempts';
+import { WEBHOOK_EVENT_INDEXES } from './webhook-events';
 import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { TENANT_INDEXES } from './tenants';
 
@@ -23,7 +25,8 @@ const INDEXES: IndexSpec[] = [
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,
-  ['webhook_events', { at: 1 }, { expireAfterSeconds: 7 * 24 * 3600 }],
+  ...LOGIN_ATTEMPT_INDEXES,
+  ...WEBHOOK_EVENT_INDEXES,
 ];
 
 export async function ensureIndexes(db: Db): Promise<void> {

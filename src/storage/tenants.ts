@@ -213,3 +213,8 @@ export async function countOnboardingGauges(db: Db): Promise<{ waiting: number; 
   const byNextStep = Object.fromEntries(steps.map((step, i) => [step, perStep[i] ?? 0])) as Record<NextStep, number>;
   return { waiting: waiting ?? 0, waitingTooLong: waitingTooLong ?? 0, byNextStep };
 }
+
+/** After a login with an outdated password hash; a concurrent password change wins. */
+export async function replacePasswordHash(db: Db, tenantId: string, previous: string, next: string): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId, passwordHash: previous }, { $set: { passwordHash: next } });
+}

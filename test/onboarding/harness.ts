@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../../src/activities';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { applySubscriptionNotification } from '../../src/activities/subscription';
 import type { OnboardingOptions } from '../../src/api/onboarding-deps';
 import { SecretBox } from '../../src/storage/crypto';
@@ -49,6 +49,7 @@ export async function startHarness(
   label: string,
   temporal: { client: Client; native: NativeConnection },
   options: Partial<OnboardingOptions> = {},
+  config: Partial<Config> = {},
 ) {
   const { bundlePath } = testInfra();
   const database = await testDatabase(`onb_${label}`);
@@ -79,7 +80,7 @@ export async function startHarness(
     db: database.db,
     temporal: temporal.client,
     logger: apiLogger,
-    config: { TEMPORAL_TASK_QUEUE: taskQueue, OPERATOR_TOKEN, PUBLIC_BASE_URL: 'https://zaiko.example.jp/' },
+    config: { TEMPORAL_TASK_QUEUE: taskQueue, OPERATOR_TOKEN, PUBLIC_BASE_URL: 'https://zaiko.example.jp/', ...config },
     onboarding: { secretBox, smaregi, makeshop, options: { workflowCallTimeoutMs: 20_000, ...options } },
     sync: { db: database.db, logger: apiLogger, smaregi, makeshop, tenants: createTenantSettings(database.db, secretBox) },
     webhookTenants: {

@@ -15,22 +15,17 @@ import {
   newNotificationToken,
   newTenantId,
   normalizeEmail,
+  replacePasswordHash,
 } from '../../storage/tenants';
-import {
-  clearLoginFailures,
-  createSession,
-  purgeExpiredSessions,
-  recordLoginFailure,
-  revokeSession,
-  throttledFor,
-} from '../../storage/sessions';
+import { createSession, purgeExpiredSessions, revokeSession } from '../../storage/sessions';
 import type { AppDeps } from '../deps';
 import { conflict, HttpError } from '../errors';
-import { clearSessionCookie, setSessionCookie } from '../middleware/auth';
+import { clearSessionCookie, startSession } from '../middleware/auth';
 import { onboardingDepsOf, type ResolvedOnboardingDeps } from '../onboarding-deps';
 import { startOnboardingWorkflow } from '../onboarding-workflow';
 import { documentedRoute } from '../openapi';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from '../passwords';
+import { admitLogin, withRetryAfter } from '../login-throttle';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../passwords';
 import { parseRequest, requiredText, strictBody } from '../validation';
 
 const email = z
@@ -50,7 +45,10 @@ export const accountBody = strictBody({
   }),
 });
 export const sessionBody = strictBody({ email, password: password('パスワード').min(1, 'パスワードを入力してください。') });
-export const sessionAnswer = z.object({ tenantId: z.string(), token: z.string().describe('Bearer token; the same value is set as the HttpOnly session cookie') });
+export const sessionAnswer = z.object({
+  tenantId: z.string(),
+  token: z.string().optional().describe('Bearer token for API clients; omitted for browsers, which get only the HttpOnly session cookie'),
+});
 
 const DUPLICATE_MESSAGES = {
   email: { code: 'email_taken', message: 'このメールアドレスはすでに登録されています。ログインしてください。' },
@@ -109,10 +107,8 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
   await startWorkflows(deps, onboarding, tenantId);
 
   const session = await createSession(deps.db, tenantId, onboarding.options.sessionTtlMs, now);
-  setSessionCookie(ctx, session.token, session.expiresAt);
   deps.logger.info({ tenantId }, 'merchant account created');
-  ctx.status = 201;
-  ctx.body = { tenantId, token: session.token };
+  startSession(ctx, tenantId, session, 201);
 }
 
 /** A typo in the contract id would only show up steps later; the app must also be installed on it. */
@@ -156,33 +152,14 @@ async function startWorkflows(deps: AppDeps, onboarding: ResolvedOnboardingDeps,
 async function logIn(deps: AppDeps, onboarding: ResolvedOnboardingDeps, ctx: Context): Promise<void> {
   const body = parseRequest(sessionBody, ctx.request.body);
   const { options } = onboarding;
-  const accountKey = `account:${normalizeEmail(body.email)}`;
-  const addressKey = `address:${ctx.ip}`;
   const now = new Date();
-  const waitMs = await throttledFor(
-    deps.db,
-    [
-      { key: accountKey, maxFailures: options.maxLoginFailuresPerAccount },
-      { key: addressKey, maxFailures: options.maxLoginFailuresPerAddress },
-    ],
-    now,
-  );
-  if (waitMs !== null) {
-    const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
-    ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
-    throw new HttpError(429, 'too_many_login_attempts', `ログインの失敗が続いたため、一時的にログインを制限しています。約${minutes}分後に再度お試しください。`);
-  }
-
+  const attempt = await admitLogin(deps.db, options, body.email, ctx.ip, now).catch((err: unknown) => withRetryAfter(ctx, err));
   const tenant = await findTenantByEmail(deps.db, body.email);
   const valid = tenant ? await verifyPassword(body.password, tenant.passwordHash) : await verifyAgainstDummy(body.password);
-  if (!tenant || !valid) {
-    await recordLoginFailure(deps.db, accountKey, options.loginWindowMs, now);
-    await recordLoginFailure(deps.db, addressKey, options.loginWindowMs, now);
-    throw new HttpError(401, 'invalid_credentials', 'メールアドレスまたはパスワードが正しくありません。');
-  }
-  await clearLoginFailures(deps.db, accountKey, now);
+  if (!tenant || !valid) throw new HttpError(401, 'invalid_credentials', 'メールアドレスまたはパスワードが正しくありません。');
+  await attempt.succeeded();
+  if (needsRehash(tenant.passwordHash)) await replacePasswordHash(deps.db, tenant._id, tenant.passwordHash, await hashPassword(body.password));
   await purgeExpiredSessions(deps.db, now);
   const session = await createSession(deps.db, tenant._id, options.sessionTtlMs, now);
-  setSessionCookie(ctx, session.token, session.expiresAt);
-  ctx.body = { tenantId: tenant._id, token: session.token };
+  startSession(ctx, tenant._id, session);
 }
