@@ -7,7 +7,7 @@ import type { Config } from './config';
 import type { Logger } from './lib/logger';
 import { LegacyMakeshopClient } from './platforms/makeshop/legacy-client';
 import { createMakeshopGateway, type MakeshopGateway } from './platforms/makeshop/gateway';
-import { PlatformError } from './platforms/http';
+import { MakeshopAppsClient } from './platforms/makeshop/apps-client';
 import { SmaregiClient } from './platforms/smaregi/client';
 import type { SecretBox } from './storage/crypto';
 import { createTenantSettings } from './storage/tenant-settings';
@@ -20,9 +20,21 @@ import { createMetrics, type Metrics } from './lib/metrics';
 export interface PlatformClients {
   smaregi: SmaregiClient;
   makeshop: MakeshopGateway;
+  /** The apps client itself, for what only apps mode has (install check, catalog read); from config when absent. */
+  makeshopApps?: MakeshopAppsClient;
+}
+
+export function createMakeshopAppsClient(config: Config, logger: Logger): MakeshopAppsClient {
+  return new MakeshopAppsClient({
+    graphqlUrl: config.MAKESHOP_GRAPHQL_URL,
+    apiKey: config.MAKESHOP_APP_API_KEY,
+    maxRowsPerCall: config.MAKESHOP_APPS_ROWS_PER_CALL,
+    logger: logger.child({ platform: 'makeshop-apps' }),
+  });
 }
 
 export function createPlatformClients(config: Config, logger: Logger): PlatformClients {
+  const makeshopApps = createMakeshopAppsClient(config, logger);
   return {
     smaregi: new SmaregiClient({
       idBaseUrl: config.SMAREGI_ID_BASE_URL,
@@ -39,21 +51,11 @@ export function createPlatformClients(config: Config, logger: Logger): PlatformC
         minIntervalMs: config.MAKESHOP_MIN_INTERVAL_MS,
         logger: logger.child({ platform: 'makeshop' }),
       }),
-      apps: appsModeNotAvailable,
+      apps: makeshopApps,
     }),
+    makeshopApps,
   };
 }
-
-/** Until the apps (GraphQL) client lands, an apps connection fails without retries. */
-const refuseApps = (): Promise<never> =>
-  Promise.reject(new PlatformError('the makeshop apps API is not supported yet', { platform: 'makeshop', retryable: false, kind: 'validation' }));
-const appsModeNotAvailable: MakeshopGateway = {
-  pushStock: refuseApps,
-  getOrder: refuseApps,
-  listOrders: refuseApps,
-  readStock: refuseApps,
-  testConnection: refuseApps,
-};
 
 /**
  * Webhooks arrive hundreds per second for few tenants: their tenant look-ups are cached briefly. A

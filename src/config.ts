@@ -68,6 +68,10 @@ export const configSchema = z.object({
 
   MAKESHOP_BASE_URL: url('http://127.0.0.1:3102'),
   MAKESHOP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
+  MAKESHOP_GRAPHQL_URL: url('http://127.0.0.1:3102/v1/graphql'),
+  MAKESHOP_APP_API_KEY: z.string().min(1).default('sim-app-api-key'),
+  MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default('sim-app-launch-secret'),
+  MAKESHOP_APPS_ROWS_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(500),
 
   SMAREGI_SIM_PORT: port(3101),
   MAKESHOP_SIM_PORT: port(3102),

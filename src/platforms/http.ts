@@ -32,6 +32,8 @@ export class PlatformError extends Error {
 
 export type PlatformErrorKind =
   | 'auth'
+  /** The shop's makeshop apps token was revoked (the app was uninstalled): nothing works until reinstalled. */
+  | 'revoked'
   | 'forbidden'
   | 'not-found'
   | 'validation'

@@ -115,7 +115,10 @@ export async function insertCatalogItems(db: Db, docs: (CatalogItemDoc & { _id: 
   }
 }
 
-/** Items written before a later item made them conflicts; addressed by id (the cheap lookup on FerretDB too). */
+/**
+ * Items written before a later item made them conflicts, addressed by id. On FerretDB 1.24 even an _id
+ * filter scans the collection (its SQLite JSON path differs from the index's): keep these rare.
+ */
 export async function markItemsConflicting(
   db: Db,
   tenantId: string,
@@ -169,30 +172,23 @@ export interface CatalogItemsPage {
   limit: number;
 }
 
-const ferretDbByDb = new WeakMap<Db, Promise<boolean>>();
-
 /**
- * FerretDB (the embedded default) sorts every matching document in memory, while its natural order
- * is already the import's order; MongoDB has the index for the id sort.
+ * Always sorted by id (file order): neither MongoDB after updates nor FerretDB on PostgreSQL keeps
+ * insertion order, so natural order is never the import's order to rely on. MongoDB serves the sort
+ * from the status index (its last key is _id); FerretDB sorts the version's matching items in memory.
  */
-function isFerretDb(db: Db): Promise<boolean> {
-  let known = ferretDbByDb.get(db);
-  if (!known) {
-    known = db.command({ buildInfo: 1 }).then((info) => typeof info.ferretdbVersion === 'string');
-    ferretDbByDb.set(db, known);
-  }
-  return known;
-}
-
 export async function listCatalogItems(
   db: Db,
   query: { tenantId: string; version: number; status?: MatchStatus; page: number; limit: number },
 ): Promise<CatalogItemsPage> {
   const { tenantId, version, status, page, limit } = query;
   const filter: Filter<CatalogItemDoc & { _id: string }> = { tenantId, version, ...(status && { status }) };
-  let cursor = catalogItemsById(db).find(filter);
-  if (!(await isFerretDb(db))) cursor = cursor.sort({ _id: 1 });
-  const items = await cursor.skip((page - 1) * limit).limit(limit).toArray();
+  const items = await catalogItemsById(db)
+    .find(filter)
+    .sort({ _id: 1 })
+    .skip((page - 1) * limit)
+    .limit(limit)
+    .toArray();
   return { items, page, limit };
 }
 

@@ -149,6 +149,22 @@ describe('catalog versions', () => {
     assert.equal((await items('limit=500')).status, 400);
   });
 
+  test('the item list keeps import order after items are rewritten (natural order is never relied on)', async () => {
+    const inImportOrder = (await items('limit=200')).body.items.map((i) => i.code);
+    assert.deepEqual(inImportOrder, ['OPT-M', 'OPT-L', 'SHARED', 'B-2', 'A-1', 'WEB-ONLY']); // option rows, then products
+    // MongoDB after an update that moves a document, and FerretDB on PostgreSQL after any update, return
+    // rewritten documents last in natural order: a delete and re-insert does the same on every server.
+    const collection = stack.database.db.collection<{ _id: string; tenantId: string }>('catalog_items');
+    const rewritten = await collection.find({ tenantId: merchant.tenantId }).sort({ _id: 1 }).limit(2).toArray();
+    for (const doc of rewritten) {
+      await collection.deleteOne({ _id: doc._id });
+      await collection.insertOne(doc);
+    }
+    assert.deepEqual((await items('limit=200')).body.items.map((i) => i.code), inImportOrder);
+    const firstPages = [...(await items('limit=3&page=1')).body.items, ...(await items('limit=3&page=2')).body.items];
+    assert.deepEqual(firstPages.map((i) => i.code), inImportOrder);
+  });
+
   test('each upload is a new version; the previous one is kept, older ones and the uploaded files are deleted', async () => {
     const versions: number[] = [];
     for (const n of [10, 20]) {

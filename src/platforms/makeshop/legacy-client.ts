@@ -283,7 +283,7 @@ function protocolError(message: string): PlatformError {
   return new PlatformError(message, { platform: 'makeshop', retryable: true, kind: 'protocol' });
 }
 
-function transportError(call: string, error: unknown): PlatformError {
+export function transportError(call: string, error: unknown): PlatformError {
   const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
   const cause = error instanceof Error ? error.message : String(error);
   return new PlatformError(`MakeShop ${call} ${timedOut ? 'timed out' : `unreachable: ${cause}`}`, {

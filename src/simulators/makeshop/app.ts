@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import Koa from 'koa';
 import { createLogger, type Logger } from '../../lib/logger';
 import type { FetchLike } from '../../platforms/http';
+import { appsRouter } from './apps-api';
+import { appsControlRouter } from './apps-control';
 import { controlRouter } from './control-api';
 import { BodyError } from './http-body';
 import { legacyRouter } from './legacy-api';
@@ -25,7 +27,10 @@ export interface MakeshopSimulator {
   listen(port: number, host?: string): Promise<Server>;
 }
 
-/** MakeShop's legacy API (webftp CSV upload + orderinfo + 更新通知) in one Koa app, plus /__sim control. */
+/**
+ * MakeShop's legacy API (webftp CSV upload + orderinfo + 更新通知) and the makeshop apps GraphQL API over
+ * the same shops, in one Koa app, plus /__sim control.
+ */
 export function createMakeshopSimulator(opts: MakeshopSimulatorOptions = {}): MakeshopSimulator {
   const logger = opts.logger ?? createLogger('makeshop-sim');
   const state = new MakeshopSimState({
@@ -43,6 +48,10 @@ export function createMakeshopSimulator(opts: MakeshopSimulatorOptions = {}): Ma
   app.use(control.allowedMethods());
   app.use(legacy.routes());
   app.use(legacy.allowedMethods());
+  for (const router of [appsControlRouter(state), appsRouter(state)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   return {
     app,
     state,

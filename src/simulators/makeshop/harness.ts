@@ -20,6 +20,7 @@ export async function startMakeshopSimulator(opts: MakeshopSimulatorOptions = {}
     server,
     baseUrl: `http://127.0.0.1:${boundPort}`,
     close: async () => {
+      sim.state.apps.stop();
       await sim.state.notificationsSettled();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -50,9 +50,10 @@ export interface SimOrder {
 }
 
 export type LegacyEndpoint = 'webftp' | 'upload' | 'orderinfo';
+export type SimEndpoint = LegacyEndpoint | 'graphql';
 
 export interface CallLogEntry {
-  endpoint: LegacyEndpoint;
+  endpoint: SimEndpoint;
   startedAt: number;
   finishedAt: number;
   status: number;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../lib/logger';
 import type { FetchLike } from '../../platforms/http';
+import { SimApps } from './apps-state';
 import { compactJst } from './jst';
 import { type ShopSeed, ShopInputError, SimShop, type SimOrder } from './shop';
 
@@ -32,13 +33,17 @@ const NOTIFICATION_TIMEOUT_MS = 10_000;
 /** Everything the MakeShop simulator knows: shops, upload keys, the per-shop request rule, faults. */
 export class MakeshopSimState {
   faults: SimFaults = { ...NO_FAULTS };
+  /** The makeshop app (GraphQL API, install tokens, 注文更新通知) over the same shops. */
+  readonly apps: SimApps;
   private readonly shops = new Map<string, SimShop>();
   private readonly uploadKeys = new Map<string, { shopId: string; expiresAt: number }>();
   private readonly lanes = new Map<string, { inFlight: number; lastStartedAt: number | undefined }>();
   private readonly pendingNotifications = new Set<Promise<void>>();
   private orderSequence = 0;
 
-  constructor(private readonly options: MakeshopSimStateOptions) {}
+  constructor(private readonly options: MakeshopSimStateOptions) {
+    this.apps = new SimApps({ now: options.now, fetch: options.fetch, logger: options.logger, shop: (shopId) => this.shops.get(shopId) });
+  }
 
   get now(): () => number {
     return this.options.now;
@@ -115,6 +120,7 @@ export class MakeshopSimState {
     const orderNumber = `PB${compactJst(at)}${String(this.orderSequence).padStart(6, '0')}`;
     const order = shop.placeOrder(orderNumber, lines, at, extras.provisional ?? false);
     this.notify(shop, orderNumber, 0);
+    if (order.status !== '99') this.apps.recordOrderUpdate(shopId, orderNumber);
     return order;
   }
 
@@ -122,6 +128,7 @@ export class MakeshopSimState {
     const shop = this.requireShop(shopId);
     const order = shop.cancelOrder(orderNumber, this.options.now());
     this.notify(shop, orderNumber, 2);
+    this.apps.recordOrderUpdate(shopId, orderNumber);
     return order;
   }
 
