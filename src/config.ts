@@ -17,6 +17,8 @@ export const SIMULATOR_DEFAULTS = {
   SMAREGI_CLIENT_ID: 'sim-client-id',
   SMAREGI_CLIENT_SECRET: 'sim-client-secret',
   SMAREGI_WEBHOOK_HEADER_VALUE: 'sim-webhook-secret',
+  MAKESHOP_APP_API_KEY: 'sim-app-api-key',
+  MAKESHOP_APP_LAUNCH_SECRET: 'sim-app-launch-secret',
 } as const;
 /** scrypt N = 2^17 for merchant passwords (OWASP's recommendation); lower only in tests. */
 export const PRODUCTION_PASSWORD_HASH_LOG2N = 17;
@@ -69,8 +71,8 @@ export const configSchema = z.object({
   MAKESHOP_BASE_URL: url('http://127.0.0.1:3102'),
   MAKESHOP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
   MAKESHOP_GRAPHQL_URL: url('http://127.0.0.1:3102/v1/graphql'),
-  MAKESHOP_APP_API_KEY: z.string().min(1).default('sim-app-api-key'),
-  MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default('sim-app-launch-secret'),
+  MAKESHOP_APP_API_KEY: z.string().min(1).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_API_KEY),
+  MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_LAUNCH_SECRET),
   MAKESHOP_APPS_ROWS_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(500),
 
   SMAREGI_SIM_PORT: port(3101),
@@ -110,7 +112,7 @@ function productionProblems(config: Config): { name: string; message: string }[]
   const problems: { name: string; message: string }[] = [];
   for (const [name, value] of Object.entries(SIMULATOR_DEFAULTS)) {
     if (config[name as keyof typeof SIMULATOR_DEFAULTS] === value) {
-      problems.push({ name, message: `is the simulator's default (${value}); set the value from the Smaregi developer console` });
+      problems.push({ name, message: `is the simulator's default (${value}); set the real value (Smaregi developer console, MakeShop app settings)` });
     }
   }
   if (new URL(config.PUBLIC_BASE_URL).protocol !== 'https:') {

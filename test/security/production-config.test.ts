@@ -13,6 +13,8 @@ const PRODUCTION = {
   SMAREGI_CLIENT_ID: 'real-client-id',
   SMAREGI_CLIENT_SECRET: 'real-client-secret',
   SMAREGI_WEBHOOK_HEADER_VALUE: 'a-long-random-webhook-secret',
+  MAKESHOP_APP_API_KEY: 'real-app-api-key',
+  MAKESHOP_APP_LAUNCH_SECRET: 'real-app-launch-secret',
 };
 
 function problemsOf(env: NodeJS.ProcessEnv): string {
@@ -36,6 +38,8 @@ const refusals: [string, NodeJS.ProcessEnv, RegExp][] = [
   ['the simulator client id', { SMAREGI_CLIENT_ID: undefined }, /- SMAREGI_CLIENT_ID: is the simulator's default \(sim-client-id\)/],
   ['the simulator client secret', { SMAREGI_CLIENT_SECRET: 'sim-client-secret' }, /- SMAREGI_CLIENT_SECRET: is the simulator's default/],
   ['the simulator webhook secret', { SMAREGI_WEBHOOK_HEADER_VALUE: undefined }, /- SMAREGI_WEBHOOK_HEADER_VALUE: is the simulator's default \(sim-webhook-secret\)/],
+  ['the simulator MakeShop app api key', { MAKESHOP_APP_API_KEY: undefined }, /- MAKESHOP_APP_API_KEY: is the simulator's default/],
+  ['the simulator MakeShop app launch secret', { MAKESHOP_APP_LAUNCH_SECRET: undefined }, /- MAKESHOP_APP_LAUNCH_SECRET: is the simulator's default/],
   ['a non-https PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'http://zaiko.example.jp' }, /- PUBLIC_BASE_URL: must be an https:\/\/ URL in production/],
   ['no secret key', { APP_SECRET_KEY: undefined }, /- APP_SECRET_KEYS: is required in production \(or APP_SECRET_KEY\)/],
   ['no operator token', { OPERATOR_TOKEN: undefined }, /- OPERATOR_TOKEN: is required in production/],

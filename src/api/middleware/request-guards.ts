@@ -44,7 +44,8 @@ function originVerdict(ctx: Context, publicOrigin: string): 'same' | 'foreign' |
   const site = ctx.get('Sec-Fetch-Site');
   if (site) return site === 'same-origin' || site === 'none' ? 'same' : 'foreign';
   const origin = ctx.get('Origin');
-  if (origin) return origin === ctx.origin || origin === publicOrigin ? 'same' : 'foreign';
+  // Our own origin as this request reached us (Koa 3's ctx.origin echoes the Origin header instead).
+  if (origin) return origin === `${ctx.protocol}://${ctx.host}` || origin === publicOrigin ? 'same' : 'foreign';
   return 'unknown';
 }
 
