@@ -41,6 +41,8 @@ export const configSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zaiko-sync'),
+  TEMPORAL_CATALOG_TASK_QUEUE: z.string().min(1).default('zaiko-sync-catalog'),
+  CATALOG_IMPORTS_PER_WORKER: z.coerce.number().int().min(1).default(2),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
 
@@ -58,6 +60,8 @@ export const configSchema = z.object({
     .transform((keys) => (keys && keys.length > 0 ? keys : undefined)),
   PASSWORD_HASH_LOG2N: z.coerce.number().int().min(10).max(20).default(PRODUCTION_PASSWORD_HASH_LOG2N),
   OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** How merchants reach the operator; shown on pages that need one (e.g. a contract held by another account). */
+  SUPPORT_CONTACT: z.string().min(1).default('support@zaiko-sync.example'),
 
   SMAREGI_ID_BASE_URL: url('http://127.0.0.1:3101'),
   SMAREGI_API_BASE_URL: url('http://127.0.0.1:3101'),
@@ -79,6 +83,8 @@ export const configSchema = z.object({
   MAKESHOP_SIM_PORT: port(3102),
 
   CATALOG_MAX_FILE_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  CATALOG_MAX_ROWS: z.coerce.number().int().positive().default(500_000),
+  CATALOG_MAX_FIELD_CHARS: z.coerce.number().int().positive().default(1000),
   SYNC_DEBOUNCE_MS: duration(300),
   SYNC_MAX_DELAY_MS: duration(2000),
   SYNC_RECONCILE_INTERVAL_MS: duration(10 * 60 * 1000),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { CatalogFileError, checkCatalogHeaders, importCatalogPair, type CatalogImportResult } from '../catalog';
+import { CatalogFileError, checkCatalogHeaders, importCatalogPair, type CatalogImportResult, type CatalogLimits } from '../catalog';
 import {
   failedUploadReport,
   stockItemFile,
@@ -48,6 +48,7 @@ export interface CatalogImportRunDeps {
   now(): Date;
   progressEveryMs: number;
   insertBatchSize: number;
+  limits?: CatalogLimits;
 }
 
 /** Refused: the report lists the file or row errors the merchant must fix. */
@@ -107,7 +108,9 @@ class ImportRun {
     }
   }
 
+  /** Also where a cancelled import (superseded by a newer upload) stops, whatever phase it is in. */
   private heartbeat(): void {
+    this.deps.signal?.throwIfAborted();
     this.deps.heartbeat({
       uploadId: this.upload._id,
       version: this.upload.version,
@@ -210,6 +213,7 @@ class ImportRun {
         },
         batchSize: this.deps.insertBatchSize,
         signal: this.deps.signal,
+        limits: this.deps.limits,
       });
     } catch (err) {
       await sink.abandon();

@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
+import type { CatalogLimits } from '../catalog';
 import type { CatalogUploadReport } from '../domain/catalog';
 import { SMAREGI_FAILURE_TYPE, type CatalogUploadErrorCode } from '../domain/catalog-upload';
 import type { Logger } from '../lib/logger';
@@ -11,6 +12,7 @@ import {
   deleteUploadFiles,
   findCatalogUpload,
   finishCatalogUpload,
+  hasNewerUpload,
   previousActivatedVersion,
   updateCatalogUpload,
   uploadsWithItems,
@@ -28,6 +30,7 @@ export interface CatalogActivityDeps {
   smaregi: Pick<SmaregiClient, 'listProducts'>;
   temporal: Client;
   taskQueue: string;
+  limits: CatalogLimits;
   /** Tests shorten the progress interval; the bench may tune the batch size. */
   tuning?: Partial<CatalogImportTuning>;
   now?: () => Date;
@@ -75,6 +78,8 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
       if (upload.report !== null) return { outcome: 'ready', version: upload.version, counts: countsOf(upload.report) };
       const tenant = await findTenantById(db, ref.tenantId);
       if (!tenant) return reject(upload, 'tenant_missing');
+      const contractId = tenant.smaregiContractId;
+      if (contractId === undefined) return reject(upload, 'smaregi_not_linked');
       const outcome = await asActivityFailure(() =>
         runCatalogImport(
           {
@@ -85,10 +90,11 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
             resumeFrom: checkpointOf(activityInfo().heartbeatDetails),
             signal: cancellationSignal(),
             now,
+            limits: deps.limits,
             ...tuning,
           },
           upload,
-          tenant.smaregiContractId,
+          contractId,
         ),
       );
       if (!outcome.ok) return reject(upload, 'csv_errors', outcome.report);
@@ -101,7 +107,9 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
     async activateCatalog(ref: UploadRef): Promise<{ activated: boolean; version: number }> {
       const upload = await uploadOf(ref);
       const at = now();
-      const result = await activateCatalogVersion(db, { tenantId: ref.tenantId, version: upload.version, uploadId: upload._id, at });
+      const result = (await isSupersededBeforeActivation(upload))
+        ? 'superseded'
+        : await activateCatalogVersion(db, { tenantId: ref.tenantId, version: upload.version, uploadId: upload._id, at });
       if (result === 'superseded') {
         await discardUpload(upload, 'superseded');
         return { activated: false, version: upload.version };
@@ -145,6 +153,14 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
       return { purgedVersions: stale.map((u) => u.version) };
     },
   };
+
+  /** One import at a time per tenant: a newer upload supersedes this one even before it is active. */
+  async function isSupersededBeforeActivation(upload: CatalogUploadDoc): Promise<boolean> {
+    if (!(await hasNewerUpload(db, upload.tenantId, upload.version))) return false;
+    // An earlier attempt of this activity may have activated it already.
+    const active = await catalogActive(db).findOne({ _id: upload.tenantId });
+    return active?.uploadId !== upload._id;
+  }
 
   async function reject(upload: CatalogUploadDoc, error: CatalogUploadErrorCode, report?: CatalogUploadReport): Promise<ImportUploadResult> {
     await finishCatalogUpload(db, upload._id, { status: 'failed', error, report }, now());

@@ -28,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
       smaregi: deps.platforms.smaregi,
       temporal: deps.temporal,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      limits: { maxRows: deps.config.CATALOG_MAX_ROWS, maxFieldChars: deps.config.CATALOG_MAX_FIELD_CHARS },
     }),
     ...createSyncActivities({
       db: deps.db,

@@ -1,7 +1,8 @@
-import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
+import { checkpoint, keepAlive } from '../lib/activity-liveness';
 import { PlatformError } from '../platforms/http';
 import { pushStock, type PushStockInput, type PushStockResult } from '../sync/push';
-import { processOrder, OrderNotFoundYetError, type ProcessOrderInput, type ProcessOrderResult } from '../sync/orders';
+import { processOrder, OrderBusyError, OrderNotFoundYetError, type ProcessOrderInput, type ProcessOrderResult } from '../sync/orders';
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
@@ -11,7 +12,8 @@ import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-st
  * (TenantSettingsPort) and never travel through workflow history.
  */
 export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timing?: SyncTiming }) {
-  const withHeartbeat: SyncDeps = { ...deps, heartbeat: (details) => heartbeat(details) };
+  // Steps checkpoint (heartbeat, and stop once the attempt is cancelled); keepAlive covers single slow calls.
+  const withHeartbeat: SyncDeps = { ...deps, heartbeat: checkpoint };
   return {
     /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
     async syncTiming(): Promise<SyncTiming> {
@@ -34,10 +36,11 @@ export type SyncActivities = ReturnType<typeof createSyncActivities>;
 /** Maps platform and configuration errors to Temporal's retry semantics in one place. */
 async function asActivityFailure<T>(run: () => Promise<T>): Promise<T> {
   try {
-    return await run();
+    return await keepAlive(run);
   } catch (err) {
     if (err instanceof SyncConfigurationError) throw ApplicationFailure.nonRetryable(err.message, 'configuration');
     if (err instanceof OrderNotFoundYetError) throw ApplicationFailure.retryable(err.message, 'order-not-found');
+    if (err instanceof OrderBusyError) throw ApplicationFailure.retryable(err.message, 'order-busy');
     if (err instanceof PlatformError) {
       throw ApplicationFailure.create({
         message: err.message,

@@ -8,6 +8,9 @@ import type { LoginThrottleOptions } from './login-throttle';
 /** Tunables of accounts and onboarding; defaults suit production, tests shorten them. */
 export interface OnboardingOptions extends LoginThrottleOptions {
   sessionTtlMs: number;
+  /** Sign-ups per client address in a fixed window of signUpWindowMs (throttles account creation and email probing). */
+  maxSignUpsPerAddress: number;
+  signUpWindowMs: number;
   /** A MakeShop application waiting this long is reported to operators. */
   applicationReportAfterMs: number;
   /** An answer from Temporal slower than this becomes a 503 (e.g. no worker is running). */
@@ -22,6 +25,8 @@ export const DEFAULT_ONBOARDING_OPTIONS: OnboardingOptions = {
   slowLoginsAfterPerAccount: 5,
   loginDelayStepMs: 1000,
   maxLoginDelayMs: 10_000,
+  maxSignUpsPerAddress: 10,
+  signUpWindowMs: 60 * 60 * 1000,
   applicationReportAfterMs: APPLICATION_REPORT_AFTER_MS,
   workflowCallTimeoutMs: 15_000,
 };

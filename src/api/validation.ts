@@ -35,3 +35,13 @@ export function strictBody<T extends z.ZodRawShape>(shape: T) {
 }
 
 export const PRINTABLE_ASCII = /^[ -~]+$/;
+
+/** `page` (from 1) and `limit` query parameters of a paged list, with Japanese messages. */
+export function pageParams(opts: { maxLimit: number; defaultLimit: number }) {
+  const pageMessage = 'page は1以上の整数で指定してください。';
+  const limitMessage = `limit は1〜${opts.maxLimit}の整数で指定してください。`;
+  return {
+    page: z.coerce.number({ error: pageMessage }).int(pageMessage).min(1, pageMessage).default(1),
+    limit: z.coerce.number({ error: limitMessage }).int(limitMessage).min(1, limitMessage).max(opts.maxLimit, limitMessage).default(opts.defaultLimit),
+  };
+}

@@ -9,7 +9,8 @@ export type CatalogFileErrorCode =
   | 'missing-column'
   | 'files-swapped'
   | 'wrong-file'
-  | 'no-data-rows';
+  | 'no-data-rows'
+  | 'too-many-rows';
 
 /**
  * A problem that makes a whole file unusable: the upload fails and the previous catalog stays

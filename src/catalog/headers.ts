@@ -55,6 +55,8 @@ const REQUIRED_OPTION_FIELDS: readonly OptionField[] = ['systemCode', 'optionCod
 export interface HeaderLayout<Field extends string> {
   columnCount: number;
   index: Record<Field, number | undefined>;
+  /** Each field's column name, for messages. */
+  columns: Record<Field, string>;
 }
 
 export type ProductLayout = HeaderLayout<ProductField>;
@@ -106,7 +108,7 @@ function buildLayout<Field extends string>(
         'MakeShopの管理画面からダウンロードしたCSVの見出し行（1行目）を変更せずにアップロードしてください。',
     );
   }
-  return { columnCount: header.length, index };
+  return { columnCount: header.length, index, columns: fields };
 }
 
 export function productLayout(header: readonly string[]): ProductLayout {
@@ -115,6 +117,19 @@ export function productLayout(header: readonly string[]): ProductLayout {
 
 export function optionLayout(header: readonly string[]): OptionLayout {
   return buildLayout(header, OPTION_FIELDS, REQUIRED_OPTION_FIELDS, 'optionCsv');
+}
+
+/** The first field the importer reads whose cell is longer than `maxChars`, or null. */
+export function overlongField<Field extends string>(
+  cells: readonly string[],
+  layout: HeaderLayout<Field>,
+  maxChars: number,
+): { column: string; length: number } | null {
+  for (const field of Object.keys(layout.index) as Field[]) {
+    const { length } = cellOf(cells, layout, field);
+    if (length > maxChars) return { column: layout.columns[field], length };
+  }
+  return null;
 }
 
 /** The cell of an optional field, '' when the column is absent. */

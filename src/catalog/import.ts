@@ -11,7 +11,7 @@ import {
   type UnmatchedSmaregiProduct,
 } from '../domain/catalog';
 import type { CatalogFileSource } from './csv-records';
-import { readCatalogPair, type CatalogProgress } from './parse';
+import { readCatalogPair, type CatalogLimits, type CatalogProgress } from './parse';
 
 export interface ImportCatalogOptions {
   productCsv: CatalogFileSource;
@@ -32,6 +32,7 @@ export interface ImportCatalogOptions {
   batchSize?: number;
   progressEveryRows?: number;
   signal?: AbortSignal;
+  limits?: CatalogLimits;
 }
 
 export interface CatalogImportResult {
@@ -53,6 +54,7 @@ export async function importCatalogPair(options: ImportCatalogOptions): Promise<
     batchSize: options.batchSize,
     progressEveryRows: options.progressEveryRows,
     signal: options.signal,
+    limits: options.limits,
     onProgress: options.onProgress,
     issues,
     onItems: async (items: StockItem[]) => {

@@ -1,4 +1,5 @@
 import {
+  CATALOG_FILE_LABEL,
   IssueCollector,
   type CatalogFile,
   type CatalogRowCounts,
@@ -8,7 +9,7 @@ import {
 } from '../domain/catalog';
 import { readCsvRecords, type CatalogFileSource, type CsvRecord } from './csv-records';
 import { CatalogFileError } from './errors';
-import { cellOf, type HeaderLayout, type OptionLayout, type ProductLayout } from './headers';
+import { cellOf, overlongField, type HeaderLayout, type OptionLayout, type ProductLayout } from './headers';
 import { checkCatalogHeaders, readHeader } from './pair-headers';
 
 export interface CatalogProgress {
@@ -33,6 +34,15 @@ export interface ReadCatalogOptions {
   /** A progress report every this many rows, and one at the end of each file. */
   progressEveryRows?: number;
   signal?: AbortSignal;
+  limits?: CatalogLimits;
+}
+
+/** Per-tenant limits on one upload (config CATALOG_MAX_ROWS, CATALOG_MAX_FIELD_CHARS). */
+export interface CatalogLimits {
+  /** Data rows per file; more refuses the file. */
+  maxRows: number;
+  /** Characters of each field the importer reads; a longer one is a row error. */
+  maxFieldChars: number;
 }
 
 /** What a product row contributes once the option file has been read. */
@@ -111,10 +121,29 @@ class ItemBatcher {
   }
 }
 
-/** Row error when the row's width differs from the header's (MakeShop rejects such rows too). */
-function widthIssue<Field extends string>(record: CsvRecord, layout: HeaderLayout<Field>): string | null {
-  if (record.cells.length === layout.columnCount) return null;
-  return `項目数が見出し行と一致しません（見出し行${layout.columnCount}項目、この行${record.cells.length}項目）。`;
+/**
+ * Row error when the row's width differs from the header's (MakeShop rejects such rows too), or when
+ * a field the importer keeps is longer than the limit.
+ */
+function recordIssue<Field extends string>(record: CsvRecord, layout: HeaderLayout<Field>, limits: CatalogLimits | undefined): string | null {
+  if (record.cells.length !== layout.columnCount) {
+    return `項目数が見出し行と一致しません（見出し行${layout.columnCount}項目、この行${record.cells.length}項目）。`;
+  }
+  const overlong = limits && overlongField(record.cells, layout, limits.maxFieldChars);
+  if (overlong) {
+    return `「${overlong.column}」が長すぎます（${overlong.length}文字）。${limits.maxFieldChars}文字以内にしてからアップロードしてください。`;
+  }
+  return null;
+}
+
+function tooManyRows(file: CatalogFile, line: number, maxRows: number): CatalogFileError {
+  return new CatalogFileError(
+    'too-many-rows',
+    file,
+    line,
+    `${CATALOG_FILE_LABEL[file]}の行数が上限（${maxRows.toLocaleString('ja-JP')}行）を超えています。` +
+      '商品・オプションの数を減らすか、運営者に上限の引き上げをご相談ください。',
+  );
 }
 
 const EMPTY_SYSTEM_CODE =
@@ -164,6 +193,12 @@ class CatalogPairReader {
     return new ProgressMeter(file, progressEveryRows, onProgress, signal);
   }
 
+  private countRow(meter: ProgressMeter, file: CatalogFile, line: number): void {
+    meter.countRow();
+    const maxRows = this.options.limits?.maxRows;
+    if (maxRows !== undefined && meter.rowCount > maxRows) throw tooManyRows(file, line, maxRows);
+  }
+
   private rowIssue(file: CatalogFile, line: number, message: string): void {
     this.issues.add({ file, line, message });
   }
@@ -174,7 +209,7 @@ class CatalogPairReader {
     try {
       await readHeader(records, 'productCsv');
       for await (const record of records) {
-        meter.countRow();
+        this.countRow(meter, 'productCsv', record.line);
         this.addProductRow(record, layout);
       }
     } finally {
@@ -193,7 +228,7 @@ class CatalogPairReader {
   }
 
   private addProductRow(record: CsvRecord, layout: ProductLayout): void {
-    const problem = widthIssue(record, layout);
+    const problem = recordIssue(record, layout, this.options.limits);
     if (problem) return this.rowIssue('productCsv', record.line, problem);
     const { cells, line } = record;
     const systemCode = cellOf(cells, layout, 'systemCode');
@@ -226,7 +261,7 @@ class CatalogPairReader {
     try {
       await readHeader(records, 'optionCsv');
       for await (const record of records) {
-        meter.countRow();
+        this.countRow(meter, 'optionCsv', record.line);
         const item = this.optionItem(record, layout);
         if (item) await this.batcher.add(item);
       }
@@ -239,7 +274,7 @@ class CatalogPairReader {
 
   private optionItem(record: CsvRecord, layout: OptionLayout): OptionStockItem | null {
     const { cells, line } = record;
-    const problem = widthIssue(record, layout);
+    const problem = recordIssue(record, layout, this.options.limits);
     if (problem) return this.optionIssue(line, problem);
     const systemCode = cellOf(cells, layout, 'systemCode');
     if (systemCode === '') return this.optionIssue(line, EMPTY_SYSTEM_CODE);

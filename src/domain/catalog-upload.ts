@@ -27,7 +27,7 @@ export interface CatalogUploadProgress {
 }
 
 /** Why an upload failed when the CSV report alone does not say it. */
-export type CatalogUploadErrorCode = 'csv_errors' | 'superseded' | 'smaregi_unavailable' | 'tenant_missing' | 'internal';
+export type CatalogUploadErrorCode = 'csv_errors' | 'superseded' | 'smaregi_unavailable' | 'tenant_missing' | 'smaregi_not_linked' | 'internal';
 
 export interface CatalogUploadError {
   code: CatalogUploadErrorCode;
@@ -37,10 +37,11 @@ export interface CatalogUploadError {
 const UPLOAD_ERROR_MESSAGE: Record<CatalogUploadErrorCode, string> = {
   csv_errors:
     'CSVにエラーがあるため、この商品データは反映していません（前の商品データがそのまま有効です）。下のエラーを修正して、もう一度アップロードしてください。',
-  superseded: 'このアップロードより後にアップロードされた商品データがすでに反映されているため、このアップロードは反映していません。',
+  superseded: 'このアップロードより後にアップロードされた商品データがあるため、このアップロードは反映していません（新しいアップロードの結果をご確認ください）。',
   smaregi_unavailable:
     'スマレジの商品情報を読み込めなかったため、この商品データは反映していません（前の商品データがそのまま有効です）。しばらくしてから、もう一度アップロードしてください。',
   tenant_missing: 'アカウントが見つからないため、この商品データは反映していません。',
+  smaregi_not_linked: 'スマレジの契約が連携されていないため、この商品データは反映していません。スマレジIDで連携してから、もう一度アップロードしてください。',
   internal: 'サーバーでエラーが発生したため、この商品データは反映していません（前の商品データがそのまま有効です）。もう一度アップロードしてください。',
 };
 

@@ -27,9 +27,21 @@ export interface MakeshopApplicationForm {
 export type MakeshopApplicationSubmission = { alreadyEnabled: true } | ({ alreadyEnabled?: false } & MakeshopApplicationForm);
 export type ApplicationApprover = 'operator-api' | 'temporal-ui';
 
+/**
+ * Step 1's Smaregi contract, bound only after スマレジID login proved its owner (or, for a tenant
+ * created before that rule, after an operator confirmed it). Knowing a contract id proves nothing.
+ */
+export interface SmaregiContractLink {
+  contractId: string;
+  linkedAt: string;
+  linkedBy: 'smaregi-id' | 'operator';
+}
+
 export interface OnboardingState {
   tenantId: string;
   revision: number;
+  /** null (or absent in states from before contract linking existed) until step 1's contract is linked. */
+  smaregiContract?: SmaregiContractLink | null;
   application: {
     status: 'todo' | 'waiting' | 'done';
     form: MakeshopApplicationForm | null;
@@ -71,6 +83,7 @@ export interface Rejection {
 }
 
 export type OnboardingAction =
+  | 'linkSmaregiContract'
   | 'submitMakeshopApplication'
   | 'approveMakeshopApplication'
   | 'saveMakeshopCredentials'
@@ -81,6 +94,7 @@ export function initialOnboardingState(tenantId: string): OnboardingState {
   return {
     tenantId,
     revision: 0,
+    smaregiContract: null,
     application: {
       status: 'todo',
       form: null,
@@ -103,13 +117,17 @@ export function initialOnboardingState(tenantId: string): OnboardingState {
 export function stepStatuses(state: OnboardingState): StepStatuses {
   const done = (yes: boolean): StepStatus => (yes ? 'done' : 'todo');
   return {
-    account: 'done',
+    account: done(linkedContract(state) !== null),
     makeshopApplication: state.application.status,
     makeshopCredentials: done(state.credentialsSavedAt !== null),
     orderImport: done(state.shipmentStoreId !== null),
     catalog: done(state.catalog !== null),
     syncState: done(state.firstRunningAt !== null),
   };
+}
+
+export function linkedContract(state: OnboardingState): SmaregiContractLink | null {
+  return state.smaregiContract ?? null;
 }
 
 export function nextOpenStep(state: OnboardingState): NextStep {
@@ -146,7 +164,17 @@ const REJECTIONS = {
     message:
       'MakeShopの審査が完了してから登録してください（審査は通常数日〜1週間です）。注文データ連携認証コードは、審査完了後にMakeShop管理画面の外部システム連携で発行できます。',
   },
+  otherContractLinked: {
+    code: 'smaregi_contract_already_linked',
+    message: 'このアカウントには別のスマレジ契約が連携されています。契約を変更する場合はサポートまでご連絡ください。',
+  },
 } satisfies Record<string, Rejection>;
+
+/** A tenant keeps its contract: linking another one is an operator's decision. */
+export function linkRejection(state: OnboardingState, contractId: string): Rejection | null {
+  const linked = linkedContract(state);
+  return linked !== null && linked.contractId !== contractId ? REJECTIONS.otherContractLinked : null;
+}
 
 /** Whether the action is allowed now; null when it is. Used by the workflow's validators and the api. */
 export function rejectionFor(action: OnboardingAction, statuses: StepStatuses): Rejection | null {
@@ -160,6 +188,7 @@ export function rejectionFor(action: OnboardingAction, statuses: StepStatuses): 
     case 'saveMakeshopCredentials':
       if (application === 'todo') return REJECTIONS.credentialsBeforeApplication;
       return application === 'waiting' ? REJECTIONS.credentialsBeforeApproval : null;
+    case 'linkSmaregiContract':
     case 'chooseShipmentStore':
     case 'saveStockSettings':
       return null;
@@ -185,6 +214,8 @@ export function malformedPayload(action: OnboardingAction, payload: unknown): Re
     case 'saveMakeshopCredentials':
     case 'saveStockSettings':
       return isIsoDate(p.savedAt) ? null : MALFORMED;
+    case 'linkSmaregiContract':
+      return isText(p.contractId) && isIsoDate(p.linkedAt) && (p.linkedBy === 'smaregi-id' || p.linkedBy === 'operator') ? null : MALFORMED;
     case 'approveMakeshopApplication':
       return null;
   }
@@ -194,6 +225,11 @@ export function malformedPayload(action: OnboardingAction, payload: unknown): Re
 
 function changed(state: OnboardingState, patch: Partial<OnboardingState>): OnboardingState {
   return { ...state, ...patch, revision: state.revision + 1 };
+}
+
+export function recordSmaregiContractLinked(state: OnboardingState, link: SmaregiContractLink): OnboardingState {
+  if (linkedContract(state)?.contractId === link.contractId) return state;
+  return changed(state, { smaregiContract: { contractId: link.contractId, linkedAt: link.linkedAt, linkedBy: link.linkedBy } });
 }
 
 export function submitApplication(state: OnboardingState, submission: MakeshopApplicationSubmission, now: string): OnboardingState {
@@ -257,6 +293,7 @@ export function applicationReportDueAt(state: OnboardingState, reportAfterMs: nu
 // ── what the merchant sees ──────────────────────────────────────────────────────────────────────
 
 const REQUIRED_ACTION_MESSAGES = {
+  account: 'スマレジIDでログインして、スマレジの契約を連携してください（アプリ利用登録）。',
   makeshopApplication: 'MakeShop外部システム連携の利用申請を送信してください。',
   makeshopApplicationWaiting: 'MakeShopによる外部システム連携の審査完了をお待ちください（通常数日〜1週間）。',
   makeshopCredentials: 'MakeShopの主管理者ID・パスワード・注文データ連携認証コードを登録してください。',
@@ -269,6 +306,7 @@ const REQUIRED_ACTION_MESSAGES = {
 export function readinessOf(state: OnboardingState): Readiness {
   const statuses = stepStatuses(state);
   const missing: Readiness['missing'] = [];
+  if (statuses.account !== 'done') missing.push({ key: 'account', message: REQUIRED_ACTION_MESSAGES.account });
   if (statuses.makeshopApplication === 'todo') missing.push({ key: 'makeshopApplication', message: REQUIRED_ACTION_MESSAGES.makeshopApplication });
   if (statuses.makeshopApplication === 'waiting') {
     missing.push({ key: 'makeshopApplication', message: REQUIRED_ACTION_MESSAGES.makeshopApplicationWaiting });
@@ -283,8 +321,11 @@ export function readinessOf(state: OnboardingState): Readiness {
 function stepDetail(state: OnboardingState, key: StepKey): string | undefined {
   const { application } = state;
   switch (key) {
-    case 'account':
-      return undefined;
+    case 'account': {
+      const linked = linkedContract(state);
+      if (linked === null) return 'スマレジIDでログインして、スマレジの契約を連携してください';
+      return `スマレジ契約ID: ${linked.contractId}（${linked.linkedBy === 'operator' ? '運用者が確認済み' : 'スマレジIDで連携済み'}）`;
+    }
     case 'makeshopApplication':
       if (application.status === 'waiting') {
         const overdue = application.overdueReportedAt ? '。審査に時間がかかっているため、担当者が確認しています' : '';

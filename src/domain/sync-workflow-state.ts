@@ -31,6 +31,8 @@ export interface SyncWorkflowState {
   /** Orders whose processing failed after all retries: tried again at the next reconciliation. */
   deferredOrders: PendingOrder[];
   fullPushDue: boolean;
+  /** Stock settings changed: every item's target is recomputed and the changed ones pushed. */
+  allItemsDue: boolean;
   /** A full push that failed after all retries: tried again at the next reconciliation, not in a loop. */
   fullPushDeferred: boolean;
   /** Bounded memory of Smaregi event ids: the second line of de-duplication after the api's. */
@@ -59,6 +61,7 @@ export function initialSyncState(now: number, timing: SyncTiming, tenantId = '')
     retryProductIds: [],
     deferredOrders: [],
     fullPushDue: false,
+    allItemsDue: false,
     fullPushDeferred: false,
     recentEventIds: [],
     stockCursor: null,
@@ -97,7 +100,7 @@ export function toStatus(s: SyncWorkflowState, dirtyCount: number): SyncStatus {
     pending: {
       orders: s.pendingOrders.length + s.deferredOrders.length,
       items: dirtyCount + s.retryProductIds.length,
-      fullPush: s.fullPushDue || s.fullPushDeferred,
+      fullPush: s.fullPushDue || s.fullPushDeferred || s.allItemsDue,
     },
     lastPushAt: s.lastPushAt,
     lastError: s.lastError,

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { GridFSBucket, type Db, type ObjectId } from 'mongodb';
+import { GridFSBucket, ObjectId, type Db } from 'mongodb';
 import type { CatalogFileSource } from '../catalog/csv-records';
 import type { CatalogFile, CatalogUploadReport } from '../domain/catalog';
 import {
@@ -62,6 +62,17 @@ export async function allocateCatalogVersion(db: Db, tenantId: string): Promise<
   );
   if (!counter) throw new Error(`no catalog version counter for tenant ${tenantId}`);
   return counter.lastVersion;
+}
+
+/** A newer upload of the tenant exists (it supersedes this version, whatever became of it). */
+export async function hasNewerUpload(db: Db, tenantId: string, version: number): Promise<boolean> {
+  const counter = await catalogVersionCounters(db).findOne({ _id: tenantId });
+  return (counter?.lastVersion ?? 0) > version;
+}
+
+/** Uploads of the tenant still being imported, older than `version`. */
+export async function processingUploadsBefore(db: Db, tenantId: string, version: number): Promise<CatalogUploadDoc[]> {
+  return catalogUploads(db).find({ tenantId, status: 'processing', version: { $lt: version } }).toArray();
 }
 
 export async function insertCatalogUpload(
@@ -172,4 +183,35 @@ export async function deleteUploadFiles(db: Db, upload: CatalogUploadDoc, now: D
   if (upload.filesDeletedAt !== null) return;
   await deleteStoredFiles(db, [upload.files.productCsv.fileId, upload.files.optionCsv.fileId]);
   await catalogUploads(db).updateOne({ _id: upload._id }, { $set: { filesDeletedAt: now } });
+}
+
+/** Longer than any upload request takes: files younger than this may still be arriving. */
+const ABANDONED_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes what interrupted uploads left in GridFS (an api that died mid-upload, a failed clean-up):
+ * chunks whose file never got its files document, and files no upload still being imported refers
+ * to. Only what is older than an hour, so an upload in progress is never touched. Safe to repeat.
+ */
+export async function sweepAbandonedUploadFiles(db: Db, now = new Date()): Promise<number> {
+  const bucket = catalogFileBucket(db);
+  const before = new Date(now.getTime() - ABANDONED_AFTER_MS);
+  let deleted = 0;
+  for (const file of await bucket.find({ uploadDate: { $lt: before } }).toArray()) {
+    const uploadId = (file.metadata as { uploadId?: unknown } | undefined)?.uploadId;
+    const upload = typeof uploadId === 'string' ? await catalogUploads(db).findOne({ _id: uploadId }) : null;
+    if (upload?.status === 'processing') continue;
+    await deleteStoredFiles(db, [file._id]);
+    deleted += 1;
+  }
+  // A file's id is an ObjectId made when its upload began: it dates chunks that have no files document.
+  const chunks = db.collection<{ files_id: ObjectId }>(`${BUCKET}.chunks`);
+  const oldFileIds = (await chunks.distinct('files_id', { files_id: { $lt: ObjectId.createFromTime(Math.floor(before.getTime() / 1000)) } })) as ObjectId[];
+  if (oldFileIds.length > 0) {
+    const withFile = new Set((await bucket.find({ _id: { $in: oldFileIds } }).toArray()).map((f) => f._id.toHexString()));
+    const orphans = oldFileIds.filter((id) => !withFile.has(id.toHexString()));
+    if (orphans.length > 0) await chunks.deleteMany({ files_id: { $in: orphans } });
+    deleted += orphans.length;
+  }
+  return deleted;
 }

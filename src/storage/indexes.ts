@@ -8,6 +8,8 @@ import { SESSION_INDEXES } from './sessions';
 import { LOGIN_ATTEMPT_INDEXES } from './login-attempts';
 import { WEBHOOK_EVENT_INDEXES } from './webhook-events';
 import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
+import { SMAREGI_AUTH_REQUEST_INDEXES } from './smaregi-auth-requests';
+import { SMAREGI_CONTRACT_INDEXES } from './smaregi-contracts';
 import { TENANT_INDEXES } from './tenants';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
@@ -27,9 +29,21 @@ const INDEXES: IndexSpec[] = [
   ...SESSION_INDEXES,
   ...LOGIN_ATTEMPT_INDEXES,
   ...WEBHOOK_EVENT_INDEXES,
+  ...SMAREGI_CONTRACT_INDEXES,
+  ...SMAREGI_AUTH_REQUEST_INDEXES,
+];
+
+/** Indexes whose options changed: dropped when found in the old form, so createIndex can make the new one. */
+const RETIRED_UNIQUE_INDEXES: [collection: string, name: string][] = [
+  // One tenant per contract is now smaregi_contracts' _id; unlinked tenants have no contract id.
+  ['tenants', 'smaregiContractId_1'],
 ];
 
 export async function ensureIndexes(db: Db): Promise<void> {
+  for (const [collection, name] of RETIRED_UNIQUE_INDEXES) {
+    const existing = await db.collection(collection).listIndexes().toArray().catch(() => []);
+    if (existing.some((index) => index.name === name && index.unique === true)) await db.collection(collection).dropIndex(name);
+  }
   for (const [collection, keys, options] of INDEXES) {
     try {
       await db.collection(collection).createIndex(keys, options);

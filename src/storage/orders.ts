@@ -26,6 +26,8 @@ export interface OrderLedgerDoc {
   updatedAt: Date;
   importedAt?: Date;
   cancelledAt?: Date;
+  /** Held by the one attempt allowed to write this order to Smaregi, until `until` (a lease). */
+  claim?: { token: string; until: Date } | null;
 }
 
 export const orderLedger = (db: Db) => db.collection<OrderLedgerDoc>('orders');

@@ -10,6 +10,8 @@ export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettin
     async contractId(tenantId) {
       const tenant = await findTenantById(db, tenantId);
       if (!tenant) throw new Error(`unknown tenant ${tenantId}`);
+      // Sync runs only once onboarding is ready, which needs the contract linked; a released contract ends here.
+      if (tenant.smaregiContractId === undefined) throw new Error(`tenant ${tenantId} has no linked Smaregi contract`);
       return tenant.smaregiContractId;
     },
     stockSettings: (tenantId) => getStockSettings(db, tenantId),

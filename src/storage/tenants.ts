@@ -21,8 +21,17 @@ export interface TenantDocument {
   email: string;
   passwordHash: string;
   shopName: string;
-  /** Unique: one tenant per Smaregi contract. */
-  smaregiContractId: string;
+  /**
+   * Set only once the contract is bound (src/storage/smaregi-contracts.ts): after スマレジID login by
+   * its owner, or on tenants created before that rule. One tenant per contract (smaregi_contracts).
+   */
+  smaregiContractId?: string;
+  /** How the binding was proven. Absent on a tenant created before the rule: it must confirm before its next 稼働. */
+  smaregiContractConfirmed?: { at: Date; by: 'smaregi-id' | 'operator' };
+  /** Set when a proven owner took over a contract this (unconfirmed) tenant held. */
+  smaregiContractReleasedAt?: Date;
+  /** Signed up with an email another account already uses: no password login (sign-up does not reveal known emails). */
+  emailTaken?: boolean;
   /** false after the App Market subscription ended or was force-stopped. */
   active: boolean;
   createdAt: Date;
@@ -51,7 +60,7 @@ export interface OnboardingProgressDocument {
 export interface TenantSummary {
   tenantId: string;
   shopName: string;
-  smaregiContractId: string;
+  smaregiContractId: string | null;
   active: boolean;
   /** Step 2's shop ID, when the merchant gave it. */
   makeshopShopId: string | null;
@@ -59,7 +68,8 @@ export interface TenantSummary {
 
 export const TENANT_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
   ['tenants', { email: 1 }, { unique: true }],
-  ['tenants', { smaregiContractId: 1 }, { unique: true }],
+  // Not unique: unlinked tenants have no contract; smaregi_contracts (_id = contract id) keeps one tenant per contract.
+  ['tenants', { smaregiContractId: 1 }, {}],
   ['tenants', { notificationToken: 1 }, { unique: true }],
   ['tenants', { 'onboarding.nextStep': 1 }, {}],
   ['tenants', { createdAt: 1 }, {}],
@@ -73,7 +83,7 @@ function toSummary(doc: Pick<TenantDocument, '_id' | 'shopName' | 'smaregiContra
   return {
     tenantId: doc._id,
     shopName: doc.shopName,
-    smaregiContractId: doc.smaregiContractId,
+    smaregiContractId: doc.smaregiContractId ?? null,
     active: doc.active,
     makeshopShopId: doc.onboarding?.state?.application?.form?.shopId ?? null,
   };
@@ -91,28 +101,19 @@ function progressDocument(state: OnboardingState, now: Date): OnboardingProgress
   return { revision: state.revision, state, steps: stepStatuses(state), nextStep: nextOpenStep(state), updatedAt: now };
 }
 
-export class DuplicateTenantError extends Error {
-  constructor(readonly field: 'email' | 'smaregiContractId') {
-    super(`a tenant with this ${field} already exists`);
-  }
-}
-
-/** Inserts the tenant; the unique indexes decide races. FerretDB does not say which key clashed, so we look. */
-export async function insertTenant(db: Db, tenant: TenantDocument): Promise<void> {
+/** Inserts the tenant; false when the email is taken (the unique index decides races). */
+export async function insertTenant(db: Db, tenant: TenantDocument): Promise<boolean> {
   try {
     await tenantsCollection(db).insertOne(tenant);
+    return true;
   } catch (err) {
-    if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-    throw new DuplicateTenantError((await duplicateField(db, tenant)) ?? 'email');
+    if (err instanceof MongoServerError && err.code === 11000) return false;
+    throw err;
   }
 }
 
-export async function duplicateField(db: Db, tenant: Pick<TenantDocument, 'email' | 'smaregiContractId'>): Promise<'email' | 'smaregiContractId' | null> {
-  const tenants = tenantsCollection(db);
-  if (await tenants.findOne({ email: tenant.email }, { projection: { _id: 1 } })) return 'email';
-  if (await tenants.findOne({ smaregiContractId: tenant.smaregiContractId }, { projection: { _id: 1 } })) return 'smaregiContractId';
-  return null;
-}
+/** The email slot of an account whose requested email was taken: unique, and no address anyone can log in with. */
+export const unusableEmailOf = (tenantId: string) => `${tenantId}@email-taken.invalid`;
 
 export async function deleteTenant(db: Db, tenantId: string): Promise<void> {
   await tenantsCollection(db).deleteOne({ _id: tenantId });
@@ -187,13 +188,13 @@ export async function setTenantActive(db: Db, contractId: string, active: boolea
 
 export type OperatorTenantRow = Pick<
   TenantDocument,
-  '_id' | 'email' | 'shopName' | 'smaregiContractId' | 'active' | 'createdAt' | 'onboarding' | 'alerts'
+  '_id' | 'email' | 'shopName' | 'smaregiContractId' | 'smaregiContractConfirmed' | 'active' | 'createdAt' | 'onboarding' | 'alerts'
 >;
 
 export async function listTenantsForOperator(db: Db, filter: { nextStep?: NextStep; limit: number }): Promise<OperatorTenantRow[]> {
   return tenantsCollection(db)
     .find(filter.nextStep ? { 'onboarding.nextStep': filter.nextStep } : {}, {
-      projection: { email: 1, shopName: 1, smaregiContractId: 1, active: 1, createdAt: 1, onboarding: 1, alerts: 1 },
+      projection: { email: 1, shopName: 1, smaregiContractId: 1, smaregiContractConfirmed: 1, active: 1, createdAt: 1, onboarding: 1, alerts: 1 },
     })
     .sort({ createdAt: 1 })
     .limit(filter.limit)

@@ -1,4 +1,4 @@
-import { MongoServerError, type Db } from 'mongodb';
+import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
 import { activeCatalogVersion, catalogItems, type CatalogItemDoc } from '../storage/catalog-items';
 import { orderLedger, type OrderLedgerDoc, type OrderLine } from '../storage/orders';
@@ -26,6 +26,37 @@ export class OrderNotFoundYetError extends Error {
   override readonly name = 'OrderNotFoundYetError';
 }
 
+/** Another attempt holds the order's claim and may be writing to Smaregi right now: retry later. */
+export class OrderBusyError extends Error {
+  override readonly name = 'OrderBusyError';
+}
+
+/**
+ * How long a claim on an order protects its Smaregi writes. Longer than one attempt can write for (a
+ * Smaregi call: 4 tries × (30 s timeout + ≤10 s Retry-After)), so a claim is only taken over from an
+ * attempt that is certainly dead or cancelled; the taker then reads back before writing again.
+ */
+const CLAIM_LEASE_MS = 5 * 60 * 1000;
+
+/**
+ * Claims the order's ledger row for one attempt before any platform write: a retry that runs beside a
+ * slow first attempt, or a parallel delivery, finds the claim and backs off instead of writing twice.
+ */
+async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, work: () => Promise<T>): Promise<T> {
+  const token = new ObjectId().toHexString();
+  const now = new Date();
+  const claimed = await orderLedger(db).updateOne(
+    { tenantId, orderNumber, $or: [{ claim: null }, { 'claim.until': { $lt: now } }] },
+    { $set: { claim: { token, until: new Date(now.getTime() + CLAIM_LEASE_MS) } } },
+  );
+  if (claimed.modifiedCount !== 1) throw new OrderBusyError(`order ${orderNumber} is being processed by another attempt`);
+  try {
+    return await work();
+  } finally {
+    await orderLedger(db).updateOne({ tenantId, orderNumber, 'claim.token': token }, { $unset: { claim: '' } });
+  }
+}
+
 /**
  * One notified order, exactly once: fetched from MakeShop, recorded in the ledger (unique per tenant
  * and order number), then imported as a Smaregi shipment whose identificationNo is the order number.
@@ -37,14 +68,23 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
   const order = await deps.makeshop.getOrder(credentials, input.orderNumber);
   if (!order) return vanishedOrder(deps, input);
 
-  if (order.status === 'cancelled' || input.cmd === ORDER_CMD.cancelled) return cancelOrder(deps, input.tenantId, order);
+  if (order.status === 'cancelled' || input.cmd === ORDER_CMD.cancelled) {
+    const known = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } });
+    if (!known) return cancelOrder(deps, input.tenantId, order);
+    return withOrderClaim(deps.db, input.tenantId, order.orderNumber, () => cancelOrder(deps, input.tenantId, order));
+  }
   const existing = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
   if (existing?.status === 'imported' || existing?.status === 'held') return { outcome: 'already-imported', affectedProductIds: [] };
   if (existing?.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
 
   const ledger = existing ?? (await recordPending(deps.db, input.tenantId, order, await mapLines(deps.db, input.tenantId, order.lines)));
   if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(ledger.lines) };
-  return importShipment(deps, ledger);
+  return withOrderClaim(deps.db, input.tenantId, order.orderNumber, async () => {
+    // Read again under the claim: the attempt that held it before may have finished the import.
+    const current = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
+    if (current?.status !== 'pending') return { outcome: 'already-imported', affectedProductIds: [] };
+    return importShipment(deps, current);
+  });
 }
 
 /** A 仮注文 that MakeShop deleted (payment never completed) stops reserving stock after a grace period. */

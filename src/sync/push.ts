@@ -9,6 +9,8 @@ export interface PushStockInput {
   tenantId: string;
   /** Push every matched item, changed or not (稼働, catalog activation, 再同期). */
   full: boolean;
+  /** Recompute every item but push only changed targets (stock settings changed). */
+  allItems?: boolean;
   /** Otherwise: the Smaregi products whose stock may have changed. */
   productIds?: string[];
 }
@@ -29,7 +31,7 @@ const ITEM_LOG_LIMIT = 200;
 /** Reads Smaregi, computes targets, and pushes the changed ones to MakeShop in one batch. */
 export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
   const { tenantId } = input;
-  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full ? undefined : input.productIds);
+  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds);
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
   const result: PushStockResult = {
     catalogVersion,
@@ -52,9 +54,12 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
 
   const keyByRow = new Map(changed.map((t) => [rowIdentity(pushRow(t.item, t.target)), t.key]));
   const failureByKey = new Map<string, string>();
+  const permanentKeys = new Set<string>();
   for (const failure of outcome.failures) {
     const key = keyByRow.get(rowIdentity(failure.row));
-    if (key) failureByKey.set(key, failure.message);
+    if (!key) continue;
+    failureByKey.set(key, failure.message);
+    if (failure.permanent) permanentKeys.add(key);
   }
   const succeeded = changed.filter((t) => !failureByKey.has(t.key));
   const now = new Date();
@@ -66,7 +71,9 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   );
   result.pushed = succeeded.length;
   result.failed = failureByKey.size;
-  result.retryProductIds = [...new Set(changed.filter((t) => failureByKey.has(t.key)).map((t) => t.item.smaregiProductId!))];
+  // A row that can never be written is logged, not retried: the merchant fixes the catalog.
+  const retry = changed.filter((t) => failureByKey.has(t.key) && !permanentKeys.has(t.key));
+  result.retryProductIds = [...new Set(retry.map((t) => t.item.smaregiProductId!))];
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;
 }

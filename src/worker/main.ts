@@ -1,10 +1,11 @@
-import { NativeConnection, Worker, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
 import { openRuntime } from '../runtime';
 import { createActivities } from '../activities';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { workflowSource } from './workflow-source';
 import { createPlatformClients } from '../composition';
-import { purgeExpired } from '../storage/indexes';
+import { periodicPurge, PURGE_INTERVAL_MS } from './periodic-purge';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from './service-workers';
 
 async function main(): Promise<void> {
   TemporalRuntime.install({ logger: new DefaultLogger('WARN') });
@@ -12,11 +13,11 @@ async function main(): Promise<void> {
   const { config, logger } = runtime;
   await ensureSearchAttributes(runtime.temporal.connection, config.TEMPORAL_NAMESPACE, logger);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({
+  const workers = await createServiceWorkers({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    ...(await workflowSource()),
+    config,
+    workflows: await workflowSource(),
     activities: createActivities({
       config,
       logger,
@@ -26,19 +27,18 @@ async function main(): Promise<void> {
       platforms: createPlatformClients(config, logger),
     }),
   });
-  // FerretDB has no TTL indexes: expire de-duplication records and old sync log entries here.
   const purge = setInterval(() => {
-    purgeExpired(runtime.database.db).catch((err: unknown) => logger.warn({ err }, 'purge of expired records failed'));
-  }, 60 * 60 * 1000);
+    periodicPurge(runtime.database.db, logger).catch((err: unknown) => logger.warn({ err }, 'periodic purge failed'));
+  }, PURGE_INTERVAL_MS);
   purge.unref();
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
+  logger.info({ taskQueues: [config.TEMPORAL_TASK_QUEUE, config.TEMPORAL_CATALOG_TASK_QUEUE] }, 'worker polling');
   const stop = (signal: string) => {
     logger.info({ signal }, 'worker shutting down');
-    worker.shutdown();
+    shutdownWorkers(workers);
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  await worker.run();
+  await runWorkers(workers);
   await connection.close();
   await runtime.close();
 }

@@ -2,6 +2,7 @@
 // version, switches the active catalog to it atomically, then tells the sync and onboarding workflows.
 // A refused or failed pair leaves the previous catalog active.
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -20,10 +21,14 @@ export interface CatalogImportInput {
   uploadId: string;
 }
 
-/** Long, heartbeating: resumes from its last heartbeat after a worker crash. */
+/**
+ * Long, heartbeating: resumes from its last heartbeat after a worker crash. When a newer upload
+ * cancels this import, the workflow waits until the activity has stopped writing before it purges.
+ */
 const importing = proxyActivities<CatalogActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 const steps = proxyActivities<CatalogActivities>({
@@ -49,7 +54,8 @@ export async function catalogImportWorkflow(input: CatalogImportInput): Promise<
     const { activated } = await purging.activateCatalog(input);
     if (!activated) return finish(state, 'superseded');
   } catch (err) {
-    const code = failureCode(err);
+    // The api cancels a tenant's running import when a newer upload arrives (one import at a time).
+    const code = isCancellation(err) ? 'superseded' : failureCode(err);
     // The upload must end as failed whatever happened, even when this workflow is being cancelled.
     await CancellationScope.nonCancellable(() => purging.failCatalogUpload({ ...input, error: code }));
     if (isCancellation(err)) throw err;

@@ -2,7 +2,7 @@
 // calls only: this module is imported into the deterministic workflow bundle.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SyncState, SyncStatus, Readiness } from '../domain/sync';
-import type { MakeshopApplicationSubmission, OnboardingStatus } from '../domain/onboarding';
+import type { MakeshopApplicationSubmission, OnboardingStatus, SmaregiContractLink } from '../domain/onboarding';
 import type { CatalogImportState } from '../domain/catalog-upload';
 
 export const TASK_QUEUE_DEFAULT = 'zaiko-sync';
@@ -20,6 +20,8 @@ export const stockChangedSignal = defineSignal<[{ events: { eventId: string; pro
 export const orderNotifiedSignal = defineSignal<[{ orderNumber: string; cmd: number }]>('orderNotified');
 /** A full push of every matched item (merchant's 再同期 button, operator). */
 export const resyncRequestedSignal = defineSignal<[{ reason: string }]>('resyncRequested');
+/** The merchant saved stock settings (stores, buffer, overrides): every item's target is recomputed and the changed ones pushed. */
+export const stockSettingsChangedSignal = defineSignal<[{ savedAt: string }]>('stockSettingsChanged');
 /** From the onboarding workflow whenever what 稼働 needs changes. */
 export const readinessChangedSignal = defineSignal<[Readiness]>('readinessChanged');
 /** App Market subscription `end` makes the tenant inactive (sync stops); `start` reactivates it. */
@@ -36,6 +38,8 @@ export const syncStateChangedSignal = defineSignal<[{ state: SyncState }]>('sync
 // src/domain/onboarding.ts) with an ApplicationFailure whose `type` is the code. Payloads carry no
 // secrets: MakeShop credentials are stored by the api, the update only records that they were saved.
 export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
+/** Step 1: the api bound the contract after スマレジID login (or an operator confirmed it); refused for another contract. */
+export const linkSmaregiContractUpdate = defineUpdate<OnboardingStatus, [SmaregiContractLink]>('linkSmaregiContract');
 /** Step 2: the application form, or "already enabled". Refused once the application is approved. */
 export const submitMakeshopApplicationUpdate = defineUpdate<OnboardingStatus, [MakeshopApplicationSubmission]>('submitMakeshopApplication');
 /** Step 2, operator API: approve a waiting application (refused when none is waiting). */

@@ -20,6 +20,7 @@ import {
   approveApplication,
   chooseShipmentStore,
   initialOnboardingState,
+  linkRejection,
   malformedPayload,
   nextOpenStep,
   onboardingStatus,
@@ -28,6 +29,7 @@ import {
   recordCatalogActivated,
   recordCredentialsSaved,
   recordStockSettingsSaved,
+  recordSmaregiContractLinked,
   recordSyncState,
   rejectionFor,
   stepStatuses,
@@ -37,12 +39,14 @@ import {
   type OnboardingAction,
   type OnboardingState,
   type Rejection,
+  type SmaregiContractLink,
 } from '../domain/onboarding';
 import { OnboardingStepKey } from '../temporal/search-attributes';
 import {
   approveMakeshopApplicationUpdate,
   catalogActivatedSignal,
   chooseShipmentStoreUpdate,
+  linkSmaregiContractUpdate,
   makeshopApplicationApprovedSignal,
   onboardingStatusQuery,
   recordMakeshopCredentialsSavedUpdate,
@@ -94,6 +98,12 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
   };
 
   setHandler(onboardingStatusQuery, () => onboardingStatus(state));
+  setHandler(linkSmaregiContractUpdate, (link) => change(recordSmaregiContractLinked(state, link)), {
+    validator: (link: SmaregiContractLink) => {
+      refuse(malformedPayload('linkSmaregiContract', link));
+      refuse(linkRejection(state, link.contractId));
+    },
+  });
   setHandler(submitMakeshopApplicationUpdate, (submission) => change(submitApplication(state, submission, nowIso())), {
     validator: (submission: MakeshopApplicationSubmission) => {
       refuseUnlessAllowed('submitMakeshopApplication');

@@ -2,11 +2,14 @@
 // to its Smaregi stock. Handlers only record work; the main loop debounces, imports orders first, then
 // pushes the changed stock targets in one batch, and continues-as-new carrying whatever is pending.
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -24,6 +27,7 @@ import {
   resyncRequestedSignal,
   setSyncStateUpdate,
   stockChangedSignal,
+  stockSettingsChangedSignal,
   syncStateChangedSignal,
   syncStatusQuery,
   tenantActiveChangedSignal,
@@ -48,14 +52,21 @@ export interface SyncWorkflowInput {
   maxHistoryEvents?: number;
 }
 
+// Timeouts from the platforms' rules: one Smaregi call may take 4 attempts × (30 s timeout + ≤10 s
+// Retry-After) and an order needs a handful of calls; MakeShop serialises every call of a shop at 1/s, so
+// an order fetch may queue behind a whole push. Activities heartbeat every 2 s while alive (keepAlive), so
+// the heartbeat timeout detects a dead worker quickly; its throttle (0.8 × timeout) bounds how long a
+// cancellation (停止, or an attempt Temporal timed out) takes to reach the attempt.
 const orderActivities = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 8 },
 });
 const stockActivities = proxyActivities<SyncActivities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '20 seconds',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '10 seconds',
+  // 停止 waits for the attempt in flight to stop at its next safe point, so nothing lands after the answer.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
@@ -64,6 +75,8 @@ const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
+  /** The push in flight, cancelled by 停止; null when no push can land. */
+  const push: { scope: CancellationScope | null } = { scope: null };
 
   setHandler(syncStatusQuery, () => toStatus(s, dirty.size));
   setHandler(stockChangedSignal, ({ events }) => {
@@ -74,6 +87,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   });
   setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
   setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));
+  setHandler(stockSettingsChangedSignal, () => void (s.allItemsDue = true));
   setHandler(readinessChangedSignal, (readiness) => void (s.readiness = readiness));
   setHandler(catalogActivatedSignal, ({ version }) => {
     s.catalogVersion = version;
@@ -94,6 +108,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
           dirty.clear();
         }
         upsertSearchAttributes([{ key: SyncStateKey, value: state }]);
+        if (state === 'stopped') await stopPushInFlight(push);
         await tellOnboarding(s.tenantId, state);
       }
       return { state: s.state };
@@ -122,7 +137,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   if (!input.carried) s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
 
   const canWork = () => s.state === 'running' && s.active;
-  const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue ? 1 : 0);
+  const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
   const reconcileDue = () => Date.now() >= s.nextReconcileAt;
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested ||
@@ -142,7 +157,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (!canWork()) continue;
     await importPendingOrders(s, dirty);
     if (!canWork()) continue;
-    await pushChangedStock(s, dirty);
+    await pushChangedStock(s, dirty, push);
   }
 
   await condition(allHandlersFinished);
@@ -197,23 +212,47 @@ async function importPendingOrders(s: SyncWorkflowState, dirty: Set<string>): Pr
   }
 }
 
-async function pushChangedStock(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
+async function pushChangedStock(s: SyncWorkflowState, dirty: Set<string>, push: { scope: CancellationScope | null }): Promise<void> {
   const full = s.fullPushDue;
-  const productIds = full ? undefined : [...dirty];
-  if (!full && productIds!.length === 0) return;
+  const allItems = !full && s.allItemsDue;
+  const productIds = full || allItems ? undefined : [...dirty];
+  if (productIds?.length === 0) return;
   s.fullPushDue = false;
+  s.allItemsDue = false;
   dirty.clear();
+  const giveBack = () => {
+    if (full) s.fullPushDue = true;
+    else if (allItems) s.allItemsDue = true;
+    else for (const id of productIds!) dirty.add(id);
+  };
   try {
-    const result = await stockActivities.pushStock({ tenantId: s.tenantId, full, productIds });
+    const result = await CancellationScope.cancellable(async () => {
+      push.scope = CancellationScope.current();
+      return stockActivities.pushStock({ tenantId: s.tenantId, full, allItems, productIds });
+    });
     if (result.pushed > 0) s.lastPushAt = new Date(Date.now()).toISOString();
     s.retryProductIds.push(...result.retryProductIds);
     s.counters.pushes++;
     if (result.catalogVersion !== null) s.catalogVersion = result.catalogVersion;
   } catch (err) {
+    if (isCancellation(err)) {
+      // 停止 stopped it: the work stays owed for the next 稼働.
+      giveBack();
+      return;
+    }
     recordError(s, 'stock push failed', err);
     if (full) s.fullPushDeferred = true;
+    else if (allItems) s.allItemsDue = true;
     else s.retryProductIds.push(...productIds!);
+  } finally {
+    push.scope = null;
   }
+}
+
+/** 停止: cancels the push in flight and returns once it has stopped (its attempt ended, no retry follows). */
+async function stopPushInFlight(push: { scope: CancellationScope | null }): Promise<void> {
+  push.scope?.cancel();
+  await condition(() => push.scope === null);
 }
 
 function recordError(s: SyncWorkflowState, what: string, err: unknown): void {

@@ -3,7 +3,12 @@
 // ones purged, an older upload that finishes late, Smaregi failing mid-import, tenant isolation.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { catalogItems } from '../../src/storage/catalog-items';
+import { ObjectId } from 'mongodb';
+import { createLogger } from '../../src/lib/logger';
+import { catalogFileBucket, catalogUploads, deleteStoredFiles, insertCatalogUpload } from '../../src/storage/catalog-uploads';
+import { periodicPurge } from '../../src/worker/periodic-purge';
 import { tenantsCollection } from '../../src/storage/tenants';
 import { catalogImportProgressQuery, catalogWorkflowId } from '../../src/workflows/messages';
 import { eventually, postJson } from '../support/platforms';
@@ -136,6 +141,13 @@ describe('catalog versions', () => {
     });
   });
 
+  test("imports run on their own task queue, apart from every tenant's sync", async () => {
+    const { uploadId } = (await activeCatalog()).body;
+    const described = await stack.temporal.client.workflow.getHandle(catalogWorkflowId(merchant.tenantId, uploadId)).describe();
+    assert.equal(described.taskQueue, stack.config.TEMPORAL_CATALOG_TASK_QUEUE);
+    assert.notEqual(stack.config.TEMPORAL_CATALOG_TASK_QUEUE, stack.config.TEMPORAL_TASK_QUEUE);
+  });
+
   test('items come a page at a time, with the total of their status; a wrong status is refused in Japanese', async () => {
     const first = (await items('limit=2&page=1')).body;
     const second = (await items('limit=2&page=2')).body;
@@ -181,6 +193,25 @@ describe('catalog versions', () => {
     assert.equal(snapshots.length, 1);
   });
 
+  test('one import at a time: a new upload cancels the running one, which is never activated and leaves nothing behind', async () => {
+    await stack.worker.stop();
+    const first = await startUpload(plainShop(60));
+    const second = await startUpload(plainShop(70));
+    await stack.worker.start();
+    const firstRun = stack.temporal.client.workflow.getHandle(catalogWorkflowId(merchant.tenantId, first));
+    await assert.rejects(firstRun.result(), (err: Error) => err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure);
+    assert.equal((await stack.temporal.client.workflow.getHandle(catalogWorkflowId(merchant.tenantId, second)).result()).outcome, 'activated');
+
+    const firstUpload = (await stack.http<UploadAnswer>('GET', `/api/v1/catalog/uploads/${first}`, { token: merchant.token })).body;
+    assert.equal(firstUpload.status, 'failed');
+    assert.equal(firstUpload.error?.code, 'superseded');
+    assert.match(firstUpload.error!.message, /後にアップロードされた/);
+    assert.equal((await catalogUploads(stack.database.db).findOne({ _id: first }))?.activatedAt, null);
+    assert.equal((await activeCatalog()).body.uploadId, second);
+    assert.equal(await catalogItems(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: firstUpload.version }), 0);
+    assert.equal(await stack.database.db.collection('catalog_files.files').countDocuments({ 'metadata.uploadId': first }), 0);
+  });
+
   test('an older upload that finishes after a newer one is activated never replaces it', async () => {
     await stack.worker.stop();
     const older = await startUpload(plainShop(30));
@@ -195,7 +226,7 @@ describe('catalog versions', () => {
 
     await stack.temporal.client.workflow.start('catalogImportWorkflow', {
       workflowId: catalogWorkflowId(merchant.tenantId, older),
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      taskQueue: stack.config.TEMPORAL_CATALOG_TASK_QUEUE,
       args: [{ tenantId: merchant.tenantId, uploadId: older }],
     });
     const late = await stack.temporal.client.workflow.getHandle(catalogWorkflowId(merchant.tenantId, older)).result();
@@ -206,6 +237,18 @@ describe('catalog versions', () => {
     assert.match(olderUpload.error!.message, /後にアップロードされた/);
     assert.equal((await activeCatalog()).body.version, active.version);
     assert.equal(await catalogItems(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: olderUpload.version }), 0);
+  });
+
+  test('the sync preview is computed for the requested page of matched items only', async () => {
+    const preview = (query: string) => stack.http<{ code: string; target: number }[]>('GET', `/api/v1/sync/preview?${query}`, { token: merchant.token });
+    const all = (await preview('limit=200')).body;
+    assert.deepEqual(all.map((r) => r.code), ['A-1', 'A-2']);
+    assert.deepEqual((await preview('page=1&limit=1')).body.map((r) => r.code), ['A-1']);
+    assert.deepEqual((await preview('page=2&limit=1')).body, [all[1]]);
+    assert.deepEqual((await preview('page=3&limit=1')).body, []);
+    const refused = await stack.http<{ error: { message: string } }>('GET', '/api/v1/sync/preview?limit=100000', { token: merchant.token });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.message, /limit は1〜200の整数/);
   });
 
   test('when Smaregi cannot be read the upload fails saying so, and the active catalog stays', async () => {
@@ -231,5 +274,37 @@ describe('catalog versions', () => {
     assert.equal((await stack.http('GET', '/api/v1/catalog', { token: other.token })).status, 404);
     assert.equal((await stack.http('GET', '/api/v1/catalog/items', { token: other.token })).status, 404);
     assert.equal((await stack.http('GET', '/api/v1/catalog', {})).status, 401);
+  });
+
+  test("the worker's periodic purge sweeps what interrupted uploads left in GridFS, never an upload in progress", async () => {
+    const { db } = stack.database;
+    const now = new Date();
+    const twoHoursAgo = new Date(now.getTime() - 2 * 3600_000);
+    const bucket = catalogFileBucket(db);
+    const storeFile = async (uploadId: string, uploadDate: Date) => {
+      const stream = bucket.openUploadStream('products.csv', { metadata: { tenantId: merchant.tenantId, uploadId, field: 'productCsv' } });
+      await new Promise<void>((resolve, reject) => stream.end(Buffer.from('a,b\r\n'), (err?: Error | null) => (err ? reject(err) : resolve())));
+      await db.collection('catalog_files.files').updateOne({ _id: stream.id }, { $set: { uploadDate } });
+      return stream.id;
+    };
+    // The api died mid-upload: chunks were written, the files document never was.
+    const headlessId = ObjectId.createFromTime(Math.floor(twoHoursAgo.getTime() / 1000));
+    await db.collection('catalog_files.chunks').insertOne({ files_id: headlessId, n: 0, data: Buffer.from('x') });
+    // The api died after the files were stored, before the upload was recorded.
+    const unrecorded = await storeFile('up_000000000000000000000000', twoHoursAgo);
+    const arriving = await storeFile('up_111111111111111111111111', now);
+    const processing = 'up_222222222222222222222222';
+    const importing = await storeFile(processing, twoHoursAgo);
+    const file = { fileId: importing, name: 'products.csv', bytes: 5 };
+    await insertCatalogUpload(db, { _id: processing, tenantId: merchant.tenantId, version: 999, files: { productCsv: file, optionCsv: file }, createdAt: twoHoursAgo });
+    try {
+      await periodicPurge(db, createLogger('test', 'silent'), now);
+      const left = (await bucket.find({}).toArray()).map((f) => f._id.toHexString()).sort();
+      assert.deepEqual(left, [arriving, importing].map((id) => id.toHexString()).sort());
+      assert.equal(await db.collection('catalog_files.chunks').countDocuments({ files_id: { $in: [headlessId, unrecorded] } }), 0);
+    } finally {
+      await catalogUploads(db).deleteOne({ _id: processing });
+      await deleteStoredFiles(db, [arriving, importing]);
+    }
   });
 });

@@ -13,7 +13,8 @@ import { syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
 import { eventually } from '../support/platforms';
 import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
 
-const SAMPLES = join(__dirname, '..', '..', '..', 'shared', 'samples');
+// The shared MakeShop sample pair (CP932), copied into the repository.
+const SAMPLES = join(__dirname, '..', 'fixtures', 'makeshop-samples');
 const sampleProducts = readFileSync(join(SAMPLES, 'products.csv'));
 const sampleOptions = readFileSync(join(SAMPLES, 'options.csv'));
 

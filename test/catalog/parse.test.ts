@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { importCatalogPair, type CatalogImportResult } from '../../src/catalog/import';
-import { readCatalogPair, type CatalogProgress } from '../../src/catalog/parse';
+import { readCatalogPair, type CatalogLimits, type CatalogProgress } from '../../src/catalog/parse';
 import { CatalogFileError, type CatalogFileErrorCode } from '../../src/catalog/errors';
 import { bytesSource } from '../../src/catalog/sources';
 import {
@@ -108,7 +108,7 @@ interface Imported extends CatalogImportResult {
 async function importPair(
   pair: Pair,
   smaregi: Record<string, string> = {},
-  options: { maxErrors?: number; chunkSize?: number } = {},
+  options: { maxErrors?: number; chunkSize?: number; limits?: CatalogLimits } = {},
 ): Promise<Imported> {
   const items: MatchedStockItem[] = [];
   const updates: ConflictUpdate[] = [];
@@ -123,6 +123,7 @@ async function importPair(
       updates.push(...found);
     },
     maxErrors: options.maxErrors,
+    limits: options.limits,
   });
   return { ...result, items, updates };
 }
@@ -567,6 +568,42 @@ describe('row errors', () => {
     assert.equal(report.errors.length, 3);
     assert.equal(report.errorCount, 10);
     assert.equal(report.stockItems, 1);
+  });
+});
+
+describe('per-tenant limits', () => {
+  const limits: CatalogLimits = { maxRows: 3, maxFieldChars: 20 };
+
+  test('a file with more data rows than the limit is refused, saying the limit', async () => {
+    const products = [1, 2, 3, 4].map((n) => product(String(n), `C${n}`));
+    await assert.rejects(importPair(pairOf(products), {}, { limits }), (err: unknown) => {
+      assert.ok(err instanceof CatalogFileError);
+      assert.equal(err.code, 'too-many-rows');
+      assert.equal(err.file, 'productCsv');
+      assert.match(err.message, /商品データCSVの行数が上限（3行）を超えています/);
+      return true;
+    });
+    const options = [1, 2, 3, 4].map((n) => option('1', `O${n}`));
+    await assert.rejects(importPair(pairOf([product('1', 'C1')], options), {}, { limits }), /オプションデータCSVの行数が上限（3行）/);
+    const { report } = await importPair(pairOf([1, 2, 3].map((n) => product(String(n), `C${n}`))), {}, { limits });
+    assert.equal(report.stockItems, 3);
+  });
+
+  test('a field longer than the limit is a row error naming the column; the other rows import', async () => {
+    const longName = 'あ'.repeat(21);
+    const { report } = await importPair(
+      pairOf([product('1', 'C1', { 商品名: longName }), product('2', 'C2'), product('3', 'SH', { オプション１名称: 'サイズ' })], [option('3', 'O'.repeat(21))]),
+      {},
+      { limits },
+    );
+    assert.equal(report.stockItems, 1);
+    assert.deepEqual(
+      report.errors.filter((e) => /長すぎます/.test(e.message)).map((e) => [e.file, e.line, e.message]),
+      [
+        ['productCsv', 2, '「商品名」が長すぎます（21文字）。20文字以内にしてからアップロードしてください。'],
+        ['optionCsv', 2, '「オプション独自コード」が長すぎます（21文字）。20文字以内にしてからアップロードしてください。'],
+      ],
+    );
   });
 });
 

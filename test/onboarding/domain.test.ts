@@ -6,12 +6,14 @@ import {
   chooseShipmentStore,
   describeOnboarding,
   initialOnboardingState,
+  linkRejection,
   malformedPayload,
   nextOpenStep,
   readinessOf,
   recordApplicationOverdue,
   recordCatalogActivated,
   recordCredentialsSaved,
+  recordSmaregiContractLinked,
   recordStockSettingsSaved,
   recordSyncState,
   rejectionFor,
@@ -22,7 +24,9 @@ import {
 
 const T0 = '2026-01-05T00:00:00.000Z';
 const FORM = { shopName: 'テスト商店', userName: '山田太郎', shopId: 'testshop', shopUrl: 'https://www.example.jp/' };
-const fresh = () => initialOnboardingState('tn_1');
+const LINK = { contractId: 'sb_1', linkedAt: T0, linkedBy: 'smaregi-id' as const };
+/** A new account whose contract is linked (step 1 done). */
+const fresh = () => recordSmaregiContractLinked(initialOnboardingState('tn_1'), LINK);
 const approved = () => approveApplication(submitApplication(fresh(), FORM, T0), 'operator-api', T0);
 /** Everything 稼働 needs. */
 function ready(): OnboardingState {
@@ -34,7 +38,14 @@ function ready(): OnboardingState {
 }
 
 describe('step statuses and the OnboardingStep search attribute', () => {
-  test('a new account has step 1 done and everything else to do', () => {
+  test('a new account has step 1 open until its contract is linked by スマレジID login', () => {
+    const signedUp = initialOnboardingState('tn_1');
+    assert.equal(stepStatuses(signedUp).account, 'todo');
+    assert.equal(nextOpenStep(signedUp), 'account');
+    assert.match(describeOnboarding(signedUp).steps[0]?.detail ?? '', /スマレジIDでログイン/);
+    // A state from before contract linking existed has no such field: its contract is not proven either.
+    const { smaregiContract: _absent, ...legacy } = signedUp;
+    assert.equal(stepStatuses(legacy).account, 'todo');
     assert.deepEqual(stepStatuses(fresh()), {
       account: 'done',
       makeshopApplication: 'todo',
@@ -72,6 +83,25 @@ describe('step statuses and the OnboardingStep search attribute', () => {
     const stopped = recordSyncState(running, 'stopped', T0);
     assert.equal(stepStatuses(stopped).syncState, 'done');
     assert.equal(stopped.syncState, 'stopped');
+  });
+});
+
+describe('contract linking (step 1)', () => {
+  test('linking records the contract once; the same contract again changes nothing; another one is refused', () => {
+    const linked = fresh();
+    assert.equal(linked.smaregiContract?.contractId, 'sb_1');
+    assert.equal(recordSmaregiContractLinked(linked, { ...LINK, linkedAt: '2026-02-01T00:00:00.000Z' }), linked);
+    assert.equal(linkRejection(linked, 'sb_1'), null);
+    assert.equal(linkRejection(linked, 'sb_other')?.code, 'smaregi_contract_already_linked');
+    assert.equal(linkRejection(initialOnboardingState('tn_1'), 'sb_other'), null);
+    assert.match(describeOnboarding(linked).steps[0]?.detail ?? '', /sb_1/);
+  });
+
+  test('a malformed link (sent outside the api) is refused', () => {
+    assert.equal(malformedPayload('linkSmaregiContract', LINK), null);
+    assert.equal(malformedPayload('linkSmaregiContract', { ...LINK, contractId: '' })?.code, 'invalid_request');
+    assert.equal(malformedPayload('linkSmaregiContract', { ...LINK, linkedBy: 'anyone' })?.code, 'invalid_request');
+    assert.equal(malformedPayload('linkSmaregiContract', { ...LINK, linkedAt: 'now' })?.code, 'invalid_request');
   });
 });
 
@@ -119,7 +149,7 @@ describe('payload checks for updates sent outside the api', () => {
 
 describe('reducers', () => {
   test('every change bumps the revision; a no-op returns the same state', () => {
-    const s = chooseShipmentStore(fresh(), '1');
+    const s = chooseShipmentStore(initialOnboardingState('tn_1'), '1');
     assert.equal(s.revision, 1);
     assert.equal(chooseShipmentStore(s, '1'), s);
     const f = fresh();
@@ -153,11 +183,11 @@ describe('reducers', () => {
 
 describe('readiness and the merchant checklist', () => {
   test('稼働 needs steps 1–5 and the stock settings; each missing item has a Japanese message', () => {
-    const r = readinessOf(fresh());
+    const r = readinessOf(initialOnboardingState('tn_1'));
     assert.equal(r.ready, false);
     assert.deepEqual(
       r.missing.map((m) => m.key),
-      ['makeshopApplication', 'makeshopCredentials', 'orderImport', 'catalog', 'stockSettings'],
+      ['account', 'makeshopApplication', 'makeshopCredentials', 'orderImport', 'catalog', 'stockSettings'],
     );
     for (const m of r.missing) assert.match(m.message, /[ぁ-んァ-ン一-龥]/);
     assert.deepEqual(readinessOf(ready()), { ready: true, missing: [] });

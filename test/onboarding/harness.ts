@@ -22,6 +22,7 @@ import { createMakeshopSimulator } from '../../src/simulators/makeshop/app';
 import { startSmaregiSimulator, TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { startTestApi } from '../support/api';
+import { linkSmaregiContract, simOwner } from '../support/smaregi-id';
 import { testDatabase, testInfra, uniqueTaskQueue } from '../support/infra';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
@@ -80,7 +81,15 @@ export async function startHarness(
     db: database.db,
     temporal: temporal.client,
     logger: apiLogger,
-    config: { TEMPORAL_TASK_QUEUE: taskQueue, OPERATOR_TOKEN, PUBLIC_BASE_URL: 'https://zaiko.example.jp/', ...config },
+    config: {
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      OPERATOR_TOKEN,
+      PUBLIC_BASE_URL: 'https://zaiko.example.jp/',
+      SMAREGI_ID_BASE_URL: smaregiSim.baseUrl,
+      SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
+      SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      ...config,
+    },
     onboarding: { secretBox, smaregi, makeshop, options: { workflowCallTimeoutMs: 20_000, ...options } },
     sync: { db: database.db, logger: apiLogger, smaregi, makeshop, tenants: createTenantSettings(database.db, secretBox) },
     webhookTenants: {
@@ -176,6 +185,7 @@ export async function startHarness(
 
   return {
     api,
+    smaregiSim,
     db: database.db as Db,
     taskQueue,
     secretBox,
@@ -203,13 +213,16 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
   }
 }
 
+/** Sign-up, then step 1's contract link through スマレジID as the contract's (seeded) owner. */
 export async function signUp(
   h: Harness,
   account: { email: string; password?: string; shopName?: string; smaregiContractId: string },
 ): Promise<{ tenantId: string; token: string; cookie: string }> {
+  const { smaregiContractId, ...fields } = account;
   const res = await h.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-    body: { password: 'merchant-pass-123', shopName: 'テスト商店', ...account },
+    body: { password: 'merchant-pass-123', shopName: 'テスト商店', ...fields },
   });
   if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
+  await linkSmaregiContract(h.api.baseUrl, { token: res.body.token }, simOwner(smaregiContractId));
   return { ...res.body, cookie: res.headers.get('set-cookie') ?? '' };
 }

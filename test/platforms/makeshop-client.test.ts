@@ -138,19 +138,25 @@ void describe('pushStock (webftp CSV upload)', () => {
     assert.match(result.failures[1]!.message, /該当するオプションがありません/);
   });
 
-  void test('refuses an empty, negative or fractional 数量 before sending anything', async () => {
+  void test('a row a CSV cannot carry fails alone: the rest of the batch is pushed', async () => {
     const creds = await seedShop();
-    for (const quantity of [-1, 1.5, Number.NaN, undefined as unknown as number]) {
-      const error = await rejection(client().pushStock(creds, [{ kind: 'product', customCode: 'TS-001', quantity: 3 }, { kind: 'product', customCode: 'MUG-02 ', quantity }]));
-      assert.equal(error.kind, 'validation');
-      assert.equal(error.retryable, false);
-      assert.match(error.message, /row 2: 数量 must be an integer ≥ 0/);
-    }
-    const unkeyed = await rejection(client().pushStock(creds, [{ kind: 'option', optionCode: 'X', quantity: 1 }]));
-    assert.match(unkeyed.message, /needs a システム商品コード or 独自商品コード/);
-    const unencodable = await rejection(client().pushStock(creds, [{ kind: 'product', customCode: 'A〜B', quantity: 1 }]));
-    assert.match(unencodable.message, /cannot be written in CP932/);
-    assert.deepEqual(await callsOf(creds.shopId), []);
+    const bad: StockPushRow[] = [
+      { kind: 'product', customCode: 'MUG-02 ', quantity: -1 },
+      { kind: 'product', customCode: 'MUG-02 ', quantity: 1.5 },
+      { kind: 'option', optionCode: 'X', quantity: 1 },
+      // An option matched by its JAN that has no オプション独自コード.
+      { kind: 'option', customCode: 'SH-100', optionCode: '', quantity: 4 },
+      { kind: 'product', customCode: 'A〜B', quantity: 1 },
+    ];
+    const result = await client().pushStock(creds, [{ kind: 'product', customCode: 'TS-001', quantity: 3 }, ...bad]);
+    assert.equal(result.rowsSucceeded, 1);
+    assert.deepEqual(result.failures.map((f) => f.row), bad);
+    assert.ok(result.failures.every((f) => f.permanent === true));
+    assert.match(result.failures[0]!.message, /数量は0以上の整数/);
+    assert.match(result.failures[2]!.message, /システム商品コードまたは独自商品コード/);
+    assert.match(result.failures[3]!.message, /オプション独自コードが未設定/);
+    assert.match(result.failures[4]!.message, /Shift_JIS/);
+    assert.equal((await stockOf(creds.shopId)).find((r) => r.customCode === 'TS-001' && !r.optionCode)?.quantity, 3);
   });
 });
 

@@ -3,7 +3,8 @@
 // it (chaos). Merchants are set up through the public HTTP API only.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
 import { createApp } from '../../src/api/app';
 import { createActivities } from '../../src/activities';
 import { createAppDeps } from '../../src/composition';
@@ -16,6 +17,7 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
+import { linkSmaregiContract, simOwner } from './smaregi-id';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
@@ -43,6 +45,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     ...loadConfig(process.env),
     MONGODB_DB: database.name,
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue(label),
+    TEMPORAL_CATALOG_TASK_QUEUE: uniqueTaskQueue(`${label}_catalog`),
     PUBLIC_BASE_URL: apiUrl,
     OPERATOR_TOKEN,
     SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
@@ -77,6 +80,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     platforms,
     worker,
     tenantIds,
+    /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
+    sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
     async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
@@ -116,24 +121,24 @@ interface StackWorker {
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
-  let running: { worker: Worker; done: Promise<void> } | null = null;
+  let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
-    const { worker, done } = running;
+    const { workers, done } = running;
     running = null;
-    worker.shutdown();
+    shutdownWorkers(workers);
     await done;
   };
   return {
     async start() {
       const { native } = await temporalClient();
-      const worker = await Worker.create({
+      const workers = await createServiceWorkers({
         connection: native,
-        taskQueue: base.config.TEMPORAL_TASK_QUEUE,
-        workflowBundle: { codePath: testInfra().bundlePath },
+        config: base.config,
+        workflows: { workflowBundle: { codePath: testInfra().bundlePath } },
         activities: createActivities({ ...base, platforms: { smaregi: sync.smaregi, makeshop: sync.makeshop } }),
       });
-      running = { worker, done: worker.run() };
+      running = { workers, done: runWorkers(workers) };
     },
     kill: stop,
     stop,
@@ -218,11 +223,12 @@ export async function onboardMerchant(
   const { tenantId, token } = expectOk(
     'sign-up',
     await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId, smaregiContractId: world.contractId },
+      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
     }),
     201,
   );
   stack.tenantIds.push(tenantId);
+  await linkSmaregiContract(stack.apiUrl, { token }, simOwner(world.contractId));
   expectOk(
     'step 2',
     await stack.http('POST', '/api/v1/onboarding/makeshop-application', {

@@ -37,14 +37,14 @@ after(async () => {
   await database.drop();
 });
 
-function smaregiHook(eventId: string, opts: { secret?: string; contractId?: string; body?: unknown } = {}) {
+function smaregiHook(eventId: string | null, opts: { secret?: string; contractId?: string; body?: unknown } = {}) {
   return fetch(`${api.baseUrl}/webhooks/smaregi`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       'smaregi-contract-id': opts.contractId ?? CONTRACT,
       'smaregi-event': 'pos:stock',
-      'smaregi-event-id': eventId,
+      ...(eventId !== null && { 'smaregi-event-id': eventId }),
       [SECRET.name]: opts.secret ?? SECRET.value,
     },
     body: JSON.stringify(
@@ -87,6 +87,15 @@ describe('POST /webhooks/smaregi', () => {
     assert.ok(again.every((r) => r.status === 200));
     const received = await stockEventIdsInWorkflow();
     assert.deepEqual([...received].sort(), [...ids].sort());
+  });
+
+  test('a pos:stock webhook without Smaregi-Event-Id is accepted once and its repeats are duplicates', async () => {
+    const body = (historyId: string) => ({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: historyId, productId: '77', storeId: '1' }] });
+    const before = (await stockEventIdsInWorkflow()).length;
+    for (let i = 0; i < 3; i++) assert.equal((await smaregiHook(null, { body: body('5001') })).status, 200);
+    assert.equal((await smaregiHook(null, { body: body('5002') })).status, 200);
+    const received = (await stockEventIdsInWorkflow()).slice(before);
+    assert.equal(received.length, 2, `expected two distinct events, got ${JSON.stringify(received)}`);
   });
 
   test('Temporal unreachable answers 503 and keeps no claim, so the retry is accepted', async () => {

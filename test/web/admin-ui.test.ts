@@ -9,7 +9,8 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
 import { createActivities } from '../../src/activities';
 import { createAppDeps } from '../../src/composition';
 import { loadConfig, type Config } from '../../src/config';
@@ -41,7 +42,7 @@ let temporal: Awaited<ReturnType<typeof temporalClient>>;
 let database: Awaited<ReturnType<typeof testDatabase>>;
 let platforms: TestPlatforms;
 let api: Awaited<ReturnType<typeof startTestApi>>;
-let worker: { worker: Worker; done: Promise<void> } | undefined;
+let worker: { workers: Worker[]; done: Promise<void> } | undefined;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -139,6 +140,7 @@ async function startStack(): Promise<void> {
   const config: Config = {
     ...loadConfig(process.env),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('web'),
+    TEMPORAL_CATALOG_TASK_QUEUE: uniqueTaskQueue('web_catalog'),
     PUBLIC_BASE_URL: 'https://zaiko.example.jp/',
     SYNC_DEBOUNCE_MS: 50,
     SYNC_MAX_DELAY_MS: 200,
@@ -149,13 +151,13 @@ async function startStack(): Promise<void> {
   const clients = { smaregi: platforms.smaregiClient, makeshop: platforms.makeshopClient };
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox, platforms: clients };
   api = await startTestApi({ ...createAppDeps(base), config });
-  const created = await Worker.create({
+  const workers = await createServiceWorkers({
     connection: temporal.native,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    workflowBundle: { codePath: testInfra().bundlePath },
+    config,
+    workflows: { workflowBundle: { codePath: testInfra().bundlePath } },
     activities: createActivities(base),
   });
-  worker = { worker: created, done: created.run() };
+  worker = { workers, done: runWorkers(workers) };
 }
 
 /** Every workflow the test's tenants started (onboarding, sync, catalog imports) ends with the test. */
@@ -204,7 +206,7 @@ after(async () => {
   await browser?.close();
   if (temporal) await terminateTenantWorkflows();
   if (worker) {
-    worker.worker.shutdown();
+    shutdownWorkers(worker.workers);
     await worker.done;
   }
   await api?.close();

@@ -8,7 +8,14 @@ import { HttpError, unauthorized } from '../errors';
 export const SESSION_COOKIE = 'zaiko_session';
 
 /** The only /api/v1 routes that need no credentials. */
-const PUBLIC_ROUTES = new Set(['POST /api/v1/accounts', 'POST /api/v1/sessions', 'GET /api/v1/openapi.json']);
+const PUBLIC_ROUTES = new Set([
+  'POST /api/v1/accounts',
+  'POST /api/v1/sessions',
+  'GET /api/v1/openapi.json',
+  // スマレジID: a login starts logged out; the callback checks its own binding (session or login cookie).
+  'GET /api/v1/auth/smaregi/login',
+  'GET /api/v1/auth/smaregi/callback',
+]);
 const OPERATOR_PREFIX = '/api/v1/operator';
 
 /**
@@ -26,9 +33,8 @@ export function apiAuth(deps: Pick<AppDeps, 'db' | 'config'>): Middleware {
       requireOperator(deps.config, ctx);
       return next();
     }
-    // `Authorization: Bearer <token>` first, else the admin UI's session cookie.
     const bearer = bearerToken(ctx);
-    const token = bearer ?? (ctx.cookies.get(SESSION_COOKIE) || null);
+    const token = sessionTokenOf(ctx);
     if (!token) throw unauthorized();
     const tenantId = await findSessionTenant(deps.db, token, new Date());
     if (!tenantId) throw unauthorized('ログインの有効期限が切れたか、ログアウト済みです。もう一度ログインしてください。');
@@ -38,6 +44,11 @@ export function apiAuth(deps: Pick<AppDeps, 'db' | 'config'>): Middleware {
     ctx.state.authenticatedBy = bearer ? 'bearer' : 'cookie';
     return next();
   };
+}
+
+/** `Authorization: Bearer <token>` first, else the admin UI's session cookie. */
+export function sessionTokenOf(ctx: Context): string | null {
+  return bearerToken(ctx) ?? (ctx.cookies.get(SESSION_COOKIE) || null);
 }
 
 function bearerToken(ctx: Context): string | null {

@@ -1,14 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { PlatformError } from '../../platforms/http';
 import { initialOnboardingState, readinessOf } from '../../domain/onboarding';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import { readinessChangedSignal } from '../../workflows/messages';
 import {
-  DuplicateTenantError,
   deleteTenant,
-  duplicateField,
   findTenantByEmail,
   initialProgress,
   insertTenant,
@@ -16,12 +13,15 @@ import {
   newTenantId,
   normalizeEmail,
   replacePasswordHash,
+  unusableEmailOf,
+  type TenantDocument,
 } from '../../storage/tenants';
 import { createSession, purgeExpiredSessions, revokeSession } from '../../storage/sessions';
+import { attemptWindow, countAttempt } from '../../storage/login-attempts';
 import type { AppDeps } from '../deps';
-import { conflict, HttpError } from '../errors';
+import { HttpError } from '../errors';
 import { clearSessionCookie, startSession } from '../middleware/auth';
-import { onboardingDepsOf, type ResolvedOnboardingDeps } from '../onboarding-deps';
+import { onboardingDepsOf, type OnboardingOptions, type ResolvedOnboardingDeps } from '../onboarding-deps';
 import { startOnboardingWorkflow } from '../onboarding-workflow';
 import { documentedRoute } from '../openapi';
 import { admitLogin, withRetryAfter } from '../login-throttle';
@@ -38,25 +38,14 @@ export const accountBody = strictBody({
   email,
   password: password('パスワード').min(8, 'パスワードは8文字以上にしてください。').max(128, 'パスワードは128文字以内にしてください。'),
   shopName: requiredText('ショップ名', { max: 100 }),
-  smaregiContractId: requiredText('スマレジの契約ID', {
-    max: 64,
-    pattern: /^[A-Za-z0-9_-]+$/,
-    patternMessage: 'スマレジの契約IDは半角英数字・ハイフン・アンダースコアで入力してください。',
-  }),
+  // Accepted so older clients keep working, and ignored: a contract is bound only by スマレジID login.
+  smaregiContractId: z.string().max(200).optional().describe('Ignored: the Smaregi contract is linked by スマレジID login (GET /api/v1/auth/smaregi/link)'),
 });
 export const sessionBody = strictBody({ email, password: password('パスワード').min(1, 'パスワードを入力してください。') });
 export const sessionAnswer = z.object({
   tenantId: z.string(),
   token: z.string().optional().describe('Bearer token for API clients; omitted for browsers, which get only the HttpOnly session cookie'),
 });
-
-const DUPLICATE_MESSAGES = {
-  email: { code: 'email_taken', message: 'このメールアドレスはすでに登録されています。ログインしてください。' },
-  smaregiContractId: {
-    code: 'smaregi_contract_taken',
-    message: 'このスマレジ契約IDはすでに別のアカウントで登録されています。心当たりがない場合はサポートまでご連絡ください。',
-  },
-} as const;
 
 /** Sign-up, login and logout (DESIGN §5). */
 export function accountRoutes(deps: AppDeps): Router {
@@ -79,55 +68,48 @@ export function accountRoutes(deps: AppDeps): Router {
   return router;
 }
 
+/**
+ * Sign-up answers the same way whether or not the email is known: a known email gets a fresh account
+ * too, one that cannot be logged into with that email (its slot stays with the first account), so the
+ * answer, its shape and the work behind it (one read, one hash, one insert) do not tell them apart.
+ */
 async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, ctx: Context): Promise<void> {
   const body = parseRequest(accountBody, ctx.request.body);
-  const tenantEmail = normalizeEmail(body.email);
-  const clash = await duplicateField(deps.db, { email: tenantEmail, smaregiContractId: body.smaregiContractId });
-  if (clash) throw conflict(DUPLICATE_MESSAGES[clash].code, DUPLICATE_MESSAGES[clash].message);
-  await checkSmaregiContract(onboarding, body.smaregiContractId);
-
-  const tenantId = newTenantId();
+  const { options } = onboarding;
   const now = new Date();
-  try {
-    await insertTenant(deps.db, {
-      _id: tenantId,
-      email: tenantEmail,
-      passwordHash: await hashPassword(body.password),
-      shopName: body.shopName,
-      smaregiContractId: body.smaregiContractId,
-      active: true,
-      createdAt: now,
-      notificationToken: newNotificationToken(),
-      onboarding: initialProgress(tenantId, now),
-    });
-  } catch (err) {
-    if (err instanceof DuplicateTenantError) throw conflict(DUPLICATE_MESSAGES[err.field].code, DUPLICATE_MESSAGES[err.field].message);
-    throw err;
-  }
+  await throttleSignUps(deps, options, ctx, now);
+
+  const requestedEmail = normalizeEmail(body.email);
+  const tenantId = newTenantId();
+  const emailTaken = (await findTenantByEmail(deps.db, requestedEmail)) !== null;
+  const tenant: TenantDocument = {
+    _id: tenantId,
+    email: emailTaken ? unusableEmailOf(tenantId) : requestedEmail,
+    passwordHash: await hashPassword(body.password),
+    shopName: body.shopName,
+    active: true,
+    createdAt: now,
+    notificationToken: newNotificationToken(),
+    onboarding: initialProgress(tenantId, now),
+    ...(emailTaken && { emailTaken: true }),
+  };
+  // A concurrent sign-up may take the email between the read and the insert.
+  if (!(await insertTenant(deps.db, tenant))) await insertTenant(deps.db, { ...tenant, email: unusableEmailOf(tenantId), emailTaken: true });
   await startWorkflows(deps, onboarding, tenantId);
 
-  const session = await createSession(deps.db, tenantId, onboarding.options.sessionTtlMs, now);
-  deps.logger.info({ tenantId }, 'merchant account created');
+  const session = await createSession(deps.db, tenantId, options.sessionTtlMs, now);
+  deps.logger.info({ tenantId, emailTaken }, 'merchant account created');
   startSession(ctx, tenantId, session, 201);
 }
 
-/** A typo in the contract id would only show up steps later; the app must also be installed on it. */
-async function checkSmaregiContract(onboarding: ResolvedOnboardingDeps, contractId: string): Promise<void> {
-  try {
-    await onboarding.smaregi.listStores(contractId);
-  } catch (err) {
-    if (err instanceof PlatformError && !err.retryable) {
-      throw new HttpError(
-        400,
-        'smaregi_contract_not_found',
-        'スマレジの契約IDが見つからないか、この契約でアプリの利用が開始されていません。契約IDと、スマレジ・アプリマーケットでの利用状況をご確認ください。',
-      );
-    }
-    if (err instanceof PlatformError) {
-      throw new HttpError(503, 'smaregi_unavailable', 'スマレジに接続できませんでした。しばらくしてから再度お試しください。');
-    }
-    throw err;
-  }
+/** Sign-ups per client address in a fixed window, counted in MongoDB before anything else (replicas agree). */
+async function throttleSignUps(deps: AppDeps, options: OnboardingOptions, ctx: Context, now: Date): Promise<void> {
+  // Counted before anything else, in one atomic write, like login attempts: a parallel burst gets no more.
+  const window = attemptWindow(`signup:${ctx.ip}`, options.signUpWindowMs, now);
+  if ((await countAttempt(deps.db, window)) <= options.maxSignUpsPerAddress) return;
+  const waitMs = window.windowEndsAt.getTime() - now.getTime();
+  ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
+  throw new HttpError(429, 'too_many_sign_ups', `登録の操作が続いたため、一時的に受け付けを制限しています。約${Math.max(1, Math.ceil(waitMs / 60_000))}分後に再度お試しください。`);
 }
 
 /** Without its onboarding workflow an account is unusable: undo the sign-up so the merchant can retry. */

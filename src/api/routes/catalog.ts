@@ -12,6 +12,7 @@ import {
   findCatalogUpload,
   finishCatalogUpload,
   insertCatalogUpload,
+  processingUploadsBefore,
   type CatalogUploadDoc,
   type StoredCatalogFile,
 } from '../../storage/catalog-uploads';
@@ -21,21 +22,17 @@ import type { AppDeps } from '../deps';
 import { HttpError, badRequest, notFound } from '../errors';
 import { receiveFiles, discardAll, type FileSink } from '../multipart';
 import { documentedRoute } from '../openapi';
-import { parseRequest } from '../validation';
+import { pageParams, parseRequest } from '../validation';
 import { tenantIdOf } from './tenant-context';
+import { currentTenant } from './merchant-tenant';
+import { linkedContractOf } from './smaregi';
 
 const FILES: readonly CatalogFile[] = ['productCsv', 'optionCsv'];
 const STATUSES = ['matched', 'unmatched', 'conflict', 'unlimited'] as const satisfies readonly MatchStatus[];
 
 const itemsQuery = z.object({
   status: z.enum(STATUSES, { error: `status は ${STATUSES.join('、')} のいずれかを指定してください。` }).optional(),
-  page: z.coerce.number({ error: 'page は1以上の整数で指定してください。' }).int('page は1以上の整数で指定してください。').min(1, 'page は1以上の整数で指定してください。').default(1),
-  limit: z.coerce
-    .number({ error: 'limit は1〜200の整数で指定してください。' })
-    .int('limit は1〜200の整数で指定してください。')
-    .min(1, 'limit は1〜200の整数で指定してください。')
-    .max(200, 'limit は1〜200の整数で指定してください。')
-    .default(50),
+  ...pageParams({ maxLimit: 200, defaultLimit: 50 }),
 });
 const uploadIdParam = z.object({ uploadId: z.string().regex(/^up_[0-9a-f]{24}$/) });
 
@@ -135,6 +132,8 @@ export function catalogRoutes(deps: AppDeps): Router {
 
 async function receiveUpload(deps: AppDeps, ctx: Context): Promise<void> {
   const tenantId = tenantIdOf(ctx);
+  // Matching reads the contract's products: nothing to match against before it is linked.
+  linkedContractOf(await currentTenant(deps, ctx));
   const { db, config, temporal } = deps;
   const uploadId = `up_${randomBytes(12).toString('hex')}`;
   const maxFileBytes = config.CATALOG_MAX_FILE_BYTES;
@@ -164,7 +163,7 @@ async function receiveUpload(deps: AppDeps, ctx: Context): Promise<void> {
     // Ids only: the files stay in GridFS and the activity reads them from there.
     await temporal.workflow.start('catalogImportWorkflow', {
       workflowId: catalogWorkflowId(tenantId, uploadId),
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      taskQueue: config.TEMPORAL_CATALOG_TASK_QUEUE,
       args: [{ tenantId, uploadId }],
       typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
     });
@@ -174,8 +173,23 @@ async function receiveUpload(deps: AppDeps, ctx: Context): Promise<void> {
     throw err;
   }
   deps.logger.info({ tenantId, uploadId, version, bytes: productCsv.bytes + optionCsv.bytes }, 'catalog upload received');
+  await cancelSupersededImports(deps, tenantId, version);
   ctx.status = 202;
   ctx.body = { uploadId };
+}
+
+/**
+ * One import at a time per tenant: the newer upload supersedes any still running. Cancelled imports
+ * stop writing, mark their upload superseded and purge their items; one that cannot be cancelled now
+ * is still refused at activation (a newer version exists).
+ */
+async function cancelSupersededImports(deps: AppDeps, tenantId: string, version: number): Promise<void> {
+  for (const older of await processingUploadsBefore(deps.db, tenantId, version)) {
+    await deps.temporal.workflow
+      .getHandle(catalogWorkflowId(tenantId, older._id))
+      .cancel()
+      .catch((err: unknown) => deps.logger.warn({ err, tenantId, uploadId: older._id }, 'could not cancel a superseded catalog import'));
+  }
 }
 
 type GridFsSink = FileSink & { fileId: StoredCatalogFile['fileId'] };

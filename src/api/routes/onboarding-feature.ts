@@ -8,6 +8,7 @@ import { openApiRoutes } from './openapi';
 import { operatorRoutes } from './operator';
 import { orderImportRoutes } from './order-import';
 import { smaregiRoutes } from './smaregi';
+import { smaregiAuthRoutes } from './smaregi-auth';
 import { stockSettingsRoutes } from './stock-settings';
 
 /** Accounts, the six set-up steps, operators and the OpenAPI document; mounted behind apiAuth. */
@@ -19,6 +20,7 @@ export function onboardingRouters(deps: AppDeps): Router[] {
     makeshopRoutes(deps),
     orderImportRoutes(deps),
     smaregiRoutes(deps),
+    smaregiAuthRoutes(deps),
     stockSettingsRoutes(deps),
     operatorRoutes(deps),
     openApiRoutes(deps),

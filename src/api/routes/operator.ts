@@ -2,9 +2,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { describeOnboarding, STEP_KEYS } from '../../domain/onboarding';
 import { findTenantById, listTenantsForOperator, type OperatorTenantRow } from '../../storage/tenants';
-import { approveMakeshopApplicationUpdate } from '../../workflows/messages';
+import { bindContract } from '../../storage/smaregi-contracts';
+import { approveMakeshopApplicationUpdate, linkSmaregiContractUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
-import { notFound } from '../errors';
+import { conflict, notFound } from '../errors';
 import { updateOnboarding } from '../onboarding-workflow';
 import { documentedRoute } from '../openapi';
 import { parseRequest } from '../validation';
@@ -20,7 +21,8 @@ const operatorTenant = z.object({
   tenantId: z.string(),
   email: z.string(),
   shopName: z.string(),
-  smaregiContractId: z.string(),
+  smaregiContractId: z.string().nullable(),
+  smaregiContractConfirmed: z.object({ at: z.string(), by: z.enum(['smaregi-id', 'operator']) }).nullable().describe('null: not proven (a tenant bound before スマレジID login existed must confirm before its next 稼働)'),
   active: z.boolean(),
   createdAt: z.string(),
   nextStep: z.string(),
@@ -44,7 +46,10 @@ function toOperatorTenant(row: OperatorTenantRow): z.infer<typeof operatorTenant
     tenantId: row._id,
     email: row.email,
     shopName: row.shopName,
-    smaregiContractId: row.smaregiContractId,
+    smaregiContractId: row.smaregiContractId ?? null,
+    smaregiContractConfirmed: row.smaregiContractConfirmed
+      ? { at: row.smaregiContractConfirmed.at.toISOString(), by: row.smaregiContractConfirmed.by }
+      : null,
     active: row.active,
     createdAt: row.createdAt.toISOString(),
     nextStep,
@@ -96,6 +101,34 @@ export function operatorRoutes(deps: AppDeps): Router {
       if (!tenant) throw notFound('テナントが見つかりません。');
       deps.logger.info({ tenantId: tenant._id }, 'operator approves MakeShop application');
       ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, approveMakeshopApplicationUpdate, { approvedBy: 'operator-api' });
+    },
+  );
+  documentedRoute(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/operator/tenants/{tenantId}/smaregi-contract/confirm',
+      summary: "Confirm the Smaregi contract a tenant created before スマレジID linking holds (after checking with the contract's owner)",
+      description: '409 when the tenant has no contract, or another tenant holds it with a proven binding. The merchant can do the same by logging in with スマレジID.',
+      tags: ['operator'],
+      auth: 'operator',
+      response: onboardingView,
+    },
+    async (ctx) => {
+      const tenant = await findTenantById(deps.db, String(ctx.params.tenantId));
+      if (!tenant) throw notFound('テナントが見つかりません。');
+      if (tenant.smaregiContractId === undefined) {
+        throw conflict('smaregi_not_linked', 'このテナントにはスマレジ契約がありません。加盟店に「スマレジIDで連携する」を案内してください。');
+      }
+      const now = new Date();
+      const outcome = await bindContract(deps.db, tenant._id, tenant.smaregiContractId, 'operator', now);
+      if (outcome.kind !== 'bound') throw conflict('smaregi_contract_taken', 'このスマレジ契約は別のテナントが確認済みです。');
+      deps.logger.info({ tenantId: tenant._id }, 'operator confirms Smaregi contract');
+      ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, linkSmaregiContractUpdate, {
+        contractId: tenant.smaregiContractId,
+        linkedAt: now.toISOString(),
+        linkedBy: 'operator',
+      });
     },
   );
   return router;

@@ -13,8 +13,9 @@ export type StoreList = z.infer<typeof storeList>;
 
 /** The stores of the tenant's own Smaregi contract, read live (the merchant may have just added one). */
 export async function storesOfTenant(deps: AppDeps, tenant: Pick<TenantDocument, 'smaregiContractId'>): Promise<StoreList> {
+  const contractId = linkedContractOf(tenant);
   try {
-    const stores = await onboardingDepsOf(deps).smaregi.listStores(tenant.smaregiContractId);
+    const stores = await onboardingDepsOf(deps).smaregi.listStores(contractId);
     return stores.map(({ storeId, storeName }) => ({ storeId, storeName }));
   } catch (err) {
     if (!(err instanceof PlatformError)) throw err;
@@ -25,6 +26,26 @@ export async function storesOfTenant(deps: AppDeps, tenant: Pick<TenantDocument,
       'スマレジの契約の店舗を読み取れませんでした。スマレジ・アプリマーケットでアプリの利用が続いているかご確認ください。',
     );
   }
+}
+
+/** Everything that reads Smaregi for a merchant needs the contract linked by スマレジID login first. */
+export function linkedContractOf(tenant: Pick<TenantDocument, 'smaregiContractId'>): string {
+  if (tenant.smaregiContractId !== undefined) return tenant.smaregiContractId;
+  throw new HttpError(409, 'smaregi_not_linked', '先に「スマレジIDで連携する」からスマレジの契約を連携してください（アプリ利用登録）。');
+}
+
+/**
+ * 稼働 needs the contract proven: a tenant bound before スマレジID login existed keeps running, but
+ * must confirm by logging in (or an operator confirms) before its next 稼働.
+ */
+export function requireConfirmedContract(tenant: Pick<TenantDocument, 'smaregiContractId' | 'smaregiContractConfirmed'>): void {
+  linkedContractOf(tenant);
+  if (tenant.smaregiContractConfirmed) return;
+  throw new HttpError(
+    409,
+    'smaregi_contract_unconfirmed',
+    '稼働する前に、スマレジの契約の確認が必要です。「スマレジIDで連携する」から契約のオーナーとしてログインしてください。',
+  );
 }
 
 /** 400 naming every store id that is not a store of the contract. */

@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { getStockSettings, saveStockSettings } from '../../storage/tenants';
-import { recordStockSettingsSavedUpdate } from '../../workflows/messages';
+import { recordStockSettingsSavedUpdate, stockSettingsChangedSignal } from '../../workflows/messages';
+import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import type { AppDeps } from '../deps';
 import { updateOnboarding } from '../onboarding-workflow';
 import { documentedRoute } from '../openapi';
@@ -73,6 +74,8 @@ export function stockSettingsRoutes(deps: AppDeps): Router {
       if (tenant.onboarding.state.stockSettingsSavedAt === null) {
         await updateOnboarding(workflowCallDeps(deps), tenant._id, recordStockSettingsSavedUpdate, { savedAt: now.toISOString() });
       }
+      // While 稼働, a lower buffer or a dropped store must reach MakeShop at once, not at the next stock change.
+      await signalSyncWorkflow(deps.temporal, deps.config.TEMPORAL_TASK_QUEUE, tenant._id, stockSettingsChangedSignal, [{ savedAt: now.toISOString() }]);
       ctx.body = settings;
     },
   );

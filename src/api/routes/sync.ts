@@ -4,18 +4,22 @@ import { WorkflowNotFoundError, WithStartWorkflowOperation } from '@temporalio/c
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { AppDeps } from '../deps';
 import type { SyncDeps } from '../../sync/ports';
-import { computeTargets } from '../../sync/targets';
+import { computeTargets, type ItemTarget } from '../../sync/targets';
+import { activeCatalogVersion, listCatalogItems, pushKey } from '../../storage/catalog-items';
+import { pageParams, parseRequest } from '../validation';
 import { readSyncLog } from '../../storage/sync-log';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import { TenantIdKey, SyncStateKey } from '../../temporal/search-attributes';
 import { resyncRequestedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../workflows/messages';
 import type { SyncStatus } from '../../domain/sync';
 import { tenantIdOf } from './tenant-context';
+import { currentTenant } from './merchant-tenant';
+import { requireConfirmedContract } from './smaregi';
 import { registerRoute } from '../openapi';
 
 const syncStateBody = z.strictObject({ state: z.enum(['running', 'stopped'], { error: 'state は "running" か "stopped" です' }) });
 const logQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) });
-const previewQuery = z.object({ limit: z.coerce.number().int().min(1).max(100_000).default(1000) });
+const previewQuery = z.object(pageParams({ maxLimit: 200, defaultLimit: 100 }));
 
 const syncAnswer = z.object({
   state: z.enum(['running', 'stopped']),
@@ -46,7 +50,7 @@ const tags = ['sync'];
 registerRoute({ method: 'get', path: '/api/v1/sync', summary: '在庫連携の状態', tags, response: syncAnswer });
 registerRoute({ method: 'put', path: '/api/v1/sync/state', summary: '稼働/停止を切り替える（稼働に必要な設定が揃っていなければ 409）', tags, request: syncStateBody, response: z.object({ state: z.enum(['running', 'stopped']) }) });
 registerRoute({ method: 'get', path: '/api/v1/sync/log', summary: '連携ログ（新しい順）', tags, query: logQuery, response: z.array(logEntry) });
-registerRoute({ method: 'get', path: '/api/v1/sync/preview', summary: '稼働した場合に送信する在庫（ドライラン）', tags, query: previewQuery, response: z.array(previewRow) });
+registerRoute({ method: 'get', path: '/api/v1/sync/preview', summary: '稼働した場合に送信する在庫（ドライラン）: 連携対象の商品を1ページ分だけ計算する', tags, query: previewQuery, response: z.array(previewRow) });
 registerRoute({ method: 'post', path: '/api/v1/sync/resync', summary: '全商品の在庫を再送信する', tags, status: 202, response: z.object({ accepted: z.literal(true) }) });
 
 /** 在庫連携: state (稼働/停止), status, log, dry run and full resync. Mounted behind merchant auth. */
@@ -67,6 +71,7 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   router.put('/state', async (ctx) => {
     const tenantId = tenantIdOf(ctx);
     const { state } = syncStateBody.parse(ctx.request.body);
+    if (state === 'running') requireConfirmedContract(await currentTenant(deps, ctx));
     const startWorkflowOperation = new WithStartWorkflowOperation('syncWorkflow', {
       workflowId: syncWorkflowId(tenantId),
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -86,9 +91,7 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   });
 
   router.get('/preview', async (ctx) => {
-    const { limit } = previewQuery.parse(ctx.query);
-    const { targets } = await computeTargets(deps.sync, tenantIdOf(ctx));
-    ctx.body = targets.slice(0, limit).map((t) => ({
+    ctx.body = (await previewPage(deps, tenantIdOf(ctx), parseRequest(previewQuery, ctx.query))).map((t) => ({
       code: t.item.source === 'option' ? t.item.optionCode : t.item.customCode,
       smaregiTotal: t.smaregiTotal,
       buffer: t.buffer,
@@ -105,6 +108,20 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   });
 
   return router;
+}
+
+/**
+ * Targets of one page of the matched items (in catalog order): Smaregi and the database are asked about
+ * those items only, never the whole catalog.
+ */
+async function previewPage(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }, tenantId: string, query: { page: number; limit: number }): Promise<ItemTarget[]> {
+  const version = await activeCatalogVersion(deps.db, tenantId);
+  if (version === null) return [];
+  const { items } = await listCatalogItems(deps.db, { tenantId, version, status: 'matched', ...query });
+  if (items.length === 0) return [];
+  const { targets } = await computeTargets(deps.sync, tenantId, [...new Set(items.map((i) => i.smaregiProductId!))]);
+  const byKey = new Map(targets.map((t) => [t.key, t]));
+  return items.map((item) => byKey.get(pushKey(item))).filter((t): t is ItemTarget => t !== undefined);
 }
 
 export async function syncStatus(deps: Pick<AppDeps, 'temporal'>, tenantId: string): Promise<SyncStatus | null> {

@@ -30,7 +30,7 @@ import type {
 } from './gateway';
 import { transportError } from './legacy-client';
 import { toMakeshopDateTime } from './orderinfo';
-import { validateStockRows } from './stock-csv';
+import { partitionStockRows } from './stock-csv';
 
 export interface MakeshopAppsClientOptions {
   /** https://app-api.makeshop.jp/v1/graphql in production (§9.1), the simulator otherwise. */
@@ -102,12 +102,13 @@ export class MakeshopAppsClient implements MakeshopGateway {
 
   async pushStock(conn: MakeshopConnection, rows: StockPushRow[]): Promise<StockPushResult> {
     const apps = appsConnection(conn);
-    validateStockRows(rows);
+    // A row that cannot be sent fails alone (issue 10 #2); the rest of the batch goes out.
+    const { writable, refused } = partitionStockRows(rows, { csv: false });
     const counter: CallCounter = { calls: 0 };
-    const failures: StockPushResult['failures'] = [];
+    const failures: StockPushResult['failures'] = [...refused];
     const groups = [
-      { operation: 'updateProductQuantity' as const, field: 'productQuantities', rows: rows.filter((row) => row.kind === 'product') },
-      { operation: 'updateVariationQuantity' as const, field: 'variationQuantities', rows: rows.filter((row) => row.kind === 'option') },
+      { operation: 'updateProductQuantity' as const, field: 'productQuantities', rows: writable.filter((row) => row.kind === 'product') },
+      { operation: 'updateVariationQuantity' as const, field: 'variationQuantities', rows: writable.filter((row) => row.kind === 'option') },
     ];
     for (const group of groups) {
       for (const batch of this.batches(group.rows)) {

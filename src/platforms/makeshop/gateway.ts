@@ -37,12 +37,19 @@ export type StockPushRow =
   | { kind: 'product'; customCode?: string; systemCode?: string; quantity: number }
   | { kind: 'option'; systemCode?: string; customCode?: string; optionCode: string; quantity: number };
 
+export interface StockPushFailure {
+  row: StockPushRow;
+  message: string;
+  /** True when sending the row again cannot succeed (the row itself is unwritable): not retried. */
+  permanent?: boolean;
+}
+
 export interface StockPushResult {
   /** HTTP requests made, retries included. */
   calls: number;
   rowsSent: number;
   rowsSucceeded: number;
-  failures: { row: StockPushRow; message: string }[];
+  failures: StockPushFailure[];
 }
 
 export interface MakeshopOrderLine {

@@ -1,3 +1,4 @@
+import { checkpoint, livelySleep, requestSignal } from '../../lib/activity-liveness';
 import type { Logger } from '../../lib/logger';
 import { type FetchLike, isRetryableStatus, kindForStatus, parseRetryAfter, PlatformError } from '../http';
 import type {
@@ -26,7 +27,7 @@ import {
   type ProductStockRow,
   UPLOAD_DEST,
   type UploadOutcome,
-  validateStockRows,
+  partitionStockRows,
 } from './stock-csv';
 
 export interface LegacyMakeshopClientOptions {
@@ -78,7 +79,7 @@ export class LegacyMakeshopClient implements MakeshopGateway {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.minIntervalMs = options.minIntervalMs ?? 1000;
     this.fetchImpl = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? livelySleep;
     this.logger = options.logger;
     this.maxRetries = options.maxRetries ?? 2;
     this.timeoutMs = options.timeoutMs ?? 60_000;
@@ -89,11 +90,11 @@ export class LegacyMakeshopClient implements MakeshopGateway {
 
   async pushStock(conn: MakeshopConnection, rows: StockPushRow[]): Promise<StockPushResult> {
     const creds = legacyCredentials(conn);
-    validateStockRows(rows);
+    const { writable, refused } = partitionStockRows(rows);
     const counter: CallCounter = { calls: 0 };
-    const products = rows.filter((row): row is ProductStockRow => row.kind === 'product');
-    const options = rows.filter((row): row is OptionStockRow => row.kind === 'option');
-    const result: StockPushResult = { calls: 0, rowsSent: rows.length, rowsSucceeded: 0, failures: [] };
+    const products = writable.filter((row): row is ProductStockRow => row.kind === 'product');
+    const options = writable.filter((row): row is OptionStockRow => row.kind === 'option');
+    const result: StockPushResult = { calls: 0, rowsSent: rows.length, rowsSucceeded: 0, failures: [...refused] };
     const uploads = [
       { dest: UPLOAD_DEST.products, rows: products, csv: () => buildProductStockCsv(products) },
       { dest: UPLOAD_DEST.options, rows: options, csv: () => buildOptionStockCsv(options) },
@@ -236,11 +237,13 @@ export class LegacyMakeshopClient implements MakeshopGateway {
   /** One HTTP request in the shop's serial queue; non-2xx and transport failures become PlatformErrors. */
   private send(shopId: string, call: string, counter: CallCounter, url: string, init: RequestInit): Promise<HttpReply> {
     return this.queue.run(shopId, async () => {
+      // The last safe point: once a request is sent, it is never abandoned half-way by a cancellation.
+      checkpoint({ makeshop: call });
       counter.calls += 1;
       const startedAt = Date.now();
       let response: Response;
       try {
-        response = await this.fetchImpl(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await this.fetchImpl(url, { ...init, signal: requestSignal(this.timeoutMs, init.method === 'GET') });
       } catch (error) {
         throw transportError(call, error);
       }

@@ -8,7 +8,7 @@ import {
   PRODUCT_CSV_COLUMNS,
   PRODUCT_KEY_TYPE,
 } from './csv-columns';
-import type { StockPushRow } from './gateway';
+import type { StockPushFailure, StockPushRow } from './gateway';
 
 /**
  * Stock-update CSVs for the webftp upload (reference makeshop-api.md §6, §7): the full header, one row per
@@ -20,27 +20,36 @@ export type OptionStockRow = Extract<StockPushRow, { kind: 'option' }>;
 export const UPLOAD_DEST = { products: '1', options: '2' } as const;
 export const CSV_ENCODING = 'cp932';
 
-/** Throws a non-retryable validation PlatformError naming every bad row; nothing is sent then. */
-export function validateStockRows(rows: readonly StockPushRow[]): void {
-  const problems = rows.flatMap((row, index) => rowProblems(row).map((problem) => `row ${index + 1}: ${problem}`));
-  if (problems.length > 0) {
-    throw new PlatformError(`Refusing to push MakeShop stock: ${problems.slice(0, 20).join('; ')}`, {
-      platform: 'makeshop',
-      retryable: false,
-      kind: 'validation',
-    });
+/**
+ * Splits a batch into the rows MakeShop can be sent and the rows it cannot (bad 数量, no product key, an
+ * option without オプション独自コード, and for the CSV upload a code CP932 cannot write). A bad row fails alone, with a message the
+ * merchant can act on; it never holds back the other rows of the batch.
+ */
+export function partitionStockRows(
+  rows: readonly StockPushRow[],
+  opts: { csv: boolean } = { csv: true },
+): { writable: StockPushRow[]; refused: StockPushFailure[] } {
+  const writable: StockPushRow[] = [];
+  const refused: StockPushFailure[] = [];
+  for (const row of rows) {
+    const problems = rowProblems(row, opts.csv);
+    if (problems.length === 0) writable.push(row);
+    else refused.push({ row, message: problems.join(' '), permanent: true });
   }
+  return { writable, refused };
 }
 
-function rowProblems(row: StockPushRow): string[] {
+function rowProblems(row: StockPushRow, csv: boolean): string[] {
   const problems: string[] = [];
   if (!Number.isSafeInteger(row.quantity) || row.quantity < 0) {
-    problems.push(`数量 must be an integer ≥ 0, got ${String(row.quantity)}`);
+    problems.push(`数量は0以上の整数である必要があります（${String(row.quantity)}）。`);
   }
-  if (!row.systemCode && !row.customCode) problems.push('needs a システム商品コード or 独自商品コード');
-  if (row.kind === 'option' && !row.optionCode) problems.push('needs an オプション独自コード');
-  for (const code of [row.systemCode, row.customCode, row.kind === 'option' ? row.optionCode : undefined]) {
-    if (code && !survivesCp932(code)) problems.push(`code ${JSON.stringify(code)} cannot be written in CP932`);
+  if (!row.systemCode && !row.customCode) problems.push('システム商品コードまたは独自商品コードがないため在庫を更新できません。');
+  if (row.kind === 'option' && !row.optionCode) {
+    problems.push('オプション独自コードが未設定のため、このオプションの在庫はCSVで更新できません。MakeShopでオプション独自コードを設定し、カタログをアップロードし直してください。');
+  }
+  for (const code of csv ? [row.systemCode, row.customCode, row.kind === 'option' ? row.optionCode : undefined] : []) {
+    if (code && !survivesCp932(code)) problems.push(`コード ${JSON.stringify(code)} はCSV（Shift_JIS）で表せない文字を含むため在庫を更新できません。`);
   }
   return problems;
 }
@@ -122,7 +131,7 @@ function quoteCell(cell: string): string {
 export interface UploadOutcome {
   total: number;
   succeeded: number;
-  failures: { row: StockPushRow; message: string }[];
+  failures: StockPushFailure[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { livelySleep } from '../../lib/activity-liveness';
 import { createLogger, type Logger } from '../../lib/logger';
 import { PlatformError } from '../http';
 import { AppTokenProvider } from './app-token';
@@ -59,7 +60,7 @@ export class SmaregiClient {
     this.now = opts.now ?? Date.now;
     this.logger = opts.logger ?? createLogger('smaregi-client');
     this.apiBaseUrl = opts.apiBaseUrl.replace(/\/+$/, '');
-    const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const sleep = opts.sleep ?? livelySleep;
     this.transport = new SmaregiTransport({
       fetch: opts.fetch ?? fetch,
       limiter: new ContractRateLimiter({

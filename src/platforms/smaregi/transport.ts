@@ -1,3 +1,4 @@
+import { checkpoint, requestSignal } from '../../lib/activity-liveness';
 import type { Logger } from '../../lib/logger';
 import { PlatformError, isRetryableStatus, kindForStatus, parseRetryAfter } from '../http';
 import type { ContractRateLimiter, RequestKind } from './rate-limiter';
@@ -72,13 +73,14 @@ export class SmaregiTransport {
 
   private async sendOnce(req: SmaregiRequest): Promise<SmaregiResponse | FailedAttempt> {
     await this.opts.limiter.acquire(req.contractId, req.kind);
+    checkpoint({ smaregi: req.method });
     let res: Response;
     try {
       res = await this.opts.fetch(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+        signal: requestSignal(this.opts.requestTimeoutMs, req.idempotent),
       });
     } catch (err) {
       return networkFailure(req, err);

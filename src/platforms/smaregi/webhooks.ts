@@ -110,9 +110,9 @@ export function parseSmaregiWebhook(headers: WebhookHeaders, body: unknown): Sma
   const payload = payloadObject(body);
   const event = eventName(header('smaregi-event'), payload);
   const contractId = resolveContractId(header('smaregi-contract-id'), payload);
-  const eventId = header('smaregi-event-id');
-  if (isAppSubscription(event, payload)) return parseAppSubscription(payload, contractId, eventId);
-  if (!eventId) throw new SmaregiWebhookError('Smaregi webhook has no Smaregi-Event-Id header');
+  const headerEventId = header('smaregi-event-id');
+  if (isAppSubscription(event, payload)) return parseAppSubscription(payload, contractId, headerEventId);
+  const eventId = headerEventId ?? derivedEventId(contractId, event, payload);
   switch (event) {
     case 'pos:stock': {
       const b = validate(stockBodySchema, payload, event);
@@ -130,6 +130,27 @@ export function parseSmaregiWebhook(headers: WebhookHeaders, body: unknown): Sma
     default:
       return { type: 'other', contractId, eventId, event: event ?? 'unknown' };
   }
+}
+
+/**
+ * ASSUMPTION (unconfirmed): Smaregi-Event-Id is only observed in captured requests (§6.2), the official
+ * page lists Smaregi-Event alone. Without it, an event is named by its content: a pos:stock body names
+ * stock-history ids, which are unique per change, so a repeated delivery hashes to the same key and a
+ * different change never does.
+ */
+function derivedEventId(contractId: string, event: string | undefined, payload: Record<string, unknown>): string {
+  const digest = createHash('sha256').update(JSON.stringify([contractId, event ?? '', canonicalJson(payload)])).digest('hex');
+  return `derived:${digest.slice(0, 40)}`;
+}
+
+/** JSON with object keys sorted, so the same content always serialises the same way. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /**

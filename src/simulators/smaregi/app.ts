@@ -5,6 +5,7 @@ import { controlRouter } from './control-routes';
 import { NO_FAULTS, faultMiddleware, rateLimitMiddleware, type FaultSettings } from './guards';
 import { platformRouter } from './platform-routes';
 import { errorMiddleware } from './sim-http';
+import { SmaregiIdState, smaregiIdRouter } from './smaregi-id';
 import { SmaregiSimState } from './state';
 import { WebhookSender, type WebhookTarget } from './webhook-sender';
 
@@ -27,6 +28,8 @@ export interface SmaregiSimulatorOptions {
 export interface SmaregiSimulator {
   app: Koa;
   state: SmaregiSimState;
+  /** スマレジID: the users of each contract, codes and user tokens. */
+  ids: SmaregiIdState;
   webhooks: WebhookSender;
   faults: { get(): FaultSettings; set(next: FaultSettings): void };
   /** Resolves once every webhook queued so far has been attempted. */
@@ -61,12 +64,17 @@ export function createSmaregiSimulator(opts: SmaregiSimulatorOptions): SmaregiSi
     }),
   );
 
-  const control = controlRouter({ state, webhooks, faults });
+  const ids = new SmaregiIdState(now);
+  const control = controlRouter({ state, ids, webhooks, faults });
+  const smaregiId = smaregiIdRouter(ids, { clientId: opts.clientId, clientSecret: opts.clientSecret });
   const platform = platformRouter(state, { clientId: opts.clientId, clientSecret: opts.clientSecret });
   const app = new Koa();
   app.use(errorMiddleware(logger));
   app.use(control.routes());
   app.use(control.allowedMethods());
+  // The login flow is a person at a browser: no fault injection or rate limits there.
+  app.use(smaregiId.routes());
+  app.use(smaregiId.allowedMethods());
   app.use(faultMiddleware(faults.get, random));
   app.use(
     rateLimitMiddleware(
@@ -80,6 +88,7 @@ export function createSmaregiSimulator(opts: SmaregiSimulatorOptions): SmaregiSi
   return {
     app,
     state,
+    ids,
     webhooks,
     faults,
     webhooksSettled: () => webhooks.idle(),

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import { ControlError, queryParam, readJsonBody, routeParam } from './sim-http';
 import type { FaultSettings } from './guards';
 import type { SimContract, SmaregiSimState, StockChange } from './state';
+import { defaultSimUsers, type SmaregiIdState } from './smaregi-id';
 import type { WebhookSender } from './webhook-sender';
 
 /**
  * Control API for the demo, tests and acceptance checks (DESIGN §6). Never rate-limited or faulted.
  *
- *   POST /__sim/contracts                                   create or replace a contract
+ *   POST /__sim/contracts                                   create or replace a contract (and its スマレジID users)
  *   GET  /__sim/contracts/{cid}                             (extra) the contract with assigned productIds
  *   POST /__sim/contracts/{cid}/stock-adjustments           a sale/receipt: stock change + history + webhook
  *   POST /__sim/contracts/{cid}/stock-adjustments/bulk      (extra) many at once, one webhook per change (benchmarks)
@@ -21,6 +22,7 @@ import type { WebhookSender } from './webhook-sender';
  */
 export interface ControlRouteDeps {
   state: SmaregiSimState;
+  ids: SmaregiIdState;
   webhooks: WebhookSender;
   faults: { get(): FaultSettings; set(next: FaultSettings): void };
 }
@@ -50,6 +52,8 @@ const contractBody = z.object({
     }),
   ),
   stock: z.array(z.object({ storeId, productCode, amount: integer })).default([]),
+  /** スマレジID users of the contract; when absent, one owner (DESIGN §6). */
+  users: z.array(z.object({ email: z.email(), password: z.string().min(1), isOwner: z.boolean() })).min(1).optional(),
 });
 
 const adjustment = z.object({ storeId, productCode, delta: integer, memo: z.string().max(100).optional() });
@@ -78,11 +82,12 @@ const faultsBody = z
 const badInput = (message: string) => new ControlError(400, 'bad_request', message);
 
 export function controlRouter(deps: ControlRouteDeps): Router {
-  const { state, webhooks, faults } = deps;
+  const { state, ids, webhooks, faults } = deps;
   const router = new Router({ prefix: '/__sim' });
 
   router.post('/contracts', async (ctx) => {
-    const seed = await readJsonBody(ctx, contractBody, badInput);
+    const { users, ...seed } = await readJsonBody(ctx, contractBody, badInput);
+    ids.replaceUsers(seed.contractId, users ?? defaultSimUsers(seed.contractId));
     const contract = state.replaceContract(seed);
     ctx.status = 201;
     ctx.body = describeContract(contract);
