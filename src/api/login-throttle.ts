@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { Db } from 'mongodb';
-import { attemptWindow, countAttempt, forgetAttempts, purgeExpiredAttempts, uncountAttempt } from '../storage/login-attempts';
+import { attemptWindow, countAttempt, freeAttemptSlots, purgeExpiredAttempts, takeAttemptSlot, uncountAttempt } from '../storage/login-attempts';
 import { normalizeEmail } from '../storage/tenants';
 import { HttpError } from './errors';
 
 export interface LoginThrottleOptions {
   /** Attempts are counted in fixed windows of this length… */
   loginWindowMs: number;
-  /** …per (account, client address): past this, that pair is refused until the window ends… */
+  /** …per (account, client address): past this, that pair is refused until the window ends (a success frees it)… */
   maxLoginAttemptsPerAccountAddress: number;
-  /** …per client address across accounts (higher: offices share one address)… */
+  /** …per client address across accounts, successes included (higher: offices share one address)… */
   maxLoginAttemptsPerAddress: number;
   /** …and per account only slowed down, never locked: someone else's failures must not lock the owner out. */
   slowLoginsAfterPerAccount: number;
@@ -37,17 +37,17 @@ export async function admitLogin(db: Db, options: LoginThrottleOptions, email: s
   const pairWindow = window(`pair:${account}|${address}`);
   const addressWindow = window(`address:${address}`);
   const accountWindow = window(`account:${account}`);
-  const [pairCount, addressCount, accountCount] = await Promise.all([pairWindow, addressWindow, accountWindow].map((w) => countAttempt(db, w)));
-  if (pairCount! > options.maxLoginAttemptsPerAccountAddress || addressCount! > options.maxLoginAttemptsPerAddress) {
-    throw new TooManyAttemptsError(pairWindow.windowEndsAt.getTime() - now.getTime());
-  }
-  const excess = accountCount! - options.slowLoginsAfterPerAccount;
+  const pairAllowed = await takeAttemptSlot(db, pairWindow, options.maxLoginAttemptsPerAccountAddress);
+  const addressAllowed = pairAllowed && (await takeAttemptSlot(db, addressWindow, options.maxLoginAttemptsPerAddress));
+  if (!pairAllowed || !addressAllowed) throw new TooManyAttemptsError(pairWindow.windowEndsAt.getTime() - now.getTime());
+  const excess = (await countAttempt(db, accountWindow)) - options.slowLoginsAfterPerAccount;
   const delayMs = excess > 0 ? Math.min(options.maxLoginDelayMs, excess * options.loginDelayStepMs) : 0;
   if (delayMs > 0) await sleep(delayMs);
   return {
     delayMs,
     async succeeded() {
-      await Promise.all([forgetAttempts(db, pairWindow), uncountAttempt(db, addressWindow), uncountAttempt(db, accountWindow)]);
+      // Not the address's slot: an attacker could otherwise refill the address budget with their own account.
+      await Promise.all([freeAttemptSlots(db, pairWindow, options.maxLoginAttemptsPerAccountAddress), uncountAttempt(db, accountWindow)]);
       await purgeExpiredAttempts(db, now);
     },
   };

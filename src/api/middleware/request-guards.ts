@@ -8,6 +8,17 @@ const API_PREFIX = '/api/v1/';
 /** Public routes a browser may post to (login CSRF: a foreign page must not log a merchant into its account). */
 const CREDENTIAL_ROUTES = new Set(['POST /api/v1/sessions', 'POST /api/v1/accounts']);
 
+const SUPPORTED_METHODS = new Set([...SAFE_METHODS, 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** TRACE, CONNECT and invented methods: 405 (the router would answer 501, a server error, found by the fuzz run). */
+export function knownMethodsOnly(): Middleware {
+  return async (ctx, next) => {
+    if (SUPPORTED_METHODS.has(ctx.method)) return next();
+    ctx.set('Allow', [...SUPPORTED_METHODS].join(', '));
+    throw new HttpError(405, 'method_not_allowed', 'このHTTPメソッドは使えません。');
+  };
+}
+
 /** API answers carry tenant data and sessions: never cached by browsers or proxies. The admin UI's own files set their own policy. */
 export function noStore(): Middleware {
   return async (ctx, next) => {

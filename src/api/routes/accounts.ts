@@ -17,7 +17,7 @@ import {
   type TenantDocument,
 } from '../../storage/tenants';
 import { createSession, purgeExpiredSessions, revokeSession } from '../../storage/sessions';
-import { attemptWindow, countAttempt } from '../../storage/login-attempts';
+import { attemptWindow, takeAttemptSlot } from '../../storage/login-attempts';
 import type { AppDeps } from '../deps';
 import { HttpError } from '../errors';
 import { clearSessionCookie, startSession } from '../middleware/auth';
@@ -106,7 +106,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
 async function throttleSignUps(deps: AppDeps, options: OnboardingOptions, ctx: Context, now: Date): Promise<void> {
   // Counted before anything else, in one atomic write, like login attempts: a parallel burst gets no more.
   const window = attemptWindow(`signup:${ctx.ip}`, options.signUpWindowMs, now);
-  if ((await countAttempt(deps.db, window)) <= options.maxSignUpsPerAddress) return;
+  if (await takeAttemptSlot(deps.db, window, options.maxSignUpsPerAddress)) return;
   const waitMs = window.windowEndsAt.getTime() - now.getTime();
   ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
   throw new HttpError(429, 'too_many_sign_ups', `登録の操作が続いたため、一時的に受け付けを制限しています。約${Math.max(1, Math.ceil(waitMs / 60_000))}分後に再度お試しください。`);
