@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { getJson, postJson } from '../test/support/platforms';
 import { makeshopStock, onboardMerchant, startStack } from '../test/support/stack';
-import { benchWorld, machine } from './support';
+import { benchWorld, machine, reportFigures } from './support';
 
 const SKUS = Number(process.env.BENCH_SKUS ?? 5000);
 const SPREAD_MS = 10_000;
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     console.log(`  refused by MakeShop's rate rule: ${calls.filter((c) => c.outcome === 'throttled').length}`);
     console.log(`  shortest start-to-start gap between two calls: ${startGaps.length ? Math.min(...startGaps) : '—'} ms; overlapping calls: ${overlaps}`);
     console.log(`  machine: ${machine()}`);
+    reportFigures('burst', { seconds: applied / 1000, makeshopCalls: calls.length, skus: SKUS, shortestGapMs: startGaps.length ? Math.min(...startGaps) : 0, overlappingCalls: overlaps });
   } finally {
     await stack.close();
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateCatalogPair } from './generate-catalog';
 import { onboardMerchant, startStack } from '../test/support/stack';
-import { machine } from './support';
+import { machine, reportFigures } from './support';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
 
@@ -24,6 +24,12 @@ function phaseBreakdown(starts: Map<string, number>, totalMs: number): string {
   return ordered
     .map(([phase, start], i) => `${phase} ${(((ordered[i + 1]?.[1] ?? totalMs) - start) / 1000).toFixed(1)} s`)
     .join(', ');
+}
+
+/** The same breakdown as figures: `smaregiSeconds`, `checkingSeconds`, … */
+function phaseSeconds(starts: Map<string, number>, totalMs: number): Record<string, number> {
+  const ordered = [...starts].filter(([phase]) => phase !== 'queued' && phase !== 'done');
+  return Object.fromEntries(ordered.map(([phase, start], i) => [`${phase}Seconds`, ((ordered[i + 1]?.[1] ?? totalMs) - start) / 1000]));
 }
 
 /** Peak resident memory (VmHWM) of the node processes below `pid` — the worker runs under tsx. */
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     console.log(`  worker peak RSS: ${(peak / 2 ** 20).toFixed(0)} MiB (goal ≤ 400 MB: ${peak <= 400 * 10 ** 6 ? 'met' : 'MISSED'})`);
     console.log(`  counts: ${JSON.stringify(catalog.counts)}`);
     console.log(`  machine: ${machine()}`);
+    reportFigures('catalog', { seconds: total / 1000, peakRssBytes: peak, uploadSeconds: uploaded / 1000, stockItems: pair.stockItems, ...phaseSeconds(phaseStarts, total) });
   } finally {
     await stack.close();
   }

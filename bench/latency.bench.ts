@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { postJson } from '../test/support/platforms';
 import { makeshopStock, onboardMerchant, startStack } from '../test/support/stack';
-import { benchWorld, machine, percentile } from './support';
+import { benchWorld, machine, percentile, reportFigures } from './support';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 200);
 const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 1500);
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     console.log(`  p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(percentile(sorted, 99))}  max ${fmt(sorted.at(-1)!)}`);
     console.log(`  goal p95 ≤ 3 s: ${percentile(sorted, 95) <= 3000 ? 'met' : 'MISSED'}`);
     console.log(`  machine: ${machine()}`);
+    reportFigures('latency', { p50Seconds: percentile(sorted, 50) / 1000, p95Seconds: percentile(sorted, 95) / 1000, p99Seconds: percentile(sorted, 99) / 1000, maxSeconds: sorted.at(-1)! / 1000, changes: sorted.length });
   } finally {
     await stack.close();
   }

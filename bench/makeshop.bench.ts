@@ -3,6 +3,7 @@ import type { StockPushRow } from '../src/platforms/makeshop/gateway';
 import { LegacyMakeshopClient } from '../src/platforms/makeshop/legacy-client';
 import { buildOptionStockCsv, buildProductStockCsv, type OptionStockRow, type ProductStockRow } from '../src/platforms/makeshop/stock-csv';
 import { startMakeshopSimulator } from '../src/simulators/makeshop/harness';
+import { reportFigures } from './support';
 import type { CallLogEntry, ShopSeed } from '../src/simulators/makeshop/shop';
 
 /**
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     console.log(`  stock mismatches after:  ${mismatches}`);
     console.log(`  CSV sizes:               products ${(productBytes / 1024).toFixed(0)} KiB, options ${(optionBytes / 1024).toFixed(0)} KiB`);
     console.log(`  wall time:               ${(wallMs / 1000).toFixed(2)} s`);
+    reportFigures('makeshop', { seconds: wallMs / 1000, calls: result.calls, rowsSent: result.rowsSent, rowsSucceeded: result.rowsSucceeded, mismatches });
     if (result.calls > 4 || mismatches > 0 || result.failures.length > 0) process.exitCode = 1;
   } finally {
     await running.close();

@@ -29,3 +29,13 @@ export function percentile(sorted: number[], p: number): number {
 export function machine(): string {
   return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 }
+
+/**
+ * DESIGN §4: a bench's figures as one JSON object `{"bench":name,…}` (numbers), printed as the very last
+ * line of its output when it exits successfully — after the servers' shutdown messages.
+ */
+export function reportFigures(bench: string, figures: Record<string, number>): void {
+  process.once('exit', (code) => {
+    if (code === 0) process.stdout.write(`${JSON.stringify({ bench, ...figures })}\n`);
+  });
+}

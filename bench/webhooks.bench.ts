@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
 import { onboardMerchant, startStack } from '../test/support/stack';
 import { syncWorkflowId } from '../src/workflows/messages';
-import { benchWorld, machine } from './support';
+import { benchWorld, machine, reportFigures } from './support';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     console.log(`  latency p50 ${result.latency.p50} ms  p90 ${result.latency.p90} ms  p99 ${result.latency.p99} ms  max ${result.latency.max} ms`);
     console.log(`  accepted ${accepted}, events in the sync workflow ${received} (more than accepted = requests still in flight when autocannon stopped), lost ${Math.max(0, accepted - received)}`);
     console.log(`  goals ≥ 300 req/s, p99 ≤ 100 ms, 0 lost: ${result.requests.average >= 300 ? 'rate met' : 'rate MISSED'}, ${result.latency.p99 <= 100 ? 'p99 met' : 'p99 MISSED'}, ${received >= accepted ? 'none lost' : 'LOST EVENTS'}`);
+    reportFigures('webhooks', { rate: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, lost: Math.max(0, accepted - received), accepted });
     console.log(`  machine: ${machine()}`);
   } finally {
     await stack.close();

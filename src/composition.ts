@@ -125,5 +125,6 @@ export function createAppDeps(base: {
     sync: { db, logger, smaregi: platforms.smaregi, makeshop: platforms.makeshop, tenants: createTenantSettings(db, secretBox) },
     webhookTenants: webhookTenantLookup({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }),
     onboarding: { secretBox, smaregi: platforms.smaregi, makeshop: platforms.makeshop },
+    makeshopApps: platforms.makeshopApps ?? createMakeshopAppsClient(config, logger),
   };
 }

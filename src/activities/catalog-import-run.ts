@@ -13,13 +13,7 @@ import {
 import type { CatalogUploadProgress } from '../domain/catalog-upload';
 import type { Logger } from '../lib/logger';
 import type { SmaregiClient } from '../platforms/smaregi/client';
-import {
-  insertCatalogItems,
-  markItemsConflicting,
-  purgeCatalogVersion,
-  toCatalogItemDoc,
-  type CatalogItemDoc,
-} from '../storage/catalog-items';
+import { insertCatalogPack, markItemsConflicting, purgeCatalogVersion } from '../storage/catalog-items';
 import { saveUploadProgress, storedFileSource, updateCatalogUpload, type CatalogUploadDoc } from '../storage/catalog-uploads';
 import { loadSmaregiSnapshot, saveSmaregiSnapshot } from '../storage/smaregi-products';
 import { UploadProgressReporter } from './catalog-progress';
@@ -149,7 +143,7 @@ class ImportRun {
     }
     // Items matched against another list may already be stored: start this version from empty.
     if (upload.itemsWrittenAt !== null && upload.itemLines !== null) {
-      await purgeCatalogVersion(db, upload.tenantId, upload.version, upload.itemLines, () => this.heartbeat());
+      await purgeCatalogVersion(db, upload.tenantId, upload.version);
     }
     this.progress.enterPhase('smaregi');
     this.heartbeat();
@@ -265,11 +259,13 @@ class CheckingSink implements PassSink {
 }
 
 /**
- * Pass 2: stores items in batches, one batch in flight while the parser prepares the next. Items a
- * retried attempt already stored (the first `skip`) are not sent again.
+ * Pass 2: stores each batch the parser hands on as one pack, one pack in flight while the parser
+ * prepares the next. Batches are cut identically on every attempt, so the packs a retried attempt
+ * already stored (the first `skip` items) are not sent again.
  */
 class WritingSink implements PassSink {
   private seen = 0;
+  private packs = 0;
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
@@ -281,15 +277,15 @@ class WritingSink implements PassSink {
   ) {}
 
   async add(items: MatchedStockItem[]): Promise<void> {
-    const docs: (CatalogItemDoc & { _id: string })[] = [];
-    for (const item of items) {
-      this.seen += 1;
-      if (this.seen > this.skip) docs.push(toCatalogItemDoc(this.upload.tenantId, this.upload.version, this.withKnownConflict(item)));
-    }
+    const seq = this.packs;
+    this.packs += 1;
+    this.seen += items.length;
+    if (this.seen <= this.skip) return;
+    const pack = items.map((item) => this.withKnownConflict(item));
     await this.inFlight;
     const storedSoFar = this.seen;
-    // Not awaited: the parser reads on while this batch is stored; a failure surfaces at the next await.
-    this.inFlight = insertCatalogItems(this.db, docs).then(() => this.onStored(storedSoFar));
+    // Not awaited: the parser reads on while this pack is stored; a failure surfaces at the next await.
+    this.inFlight = insertCatalogPack(this.db, this.upload.tenantId, this.upload.version, seq, pack).then(() => this.onStored(storedSoFar));
     this.inFlight.catch(() => undefined);
   }
 

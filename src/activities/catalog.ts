@@ -23,6 +23,8 @@ import { findTenantById } from '../storage/tenants';
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { catalogActivatedSignal } from '../workflows/messages';
 import { runCatalogImport, type ImportCheckpoint } from './catalog-import-run';
+import type { AlertCenter } from '../alerts/center';
+import { catalogImportFailed, catalogImportSucceeded } from '../alerts/catalog-alerts';
 
 export interface CatalogActivityDeps {
   db: Db;
@@ -34,6 +36,8 @@ export interface CatalogActivityDeps {
   /** Tests shorten the progress interval; the bench may tune the batch size. */
   tuning?: Partial<CatalogImportTuning>;
   now?: () => Date;
+  /** Tells the merchant when an import finished (src/alerts/catalog-alerts.ts). */
+  alerts?: AlertCenter;
 }
 
 export interface CatalogImportTuning {
@@ -130,6 +134,7 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
       const upload = await uploadOf(ref);
       await finishCatalogUpload(db, upload._id, { status: 'succeeded' }, now());
       await deleteUploadFiles(db, upload, now());
+      await catalogImportSucceeded(deps.alerts, logger, { tenantId: ref.tenantId, uploadId: ref.uploadId, report: upload.report });
     },
 
     /** The import could not finish: the upload fails, its items and files go, the active catalog stays. */
@@ -165,12 +170,14 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
   async function reject(upload: CatalogUploadDoc, error: CatalogUploadErrorCode, report?: CatalogUploadReport): Promise<ImportUploadResult> {
     await finishCatalogUpload(db, upload._id, { status: 'failed', error, report }, now());
     await deleteUploadFiles(db, upload, now());
+    await catalogImportFailed(deps.alerts, logger, { tenantId: upload.tenantId, uploadId: upload._id, error, report });
     logger.info({ tenantId: upload.tenantId, uploadId: upload._id, error, errorCount: report?.errorCount }, 'catalog upload refused');
     return { outcome: 'rejected', counts: report ? countsOf(report) : null };
   }
 
   async function discardUpload(upload: CatalogUploadDoc, error: CatalogUploadErrorCode): Promise<void> {
     await finishCatalogUpload(db, upload._id, { status: 'failed', error }, now());
+    await catalogImportFailed(deps.alerts, logger, { tenantId: upload.tenantId, uploadId: upload._id, error, report: upload.report });
     const active = await catalogActive(db).findOne({ _id: upload.tenantId });
     if (active?.version !== upload.version) await purgeUploadItems(upload);
     await deleteUploadFiles(db, upload, now());
@@ -178,7 +185,8 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
 
   async function purgeUploadItems(upload: CatalogUploadDoc): Promise<void> {
     if (upload.itemsWrittenAt === null || upload.itemLines === null) return;
-    const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version, upload.itemLines, (n) => heartbeat({ purging: upload.version, deleted: n }));
+    heartbeat({ purging: upload.version });
+    const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version);
     await updateCatalogUpload(db, upload._id, { itemsPurgedAt: now() });
     logger.info({ tenantId: upload.tenantId, version: upload.version, deleted }, 'catalog version purged');
   }

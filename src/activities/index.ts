@@ -6,8 +6,13 @@ import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
 import { createSyncActivities } from './sync';
 import { createCatalogActivities } from './catalog';
-import type { PlatformClients } from '../composition';
+import { createMakeshopCatalogActivities } from './makeshop-catalog';
+import { createMakeshopAppsClient, type PlatformClients } from '../composition';
 import { createTenantSettings } from '../storage/tenant-settings';
+import { createAlertCenter } from '../alerts/center';
+import { createSmtpMailer, type Mailer } from '../alerts/mailer';
+import { createSyncAlerts } from '../alerts/sync-alerts';
+import { createAlertActivities } from './alerts';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
 export interface ActivityDeps {
@@ -17,17 +22,30 @@ export interface ActivityDeps {
   temporal: Client;
   secretBox: SecretBox;
   platforms: PlatformClients;
+  /** Default: nodemailer over SMTP_URL. */
+  mailer?: Mailer;
 }
 
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
+  const tenants = createTenantSettings(deps.db, deps.secretBox);
+  const taskQueue = deps.config.TEMPORAL_TASK_QUEUE;
+  const alertDeps = { db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger };
+  const alerts = createAlertCenter(alertDeps);
   return {
+    ...createMakeshopCatalogActivities({
+      db: deps.db,
+      logger: deps.logger,
+      tenants,
+      makeshopApps: deps.platforms.makeshopApps ?? createMakeshopAppsClient(deps.config, deps.logger),
+    }),
     ...createCatalogActivities({
       db: deps.db,
       logger: deps.logger,
       smaregi: deps.platforms.smaregi,
       temporal: deps.temporal,
-      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      taskQueue,
+      alerts,
       limits: { maxRows: deps.config.CATALOG_MAX_ROWS, maxFieldChars: deps.config.CATALOG_MAX_FIELD_CHARS },
     }),
     ...createSyncActivities({
@@ -35,14 +53,16 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       smaregi: deps.platforms.smaregi,
       makeshop: deps.platforms.makeshop,
-      tenants: createTenantSettings(deps.db, deps.secretBox),
+      tenants,
+      alerts: createSyncAlerts({ db: deps.db, center: alerts, logger: deps.logger, stallMs: deps.config.ALERT_STALL_MS }),
       timing: {
         debounceMs: deps.config.SYNC_DEBOUNCE_MS,
         maxDelayMs: deps.config.SYNC_MAX_DELAY_MS,
         reconcileIntervalMs: deps.config.SYNC_RECONCILE_INTERVAL_MS,
       },
     }),
-    ...createOnboardingActivities({ db: deps.db, temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger }),
+    ...createOnboardingActivities({ ...alertDeps, alerts }),
+    ...createAlertActivities({ ...alertDeps, config: deps.config, mailer: deps.mailer ?? createSmtpMailer(deps.config) }),
   };
 }
 

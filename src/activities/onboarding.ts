@@ -5,12 +5,14 @@ import { recordApplicationWaitingTooLong, saveOnboardingProgress } from '../stor
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { readinessChangedSignal } from '../workflows/messages';
 import type { OnboardingActivities } from '../workflows/onboarding';
+import type { AlertCenter } from '../alerts/center';
 
 export interface OnboardingActivityDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
   logger: Logger;
+  alerts?: AlertCenter;
 }
 
 /** The onboarding workflow's side effects: its MongoDB record, readiness for the sync workflow, alerts. */
@@ -18,6 +20,7 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
   return {
     async saveOnboardingProgress({ state }) {
       await saveOnboardingProgress(deps.db, state, new Date());
+      if (state.application.status !== 'waiting') await deps.alerts?.resolve(state.tenantId, 'application-waiting', state.tenantId);
     },
     async publishReadiness({ tenantId, readiness }) {
       await signalSyncWorkflow(deps.temporal, deps.taskQueue, tenantId, readinessChangedSignal, [readiness]);
@@ -28,6 +31,11 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
         'MakeShop application still waiting for operator approval: check MakeShop review and approve it',
       );
       await recordApplicationWaitingTooLong(deps.db, tenantId, waitingSince, new Date());
+      await deps.alerts?.raise(tenantId, {
+        kind: 'application-waiting',
+        subject: tenantId,
+        message: `テナント ${tenantId} の MakeShop 外部システム連携の利用申請が ${waitingSince} から${Math.floor(waitedMs / 86_400_000)}日間、承認待ちです。MakeShop の審査状況を確認し、承認されていれば運用者APIで承認してください。`,
+      });
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger';
 import { findTenantByContractId, setTenantActive, type TenantSummary } from '../storage/tenants';
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { tenantActiveChangedSignal } from '../workflows/messages';
+import { createAlertCenter, type AlertCenter } from '../alerts/center';
 
 export interface SubscriptionDeps {
   db: Db;
@@ -31,6 +32,21 @@ export async function applySubscriptionNotification(
   const tenant = await setTenantActive(deps.db, notification.contractId, active);
   if (!tenant) return null;
   await signalSyncWorkflow(deps.temporal, deps.taskQueue, tenant.tenantId, tenantActiveChangedSignal, [{ active }]);
+  await subscriptionAlert(createAlertCenter(deps), tenant.tenantId, active);
   deps.logger.info({ tenantId: tenant.tenantId, action: notification.action, active }, 'subscription applied');
   return tenant;
+}
+
+/** An ended subscription stops the sync: the merchant hears it at once; a restarted one resolves it. */
+async function subscriptionAlert(center: AlertCenter, tenantId: string, active: boolean): Promise<void> {
+  if (active) {
+    await center.resolve(tenantId, 'smaregi-subscription-ended', 'smaregi');
+    return;
+  }
+  await center.raise(tenantId, {
+    kind: 'smaregi-subscription-ended',
+    subject: 'smaregi',
+    message:
+      'スマレジ・アプリマーケットでこのアプリの契約が終了（または利用停止）したため、在庫連携を止めています。MakeShop の在庫はこれ以上更新されません。続けて使う場合は、アプリマーケットで契約を再開してください。',
+  });
 }

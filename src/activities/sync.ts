@@ -1,4 +1,5 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import type { SyncActivityName } from '../alerts/sync-alerts';
 import { checkpoint, keepAlive } from '../lib/activity-liveness';
 import { PlatformError } from '../platforms/http';
 import { pushStock, type PushStockInput, type PushStockResult } from '../sync/push';
@@ -20,15 +21,39 @@ export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timin
       return deps.timing ?? DEFAULT_SYNC_TIMING;
     },
     async pushStock(input: PushStockInput): Promise<PushStockResult> {
-      return asActivityFailure(() => pushStock(withHeartbeat, input));
+      return asActivityFailure(() =>
+        watched(deps, 'pushStock', input, () => pushStock(withHeartbeat, input), (r) => r.makeshopCalls > 0),
+      );
     },
     async processOrder(input: ProcessOrderInput): Promise<ProcessOrderResult> {
-      return asActivityFailure(() => processOrder(withHeartbeat, input));
+      return asActivityFailure(() => watched(deps, 'processOrder', input, () => processOrder(withHeartbeat, input), () => true));
     },
     async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
-      return asActivityFailure(() => reconcile(withHeartbeat, input));
+      return asActivityFailure(() => watched(deps, 'reconcile', input, () => reconcile(withHeartbeat, input), () => true));
     },
   };
+}
+
+/** Tells the alerts how a sync step went: failures raise (credentials, orders, a stalled push), successes resolve. */
+async function watched<T>(
+  deps: Omit<SyncDeps, 'heartbeat'>,
+  activity: SyncActivityName,
+  input: { tenantId: string; orderNumber?: string },
+  run: () => Promise<T>,
+  makeshopCalled: (result: T) => boolean,
+): Promise<T> {
+  const { alerts } = deps;
+  if (!alerts) return run();
+  const context = { orderNumber: input.orderNumber };
+  try {
+    const result = await run();
+    await alerts.succeeded(input.tenantId, activity, { ...context, makeshopCalled: makeshopCalled(result) });
+    return result;
+  } catch (err) {
+    const mode = (await deps.tenants.makeshopConnection(input.tenantId).catch(() => null))?.mode;
+    await alerts.failed(input.tenantId, activity, err, { ...context, attempt: activityInfo().attempt, mode });
+    throw err;
+  }
 }
 
 export type SyncActivities = ReturnType<typeof createSyncActivities>;

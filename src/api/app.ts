@@ -13,6 +13,9 @@ import { apiContentTypes, csrfGuard, knownMethodsOnly, noStore } from './middlew
 import { setPasswordHashCost } from './passwords';
 import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
+import { makeshopAppsRoutes } from './routes/makeshop-apps';
+import { alertRoutes } from './routes/alerts';
+import { registerAlertMetrics } from './alert-metrics';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -30,7 +33,17 @@ export function createApp(deps: AppDeps): Koa {
   app.use(csrfGuard(deps.config));
   app.use(apiContentTypes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8', onError: refuseUnreadableBody }));
-  const routers: Router[] = [healthRoutes(deps), webhookRoutes(deps), syncRoutes(deps), catalogRoutes(deps), ...onboardingRouters(deps), webRoutes()];
+  registerAlertMetrics(deps);
+  const routers: Router[] = [
+    healthRoutes(deps),
+    webhookRoutes(deps),
+    makeshopAppsRoutes(deps),
+    syncRoutes(deps),
+    catalogRoutes(deps),
+    alertRoutes(deps),
+    ...onboardingRouters(deps),
+    webRoutes(),
+  ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -42,8 +42,8 @@ export async function updateOnboarding<Arg>(
 }
 
 export function viewOf(status: OnboardingStatus): OnboardingView {
-  const { tenantId, steps, requiredActions, canSetRunning, syncState } = status;
-  return { tenantId, steps, requiredActions, canSetRunning, syncState };
+  const { tenantId, makeshopMode, steps, requiredActions, canSetRunning, syncState } = status;
+  return { tenantId, makeshopMode, steps, requiredActions, canSetRunning, syncState };
 }
 
 /** Temporal waits for a worker indefinitely; a merchant should get an answer instead. */

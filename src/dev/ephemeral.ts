@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { generateSecretKey } from '../storage/crypto';
-import { startFerretdb, startTemporal } from './infra';
+import { startFerretdb, startMailpit, startTemporal } from './infra';
 import { freePort } from './processes';
 
 /**
- * A throw-away Temporal dev server and FerretDB on free ports (so they run beside a live `npm start`),
+ * A throw-away Temporal dev server, FerretDB and Mailpit on free ports (so they run beside a live `npm start`),
  * plus the workflow bundle built once, for the test suite and the benchmarks.
  */
 export interface EphemeralServers {
@@ -21,11 +21,12 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
   const work = mkdtempSync(join(tmpdir(), `zaiko-${label}-`));
   const serverLog = createWriteStream(join(work, 'servers.log'));
   const output = (line: string) => serverLog.write(line + '\n');
-  console.log(`[${label}] starting Temporal and FerretDB on free ports (server logs: ${join(work, 'servers.log')})…`);
+  console.log(`[${label}] starting Temporal, FerretDB and Mailpit on free ports (server logs: ${join(work, 'servers.log')})…`);
   const t0 = Date.now();
-  const [temporal, mongo] = await Promise.all([
+  const [temporal, mongo, mail] = await Promise.all([
     startTemporal({ port: await freePort(), output }),
     startFerretdb({ port: await freePort(), dataDir: join(work, 'ferretdb'), output }),
+    startMailpit({ smtpPort: await freePort(), uiPort: await freePort(), dbFile: join(work, 'mailpit.db'), output }),
   ]);
   console.log(`[${label}] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
   const bundle = await bundleWorkflowCode({
@@ -39,6 +40,9 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     env: {
       TEMPORAL_ADDRESS: temporal.address,
       MONGODB_URL: mongo.url,
+      SMTP_URL: mail.smtpUrl,
+      /** Mailpit's HTTP API, where the tests read the mails the service sent. */
+      MAILPIT_API_URL: mail.webUrl,
       WORKFLOW_BUNDLE_PATH: bundlePath,
       APP_SECRET_KEY: process.env.APP_SECRET_KEY ?? generateSecretKey(),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
@@ -46,7 +50,7 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
       PASSWORD_HASH_LOG2N: process.env.PASSWORD_HASH_LOG2N ?? '14',
     },
     async stop(opts = {}) {
-      await Promise.all([temporal.process.stop(), mongo.process.stop()]);
+      await Promise.all([temporal.process.stop(), mongo.process.stop(), mail.process.stop()]);
       serverLog.end();
       if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
     },

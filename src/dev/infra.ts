@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { freePort, startProcess, tcpOpen, waitFor, type ManagedProcess, type StartOptions } from './processes';
+import { freePort, httpOk, startProcess, tcpOpen, waitFor, type ManagedProcess, type StartOptions } from './processes';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 
 /** The embedded infrastructure: a Temporal CLI dev server and FerretDB, both real servers. */
@@ -87,4 +87,43 @@ export async function startFerretdb(opts: { port: number; dataDir: string; outpu
   );
   await waitFor('FerretDB', () => tcpOpen(opts.port), 60_000, proc);
   return { url: `mongodb://127.0.0.1:${opts.port}/`, process: proc };
+}
+
+export interface MailServer {
+  /** What SMTP_URL points at. */
+  smtpUrl: string;
+  /** Web UI and HTTP API (`/api/v1/messages`, `/api/v1/search`). */
+  webUrl: string;
+  process: ManagedProcess;
+}
+
+/** Mailpit: a real SMTP server that keeps every mail for its web UI and API instead of delivering it. */
+export async function startMailpit(opts: {
+  smtpPort: number;
+  uiPort: number;
+  dbFile?: string;
+  output?: StartOptions['output'];
+}): Promise<MailServer> {
+  const bin = requiredBinary('MAILPIT_PATH');
+  const args = [
+    '--smtp',
+    `127.0.0.1:${opts.smtpPort}`,
+    '--listen',
+    `127.0.0.1:${opts.uiPort}`,
+    '--smtp-auth-accept-any',
+    '--smtp-auth-allow-insecure',
+    '--smtp-disable-rdns',
+    '--disable-version-check',
+    '--max',
+    '10000',
+    '--quiet',
+  ];
+  if (opts.dbFile) {
+    mkdirSync(resolve(opts.dbFile, '..'), { recursive: true });
+    args.push('--database', opts.dbFile);
+  }
+  const proc = startProcess('mailpit', bin, args, { output: opts.output });
+  const webUrl = `http://127.0.0.1:${opts.uiPort}`;
+  await waitFor('Mailpit', async () => (await tcpOpen(opts.smtpPort)) && (await httpOk(`${webUrl}/api/v1/info`)), 60_000, proc);
+  return { smtpUrl: `smtp://127.0.0.1:${opts.smtpPort}`, webUrl, process: proc };
 }

@@ -1,11 +1,11 @@
-// `npm start`: the embedded stack. Temporal dev server, FerretDB, both platform simulators, the worker
+// `npm start`: the embedded stack. Temporal dev server, FerretDB, Mailpit, both platform simulators, the worker
 // and the api, supervised as one: prefixed logs, readiness before the banner, and Ctrl-C stops it all.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { configSchema } from '../config';
 import { generateSecretKey } from '../storage/crypto';
-import { startFerretdb, startTemporal } from './infra';
+import { startFerretdb, startMailpit, startTemporal } from './infra';
 import { httpOk, isPortFree, startProcess, waitFor, type ManagedProcess } from './processes';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     MONGODB_PORT: base.MONGODB_PORT,
     SMAREGI_SIM_PORT: base.SMAREGI_SIM_PORT,
     MAKESHOP_SIM_PORT: base.MAKESHOP_SIM_PORT,
+    MAILPIT_SMTP_PORT: base.MAILPIT_SMTP_PORT,
+    MAILPIT_UI_PORT: base.MAILPIT_UI_PORT,
   });
 
   const appSecretKey = process.env.APP_SECRET_KEY ?? persistentSecret(dataDir, 'app-secret.key', generateSecretKey);
@@ -79,12 +81,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
-  console.log('[stack] starting Temporal and FerretDB…');
-  const [temporal, mongo] = await Promise.all([
+  console.log('[stack] starting Temporal, FerretDB and Mailpit…');
+  const [temporal, mongo, mail] = await Promise.all([
     startTemporal({ port: base.TEMPORAL_PORT, uiPort: base.TEMPORAL_UI_PORT, dbFile: join(dataDir, 'temporal.db') }),
     startFerretdb({ port: base.MONGODB_PORT, dataDir: join(dataDir, 'ferretdb') }),
+    startMailpit({ smtpPort: base.MAILPIT_SMTP_PORT, uiPort: base.MAILPIT_UI_PORT, dbFile: join(dataDir, 'mailpit.db') }),
   ]);
-  infra.push(temporal.process, mongo.process);
+  infra.push(temporal.process, mongo.process, mail.process);
   for (const p of infra) {
     void p.exited.then((code) => {
       if (!stopping) void stopAll(`${p.name} exited unexpectedly with code ${code}`);
@@ -101,6 +104,7 @@ async function main(): Promise<void> {
     SMAREGI_API_BASE_URL: process.env.SMAREGI_API_BASE_URL ?? `http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
     MAKESHOP_BASE_URL: process.env.MAKESHOP_BASE_URL ?? `http://127.0.0.1:${base.MAKESHOP_SIM_PORT}`,
     SMAREGI_SIM_WEBHOOK_URL: process.env.SMAREGI_SIM_WEBHOOK_URL ?? `${apiUrl}/webhooks/smaregi`,
+    SMTP_URL: process.env.SMTP_URL ?? mail.smtpUrl,
   };
   const isStopping = () => stopping;
   apps.push(superviseApp('smaregi', 'src/simulators/smaregi/main.ts', env, isStopping));
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
       `  Temporal UI         ${temporal.uiUrl}`,
       `  Smaregi simulator   http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
       `  MakeShop simulator  http://127.0.0.1:${base.MAKESHOP_SIM_PORT}`,
+      `  mail (Mailpit)      ${mail.webUrl}   (SMTP ${mail.smtpUrl}; every alert mail lands here)`,
       `  operator token      ${operatorToken}   (Authorization: Bearer …; kept in ${join(base.DATA_DIR, 'operator-token')})`,
       `  data                ${dataDir}`,
       '  Ctrl-C stops everything.',

@@ -27,7 +27,7 @@ export interface CatalogUploadProgress {
 }
 
 /** Why an upload failed when the CSV report alone does not say it. */
-export type CatalogUploadErrorCode = 'csv_errors' | 'superseded' | 'smaregi_unavailable' | 'tenant_missing' | 'smaregi_not_linked' | 'internal';
+export type CatalogUploadErrorCode = 'csv_errors' | 'superseded' | 'smaregi_unavailable' | 'makeshop_unavailable' | 'tenant_missing' | 'smaregi_not_linked' | 'internal';
 
 export interface CatalogUploadError {
   code: CatalogUploadErrorCode;
@@ -40,6 +40,8 @@ const UPLOAD_ERROR_MESSAGE: Record<CatalogUploadErrorCode, string> = {
   superseded: 'このアップロードより後にアップロードされた商品データがあるため、このアップロードは反映していません（新しいアップロードの結果をご確認ください）。',
   smaregi_unavailable:
     'スマレジの商品情報を読み込めなかったため、この商品データは反映していません（前の商品データがそのまま有効です）。しばらくしてから、もう一度アップロードしてください。',
+  makeshop_unavailable:
+    'MakeShopから商品情報を読み込めなかったため、この商品データは反映していません（前の商品データがそのまま有効です）。MakeShopアプリの連携状態を確認してから、もう一度取り込んでください。',
   tenant_missing: 'アカウントが見つからないため、この商品データは反映していません。',
   smaregi_not_linked: 'スマレジの契約が連携されていないため、この商品データは反映していません。スマレジIDで連携してから、もう一度アップロードしてください。',
   internal: 'サーバーでエラーが発生したため、この商品データは反映していません（前の商品データがそのまま有効です）。もう一度アップロードしてください。',
@@ -47,6 +49,8 @@ const UPLOAD_ERROR_MESSAGE: Record<CatalogUploadErrorCode, string> = {
 
 /** The ApplicationFailure type of an import that could not read the tenant's Smaregi products. */
 export const SMAREGI_FAILURE_TYPE = 'smaregi_unavailable';
+/** The ApplicationFailure type of an import that could not read the catalog from MakeShop (apps mode). */
+export const MAKESHOP_CATALOG_FAILURE_TYPE = 'makeshop_unavailable';
 
 export function catalogUploadError(code: CatalogUploadErrorCode): CatalogUploadError {
   return { code, message: UPLOAD_ERROR_MESSAGE[code] };

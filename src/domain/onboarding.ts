@@ -25,6 +25,18 @@ export interface MakeshopApplicationForm {
 }
 
 export type MakeshopApplicationSubmission = { alreadyEnabled: true } | ({ alreadyEnabled?: false } & MakeshopApplicationForm);
+
+/** How the shop connects to MakeShop (DESIGN §1): the makeshop apps GraphQL API, or the legacy API. */
+export type MakeshopMode = 'legacy' | 'apps';
+
+/** Step 2 on the apps path: the shop the merchant named, and the state of its app installation. */
+export interface MakeshopAppsLink {
+  shopId: string;
+  /** Set when the installation was linked to this tenant (install + launch while logged in). */
+  linkedAt: string | null;
+  /** Set when MakeShop told us the app was uninstalled (the token is revoked); cleared by a new link. */
+  revokedAt: string | null;
+}
 export type ApplicationApprover = 'operator-api' | 'temporal-ui';
 
 /**
@@ -60,11 +72,25 @@ export interface OnboardingState {
   syncState: SyncState;
   /** Step 6 is done once the merchant first set 稼働; stopping later does not reopen onboarding. */
   firstRunningAt: string | null;
+  /** Absent in states written before apps mode existed: legacy. Switching keeps the other mode's progress. */
+  makeshopMode?: MakeshopMode;
+  apps?: MakeshopAppsLink | null;
+}
+
+export function makeshopModeOf(state: Pick<OnboardingState, 'makeshopMode'>): MakeshopMode {
+  return state.makeshopMode ?? 'legacy';
+}
+
+/** The linked, not revoked, apps installation's shop ID; null unless apps mode is usable now. */
+export function linkedAppsShopId(state: Pick<OnboardingState, 'makeshopMode' | 'apps'>): string | null {
+  const apps = state.apps;
+  return makeshopModeOf(state) === 'apps' && apps && apps.linkedAt !== null && apps.revokedAt === null ? apps.shopId : null;
 }
 
 /** What GET /api/v1/onboarding and the workflow's `status` query answer (DESIGN §5). */
 export interface OnboardingView {
   tenantId: string;
+  makeshopMode: MakeshopMode;
   steps: { key: StepKey; status: StepStatus; detail?: string }[];
   requiredActions: { key: string; message: string }[];
   canSetRunning: boolean;
@@ -85,6 +111,7 @@ export interface Rejection {
 export type OnboardingAction =
   | 'linkSmaregiContract'
   | 'submitMakeshopApplication'
+  | 'chooseMakeshopApps'
   | 'approveMakeshopApplication'
   | 'saveMakeshopCredentials'
   | 'chooseShipmentStore'
@@ -116,10 +143,12 @@ export function initialOnboardingState(tenantId: string): OnboardingState {
 
 export function stepStatuses(state: OnboardingState): StepStatuses {
   const done = (yes: boolean): StepStatus => (yes ? 'done' : 'todo');
+  const apps = makeshopModeOf(state) === 'apps';
   return {
     account: done(linkedContract(state) !== null),
-    makeshopApplication: state.application.status,
-    makeshopCredentials: done(state.credentialsSavedAt !== null),
+    // Apps: waiting for the install + launch; step 3 (credentials) is not needed.
+    makeshopApplication: apps ? (linkedAppsShopId(state) ? 'done' : 'waiting') : state.application.status,
+    makeshopCredentials: done(apps || state.credentialsSavedAt !== null),
     orderImport: done(state.shipmentStoreId !== null),
     catalog: done(state.catalog !== null),
     syncState: done(state.firstRunningAt !== null),
@@ -177,11 +206,14 @@ export function linkRejection(state: OnboardingState, contractId: string): Rejec
 }
 
 /** Whether the action is allowed now; null when it is. Used by the workflow's validators and the api. */
-export function rejectionFor(action: OnboardingAction, statuses: StepStatuses): Rejection | null {
+export function rejectionFor(action: OnboardingAction, statuses: StepStatuses, mode: MakeshopMode = 'legacy'): Rejection | null {
   const application = statuses.makeshopApplication;
   switch (action) {
     case 'submitMakeshopApplication':
-      return application === 'done' ? REJECTIONS.applicationAlreadyApproved : null;
+      // From apps mode back to legacy: allowed; an approved legacy application is simply used again.
+      return mode === 'legacy' && application === 'done' ? REJECTIONS.applicationAlreadyApproved : null;
+    case 'chooseMakeshopApps':
+      return null;
     case 'approveMakeshopApplication':
       if (application === 'todo') return REJECTIONS.applicationNotSubmitted;
       return application === 'done' ? REJECTIONS.applicationAlreadyDecided : null;
@@ -211,6 +243,8 @@ export function malformedPayload(action: OnboardingAction, payload: unknown): Re
       return ['shopName', 'userName', 'shopId', 'shopUrl'].every((key) => isText(p[key])) ? null : MALFORMED;
     case 'chooseShipmentStore':
       return isText(p.shipmentStoreId) ? null : MALFORMED;
+    case 'chooseMakeshopApps':
+      return isText(p.shopId) ? null : MALFORMED;
     case 'saveMakeshopCredentials':
     case 'saveStockSettings':
       return isIsoDate(p.savedAt) ? null : MALFORMED;
@@ -234,6 +268,8 @@ export function recordSmaregiContractLinked(state: OnboardingState, link: Smareg
 
 export function submitApplication(state: OnboardingState, submission: MakeshopApplicationSubmission, now: string): OnboardingState {
   const previous = state.application;
+  if (makeshopModeOf(state) === 'apps' && previous.status === 'done') return changed(state, { makeshopMode: 'legacy' });
+  state = makeshopModeOf(state) === 'apps' ? { ...state, makeshopMode: 'legacy' } : state;
   if (submission.alreadyEnabled === true) {
     return changed(state, {
       application: { ...previous, status: 'done', alreadyEnabled: true, submittedAt: now, approvedAt: null, approvedBy: null },
@@ -248,6 +284,29 @@ export function submitApplication(state: OnboardingState, submission: MakeshopAp
   return changed(state, {
     application: { ...previous, status: 'waiting', form, submittedAt: now, waitingSince: previous.waitingSince ?? now },
   });
+}
+
+/**
+ * Step 2, apps path: the merchant names the shop that will install the app. Choosing the linked shop again
+ * changes nothing; another shop starts a new link (the old one no longer counts).
+ */
+export function chooseMakeshopApps(state: OnboardingState, shopId: string): OnboardingState {
+  if (makeshopModeOf(state) === 'apps' && state.apps?.shopId === shopId) return state;
+  const sameShop = state.apps?.shopId === shopId;
+  return changed(state, { makeshopMode: 'apps', apps: sameShop && state.apps ? state.apps : { shopId, linkedAt: null, revokedAt: null } });
+}
+
+/** The installation of the named shop was linked to this tenant (launch) — also after a reinstall. */
+export function recordAppsLinked(state: OnboardingState, shopId: string, now: string): OnboardingState {
+  if (state.apps?.shopId !== shopId) return state;
+  if (state.apps.linkedAt !== null && state.apps.revokedAt === null) return state;
+  return changed(state, { apps: { shopId, linkedAt: now, revokedAt: null } });
+}
+
+/** MakeShop uninstalled the app (token revoked): step 2 waits for a reinstall + launch. */
+export function recordAppsRevoked(state: OnboardingState, shopId: string, now: string): OnboardingState {
+  if (state.apps?.shopId !== shopId || state.apps.revokedAt !== null) return state;
+  return changed(state, { apps: { ...state.apps, revokedAt: now } });
 }
 
 export function approveApplication(state: OnboardingState, approvedBy: ApplicationApprover, now: string): OnboardingState {
@@ -300,6 +359,9 @@ const REQUIRED_ACTION_MESSAGES = {
   orderImport: '出荷元のスマレジ店舗を選択し、表示される更新通知APIのURLをMakeShopに設定してください。',
   catalog: 'MakeShopの商品データCSVとオプションデータCSVを一緒にアップロードしてください。',
   stockSettings: '在庫を合計するスマレジの店舗を在庫連携設定で選択してください。',
+  appsInstall: 'MakeShopの管理画面で在庫連携アプリをインストールし、このページにログインしたまま管理画面からアプリを開いてください。',
+  appsRevoked: 'MakeShopアプリがアンインストールされました。アプリを再インストールし、このページにログインしたまま管理画面からアプリを開いてください。',
+  appsOrderImport: '注文を出荷するスマレジの店舗を選択してください。',
 } as const;
 
 /** What 稼働 needs: steps 1–5 done and the stock stores selected. `missing` is the merchant's checklist. */
@@ -307,6 +369,7 @@ export function readinessOf(state: OnboardingState): Readiness {
   const statuses = stepStatuses(state);
   const missing: Readiness['missing'] = [];
   if (statuses.account !== 'done') missing.push({ key: 'account', message: REQUIRED_ACTION_MESSAGES.account });
+  if (makeshopModeOf(state) === 'apps') return appsReadiness(state, statuses, missing);
   if (statuses.makeshopApplication === 'todo') missing.push({ key: 'makeshopApplication', message: REQUIRED_ACTION_MESSAGES.makeshopApplication });
   if (statuses.makeshopApplication === 'waiting') {
     missing.push({ key: 'makeshopApplication', message: REQUIRED_ACTION_MESSAGES.makeshopApplicationWaiting });
@@ -318,8 +381,40 @@ export function readinessOf(state: OnboardingState): Readiness {
   return { ready: missing.length === 0, missing };
 }
 
+function appsReadiness(state: OnboardingState, statuses: StepStatuses, missing: Readiness['missing']): Readiness {
+  if (statuses.makeshopApplication !== 'done') {
+    missing.push({ key: 'makeshopApplication', message: state.apps?.revokedAt ? REQUIRED_ACTION_MESSAGES.appsRevoked : REQUIRED_ACTION_MESSAGES.appsInstall });
+  }
+  if (statuses.orderImport !== 'done') missing.push({ key: 'orderImport', message: REQUIRED_ACTION_MESSAGES.appsOrderImport });
+  if (statuses.catalog !== 'done') missing.push({ key: 'catalog', message: REQUIRED_ACTION_MESSAGES.catalog });
+  if (state.stockSettingsSavedAt === null) missing.push({ key: 'stockSettings', message: REQUIRED_ACTION_MESSAGES.stockSettings });
+  return { ready: missing.length === 0, missing };
+}
+
+/** Step details on the apps path (steps 2–4 differ; the rest are shared). */
+function appsStepDetail(state: OnboardingState, key: StepKey): string | undefined | null {
+  const apps = state.apps;
+  switch (key) {
+    case 'makeshopApplication':
+      if (!apps) return undefined;
+      if (apps.revokedAt) return `ショップID ${apps.shopId}: MakeShopアプリがアンインストールされました（${apps.revokedAt}）。再インストールしてアプリを開いてください`;
+      if (apps.linkedAt) return `makeshopアプリで連携済み（ショップID ${apps.shopId}、${apps.linkedAt}）`;
+      return `ショップID ${apps.shopId}: MakeShop管理画面でアプリをインストールし、ログインしたまま管理画面からアプリを開いてください`;
+    case 'makeshopCredentials':
+      return '不要（makeshopアプリで連携）';
+    case 'orderImport':
+      return `${state.shipmentStoreId ? `出荷元店舗ID: ${state.shipmentStoreId}` : '出荷元店舗を選択してください'}（更新通知の設定は不要）`;
+    default:
+      return null;
+  }
+}
+
 function stepDetail(state: OnboardingState, key: StepKey): string | undefined {
   const { application } = state;
+  if (makeshopModeOf(state) === 'apps') {
+    const detail = appsStepDetail(state, key);
+    if (detail !== null) return detail;
+  }
   switch (key) {
     case 'account': {
       const linked = linkedContract(state);
@@ -352,6 +447,7 @@ export function describeOnboarding(state: OnboardingState): OnboardingView {
   const readiness = readinessOf(state);
   return {
     tenantId: state.tenantId,
+    makeshopMode: makeshopModeOf(state),
     steps: STEP_KEYS.map((key) => {
       const detail = stepDetail(state, key);
       return { key, status: statuses[key], ...(detail !== undefined && { detail }) };

@@ -42,7 +42,14 @@ export interface SyncWorkflowState {
   lastPushAt: string | null;
   lastError: { at: string; message: string } | null;
   counters: SyncStatus['counters'];
+  /** Set when the sync stopped because the MakeShop link was lost (apps uninstalled): a relink resumes it. */
+  stoppedByLostLink?: boolean;
 }
+
+/** The merchant-facing reason a lost makeshop apps link stops the sync (GET /sync lastError). */
+export const MAKESHOP_APP_UNINSTALLED_REASON = 'MakeShop アプリがアンインストールされました';
+/** The activity failure type of a revoked makeshop apps token (activities/sync.ts: `${platform}-${kind}`). */
+export const MAKESHOP_REVOKED_FAILURE_TYPE = 'makeshop-revoked';
 
 export const NOT_READY: Readiness = {
   ready: false,

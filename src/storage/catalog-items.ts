@@ -1,10 +1,22 @@
-import { MongoBulkWriteError, MongoServerError, type Db, type Filter } from 'mongodb';
-import { identityCode, stockItemFile, type CatalogFile, type ConflictUpdate, type MatchedStockItem, type MatchStatus } from '../domain/catalog';
+import { MongoServerError, type Db } from 'mongodb';
+import {
+  identityCode,
+  stockItemKey,
+  type ConflictReason,
+  type ConflictUpdate,
+  type MatchedBy,
+  type MatchedStockItem,
+  type MatchStatus,
+} from '../domain/catalog';
 import type { StockPushRow } from '../platforms/makeshop/gateway';
 
 /**
- * The catalog as MongoDB stores it. `catalog_items` holds every item of every version; the tenant's
- * active version is one field of one `catalog_active` document, so activation is a single atomic write
+ * The catalog as MongoDB stores it. A version's items are kept in packs: one document per batch the
+ * import stored (about a thousand items, in file order: option rows, then products), the items encoded
+ * as one JSON string. FerretDB 1.24 pays for every value it converts and scans a collection on every
+ * query whatever the filter, so one string per thousand items makes writing a 350,000-item version a few
+ * hundred inserts and reading it back a few hundred values; MongoDB is indifferent. The tenant's active
+ * version is one field of one `catalog_active` document, so activation is a single atomic write
  * (FerretDB has no transactions) and a failed import never touches what the sync engine reads.
  */
 export type CatalogItemDoc = MatchedStockItem & {
@@ -14,6 +26,17 @@ export type CatalogItemDoc = MatchedStockItem & {
   smaregiProductCode: string | null;
 };
 
+type StatusCounts = Record<MatchStatus, number>;
+
+export interface CatalogItemPackDoc extends StatusCounts {
+  _id: string; // `${tenantId}:${version}:${seq}` (seq padded: ids sort in file order)
+  tenantId: string;
+  version: number;
+  seq: number;
+  /** JSON array of the items as tuples (see encodeItem). */
+  items: string;
+}
+
 export interface CatalogActiveDoc {
   _id: string; // tenantId
   version: number;
@@ -21,15 +44,11 @@ export interface CatalogActiveDoc {
   activatedAt: Date;
 }
 
-export const catalogItems = (db: Db) => db.collection<CatalogItemDoc>('catalog_items');
+export const catalogItemPacks = (db: Db) => db.collection<CatalogItemPackDoc>('catalog_items');
 export const catalogActive = (db: Db) => db.collection<CatalogActiveDoc>('catalog_active');
 
 export const CATALOG_ITEM_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
-  // _id last: the merchant's item pages are sorted by it (see catalogItemId).
-  ['catalog_items', { tenantId: 1, version: 1, status: 1, _id: 1 }, {}],
-  ['catalog_items', { tenantId: 1, version: 1, smaregiProductId: 1 }, {}],
-  ['catalog_items', { tenantId: 1, version: 1, customCode: 1 }, {}],
-  ['catalog_items', { tenantId: 1, version: 1, optionCode: 1 }, {}],
+  ['catalog_items', { tenantId: 1, version: 1, seq: 1 }, {}],
 ];
 
 export async function activeCatalogVersion(db: Db, tenantId: string): Promise<number | null> {
@@ -48,77 +67,70 @@ export function pushRow(item: CatalogItemDoc, quantity: number): StockPushRow {
     : { kind: 'product', systemCode: item.systemCode || undefined, customCode: item.customCode || undefined, quantity };
 }
 
-/** Items whose stock the service pushes: matched, stock-managed. */
-export function syncedItemsFilter(tenantId: string, version: number, productIds?: string[]): Filter<CatalogItemDoc> {
-  const filter: Filter<CatalogItemDoc> = { tenantId, version, status: 'matched' satisfies MatchStatus };
-  if (productIds) filter.smaregiProductId = { $in: productIds };
-  return filter;
-}
-
-// ── writing a version (the catalog import) ───────────────────────────────────────────────────────
-
-/** catalog_items with the string ids the import gives its items (see catalogItemId). */
-const catalogItemsById = (db: Db) => db.collection<CatalogItemDoc & { _id: string }>('catalog_items');
-
-/**
- * An item's id says where it came from: tenant, version, file and line (lines padded so ids sort in
- * file order: option rows, then products). A retried import therefore writes the same ids again, and
- * a version's ids can be deleted by range without reading its items first.
- */
-export function catalogItemId(tenantId: string, version: number, file: CatalogFile, line: number): string {
-  return `${versionIdPrefix(tenantId, version)}${file === 'optionCsv' ? 'o' : 'p'}${String(line).padStart(9, '0')}`;
-}
-
-const versionIdPrefix = (tenantId: string, version: number) => `${tenantId}:${version}:`;
-
 /** The Smaregi 商品コード that matched: the JAN when only the JAN matched, else the item's own code. */
 export function smaregiProductCodeOf(item: MatchedStockItem): string | null {
   if (item.smaregiProductId === null) return null;
   return item.matchedBy === 'jan' ? item.jan : identityCode(item);
 }
 
-/** From named fields, never by spreading the item: this runs for every item of a 400k-item import. */
-export function toCatalogItemDoc(tenantId: string, version: number, item: MatchedStockItem): CatalogItemDoc & { _id: string } {
+// ── the pack encoding ────────────────────────────────────────────────────────────────────────────
+
+type EncodedItem = [
+  source: 0 | 1, // product, option
+  systemCode: string,
+  customCode: string,
+  optionCode: string,
+  jan: string,
+  name: string,
+  quantity: number | null,
+  line: number,
+  status: MatchStatus,
+  smaregiProductId: string | null,
+  matchedBy: MatchedBy | null,
+  conflictReasons: readonly ConflictReason[],
+];
+
+function encodeItem(item: MatchedStockItem): EncodedItem {
   const { systemCode, customCode, jan, name, quantity, line, status, smaregiProductId, matchedBy, conflictReasons } = item;
-  const common = {
-    _id: catalogItemId(tenantId, version, stockItemFile(item), line),
-    tenantId,
-    version,
-    systemCode,
-    customCode,
-    jan,
-    name,
-    quantity,
-    line,
-    status,
-    smaregiProductId,
-    matchedBy,
-    conflictReasons,
-    smaregiProductCode: smaregiProductCodeOf(item),
-  };
-  return item.source === 'option' ? { ...common, source: 'option', optionCode: item.optionCode } : { ...common, source: 'product' };
+  const optionCode = item.source === 'option' ? item.optionCode : '';
+  return [item.source === 'option' ? 1 : 0, systemCode, customCode, optionCode, jan, name, quantity, line, status, smaregiProductId, matchedBy, conflictReasons];
 }
+
+function decodeItem(tenantId: string, version: number, encoded: EncodedItem): CatalogItemDoc {
+  const [source, systemCode, customCode, optionCode, jan, name, quantity, line, status, smaregiProductId, matchedBy, conflictReasons] = encoded;
+  const common = { systemCode, customCode, jan, name, quantity, line, status, smaregiProductId, matchedBy, conflictReasons };
+  const item: MatchedStockItem = source === 1 ? { ...common, source: 'option', optionCode } : { ...common, source: 'product' };
+  return { ...item, tenantId, version, smaregiProductCode: smaregiProductCodeOf(item) };
+}
+
+function decodePack(pack: Pick<CatalogItemPackDoc, 'tenantId' | 'version' | 'items'>): CatalogItemDoc[] {
+  return (JSON.parse(pack.items) as EncodedItem[]).map((encoded) => decodeItem(pack.tenantId, pack.version, encoded));
+}
+
+const versionIdPrefix = (tenantId: string, version: number) => `${tenantId}:${version}:`;
+const packId = (tenantId: string, version: number, seq: number) => `${versionIdPrefix(tenantId, version)}${String(seq).padStart(9, '0')}`;
+
+// ── writing a version (the catalog import) ───────────────────────────────────────────────────────
 
 const DUPLICATE_KEY = 11000;
 
 /**
- * Unordered, so one bad document cannot stop the batch. Ids that already exist were written by an
- * earlier attempt of the same import from the same files and Smaregi snapshot: the same documents.
+ * Stores one batch of a version's items as pack `seq`. Batches are cut the same way on every attempt
+ * of an import (same files, same batch size), so a pack that already exists was written by an earlier
+ * attempt with the same items.
  */
-export async function insertCatalogItems(db: Db, docs: (CatalogItemDoc & { _id: string })[]): Promise<void> {
-  if (docs.length === 0) return;
+export async function insertCatalogPack(db: Db, tenantId: string, version: number, seq: number, items: readonly MatchedStockItem[]): Promise<void> {
+  if (items.length === 0) return;
+  const counts: StatusCounts = { matched: 0, unmatched: 0, conflict: 0, unlimited: 0 };
+  for (const item of items) counts[item.status] += 1;
   try {
-    await catalogItemsById(db).insertMany(docs, { ordered: false });
+    await catalogItemPacks(db).insertOne({ _id: packId(tenantId, version, seq), tenantId, version, seq, ...counts, items: JSON.stringify(items.map(encodeItem)) });
   } catch (err) {
-    const writeErrors = err instanceof MongoBulkWriteError ? [err.writeErrors].flat() : null;
-    if (!writeErrors || writeErrors.length === 0 || writeErrors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+    if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
   }
 }
 
-/**
- * Items written before a later item made them conflicts, addressed by id. On FerretDB 1.24 even an _id
- * filter scans the collection (its SQLite JSON path differs from the index's): keep these rare.
- */
+/** Items stored before a later item made them conflicts: their packs are rewritten (rare). */
 export async function markItemsConflicting(
   db: Db,
   tenantId: string,
@@ -126,45 +138,48 @@ export async function markItemsConflicting(
   updates: readonly ConflictUpdate[],
 ): Promise<void> {
   if (updates.length === 0) return;
-  await catalogItemsById(db).bulkWrite(
-    updates.map((u) => ({
-      updateOne: {
-        filter: { _id: catalogItemId(tenantId, version, u.file, u.line) },
-        update: { $set: { status: u.status, conflictReasons: [...u.conflictReasons] } },
-      },
-    })),
-    { ordered: false },
-  );
+  const byKey = new Map(updates.map((u) => [`${u.file}:${u.line}`, u]));
+  for await (const pack of catalogItemPacks(db).find({ tenantId, version })) {
+    const items = decodePack(pack);
+    let changed = false;
+    for (const item of items) {
+      const update = byKey.get(stockItemKey(item));
+      if (!update) continue;
+      Object.assign(item, { status: update.status, conflictReasons: [...update.conflictReasons] });
+      changed = true;
+    }
+    if (!changed) continue;
+    const counts: StatusCounts = { matched: 0, unmatched: 0, conflict: 0, unlimited: 0 };
+    for (const item of items) counts[item.status] += 1;
+    await catalogItemPacks(db).updateOne({ _id: pack._id }, { $set: { ...counts, items: JSON.stringify(items.map(encodeItem)) } });
+  }
 }
+
+/** Deletes every item of one version; safe to repeat or resume. */
+export async function purgeCatalogVersion(db: Db, tenantId: string, version: number): Promise<number> {
+  const res = await catalogItemPacks(db).deleteMany({ tenantId, version });
+  return res.deletedCount;
+}
+
+// ── reading a version ────────────────────────────────────────────────────────────────────────────
 
 /**
- * Lines per delete. FerretDB deletes the documents a filter matched in one SQL statement with one
- * parameter each, and SQLite allows at most 32,766: one huge deleteMany fails there.
+ * Every item of a version that passes `keep`, in file order, one pack at a time (only the kept items
+ * are held). The sync engine reads this way: one value per thousand items on FerretDB.
  */
-const PURGE_WINDOW_LINES = 25_000;
-
-/** Deletes every item of one version, window by window of item ids; safe to repeat or resume. */
-export async function purgeCatalogVersion(
-  db: Db,
-  tenantId: string,
-  version: number,
-  itemLines: Record<CatalogFile, number>,
-  onWindow?: (deletedSoFar: number) => void,
-): Promise<number> {
-  let deleted = 0;
-  for (const file of ['optionCsv', 'productCsv'] as const) {
-    for (let from = 1; from <= itemLines[file]; from += PURGE_WINDOW_LINES) {
-      const res = await catalogItemsById(db).deleteMany({
-        _id: { $gte: catalogItemId(tenantId, version, file, from), $lt: catalogItemId(tenantId, version, file, from + PURGE_WINDOW_LINES) },
-      });
-      deleted += res.deletedCount;
-      onWindow?.(deleted);
-    }
+export async function readCatalogItems(db: Db, tenantId: string, version: number, keep: (item: CatalogItemDoc) => boolean): Promise<CatalogItemDoc[]> {
+  const kept: CatalogItemDoc[] = [];
+  for await (const pack of catalogItemPacks(db).find({ tenantId, version }).sort({ seq: 1 })) {
+    for (const item of decodePack(pack)) if (keep(item)) kept.push(item);
   }
-  return deleted;
+  return kept;
 }
 
-// ── reading a version (the merchant's item list) ─────────────────────────────────────────────────
+/** Items whose stock the service pushes: matched (stock-managed), all or those of the given Smaregi products. */
+export async function readSyncedItems(db: Db, tenantId: string, version: number, productIds?: readonly string[]): Promise<CatalogItemDoc[]> {
+  const wanted = productIds && new Set(productIds);
+  return readCatalogItems(db, tenantId, version, (item) => item.status === 'matched' && (!wanted || wanted.has(item.smaregiProductId!)));
+}
 
 export interface CatalogItemsPage {
   items: CatalogItemDoc[];
@@ -173,33 +188,46 @@ export interface CatalogItemsPage {
 }
 
 /**
- * Always sorted by id (file order): neither MongoDB after updates nor FerretDB on PostgreSQL keeps
- * insertion order, so natural order is never the import's order to rely on. MongoDB serves the sort
- * from the status index (its last key is _id); FerretDB sorts the version's matching items in memory.
+ * One page of a version's items (of one status, or all), in file order — never natural order, which
+ * neither MongoDB after updates nor FerretDB on PostgreSQL keeps. The packs' counts say which packs hold
+ * the page; only those are decoded.
  */
 export async function listCatalogItems(
   db: Db,
   query: { tenantId: string; version: number; status?: MatchStatus; page: number; limit: number },
 ): Promise<CatalogItemsPage> {
   const { tenantId, version, status, page, limit } = query;
-  const filter: Filter<CatalogItemDoc & { _id: string }> = { tenantId, version, ...(status && { status }) };
-  const items = await catalogItemsById(db)
-    .find(filter)
-    .sort({ _id: 1 })
-    .skip((page - 1) * limit)
-    .limit(limit)
+  const countOf = (pack: StatusCounts) => (status ? pack[status] : pack.matched + pack.unmatched + pack.conflict + pack.unlimited);
+  const headers = await catalogItemPacks(db)
+    .find({ tenantId, version }, { projection: { seq: 1, matched: 1, unmatched: 1, conflict: 1, unlimited: 1 } })
+    .sort({ seq: 1 })
     .toArray();
+  const from = (page - 1) * limit;
+  const wanted: { id: string; skip: number }[] = [];
+  let before = 0;
+  for (const header of headers) {
+    const count = countOf(header);
+    if (before + count > from && before < from + limit) wanted.push({ id: header._id, skip: Math.max(0, from - before) });
+    before += count;
+  }
+  const packs = new Map((await catalogItemPacks(db).find({ _id: { $in: wanted.map((w) => w.id) } }).toArray()).map((p) => [p._id, p]));
+  const items: CatalogItemDoc[] = [];
+  for (const { id, skip } of wanted) {
+    const inPack = decodePack(packs.get(id)!).filter((item) => !status || item.status === status);
+    items.push(...inPack.slice(skip, skip + limit - items.length));
+  }
   return { items, page, limit };
 }
 
-/** Items of a version by status, read one by one: only for a catalog that has no import report. */
+/** Items of a version by status, from the packs' counts: only for a catalog that has no import report. */
 export async function countCatalogItems(
   db: Db,
   tenantId: string,
   version: number,
 ): Promise<{ stockItems: number; matched: number; unmatched: number; conflicts: number; unlimited: number }> {
-  const count = (status: MatchStatus) => catalogItems(db).countDocuments({ tenantId, version, status });
-  const [matched, unmatched, conflicts, unlimited] = await Promise.all([count('matched'), count('unmatched'), count('conflict'), count('unlimited')]);
+  const headers = await catalogItemPacks(db).find({ tenantId, version }, { projection: { matched: 1, unmatched: 1, conflict: 1, unlimited: 1 } }).toArray();
+  const sum = (status: MatchStatus) => headers.reduce((total, h) => total + h[status], 0);
+  const [matched, unmatched, conflicts, unlimited] = [sum('matched'), sum('unmatched'), sum('conflict'), sum('unlimited')];
   return { stockItems: matched + unmatched + conflicts + unlimited, matched, unmatched, conflicts, unlimited };
 }
 

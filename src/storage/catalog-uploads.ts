@@ -215,3 +215,14 @@ export async function sweepAbandonedUploadFiles(db: Db, now = new Date()): Promi
   }
   return deleted;
 }
+
+/**
+ * A catalog read from MakeShop is written into the upload's pre-allocated files: their sizes become known
+ * only then, and with them the progress total.
+ */
+export async function setUploadFileSizes(db: Db, uploadId: string, bytes: Record<CatalogFile, number>): Promise<void> {
+  await catalogUploads(db).updateOne(
+    { _id: uploadId, status: 'processing' },
+    { $set: { 'files.productCsv.bytes': bytes.productCsv, 'files.optionCsv.bytes': bytes.optionCsv, 'progress.totalBytes': 2 * (bytes.productCsv + bytes.optionCsv) } },
+  );
+}

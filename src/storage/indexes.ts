@@ -1,6 +1,7 @@
 import { MongoServerError, type Db } from 'mongodb';
 import { CATALOG_ITEM_INDEXES } from './catalog-items';
 import { CATALOG_UPLOAD_INDEXES } from './catalog-uploads';
+import { MAKESHOP_APP_INDEXES } from './makeshop-apps';
 import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
@@ -11,6 +12,7 @@ import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { SMAREGI_AUTH_REQUEST_INDEXES } from './smaregi-auth-requests';
 import { SMAREGI_CONTRACT_INDEXES } from './smaregi-contracts';
 import { TENANT_INDEXES } from './tenants';
+import { ALERT_INDEXES } from './alerts';
 
 type IndexSpec = [collection: string, keys: Record<string, 1 | -1>, options: Record<string, unknown>];
 
@@ -29,6 +31,8 @@ const INDEXES: IndexSpec[] = [
   ...SESSION_INDEXES,
   ...LOGIN_ATTEMPT_INDEXES,
   ...WEBHOOK_EVENT_INDEXES,
+  ...MAKESHOP_APP_INDEXES,
+  ...ALERT_INDEXES,
   ...SMAREGI_CONTRACT_INDEXES,
   ...SMAREGI_AUTH_REQUEST_INDEXES,
 ];

@@ -1,8 +1,10 @@
 import type { Db } from 'mongodb';
 import type { TenantSettingsPort } from '../sync/ports';
 import type { SecretBox } from './crypto';
+import { makeshopModeOf } from '../domain/onboarding';
+import { loadAppsConnection } from './makeshop-apps';
 import { loadMakeshopCredentials } from './secrets';
-import { findTenantById, getShipmentStoreId, getStockSettings } from './tenants';
+import { findTenantById, getShipmentStoreId, getStockSettings, tenantsCollection } from './tenants';
 
 /** The sync engine's view of a tenant's settings, over the tenants and secrets collections. */
 export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettingsPort {
@@ -16,6 +18,12 @@ export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettin
     },
     stockSettings: (tenantId) => getStockSettings(db, tenantId),
     shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
-    makeshopConnection: (tenantId) => loadMakeshopCredentials(db, secretBox, tenantId),
+    /** The mode chosen at step 2 decides: apps → the linked installation's token, else the legacy credentials. */
+    async makeshopConnection(tenantId) {
+      const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.makeshopMode': 1, 'onboarding.state.apps': 1 } });
+      const state = doc?.onboarding?.state;
+      if (state && makeshopModeOf(state) === 'apps') return state.apps ? loadAppsConnection(db, secretBox, tenantId, state.apps.shopId) : null;
+      return loadMakeshopCredentials(db, secretBox, tenantId);
+    },
   };
 }

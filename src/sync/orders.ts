@@ -1,6 +1,6 @@
 import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
-import { activeCatalogVersion, catalogItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
 import { orderLedger, type OrderLedgerDoc, type OrderLine } from '../storage/orders';
 import { writeSyncLog } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -106,31 +106,38 @@ async function vanishedOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<
 
 async function mapLines(db: Db, tenantId: string, lines: MakeshopOrderLine[]): Promise<OrderLine[]> {
   const version = await activeCatalogVersion(db, tenantId);
-  return Promise.all(
-    lines.map(async (line): Promise<OrderLine> => {
-      const item = version === null ? null : await findItem(db, tenantId, version, line);
-      const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
-      return {
-        code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
-        quantity: line.quantity,
-        smaregiProductId: usable ? item.smaregiProductId : null,
-      };
-    }),
+  const named = version === null ? [] : await itemsNamedBy(db, tenantId, version, lines);
+  return lines.map((line): OrderLine => {
+    const item = findItem(named, line);
+    const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
+    return {
+      code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
+      quantity: line.quantity,
+      smaregiProductId: usable ? item.smaregiProductId : null,
+    };
+  });
+}
+
+/** The catalog items any of the order's lines could name, read in one pass over the version. */
+function itemsNamedBy(db: Db, tenantId: string, version: number, lines: MakeshopOrderLine[]): Promise<CatalogItemDoc[]> {
+  const codes = new Set(lines.flatMap((l) => [l.optionCode, l.customCode, l.systemCode]).filter((c): c is string => !!c));
+  return readCatalogItems(db, tenantId, version, (item) =>
+    item.source === 'option' ? codes.has(item.optionCode) : codes.has(item.customCode) || codes.has(item.systemCode),
   );
 }
 
 /** The catalog item an order line names: option by オプション独自コード, product by its codes. */
-async function findItem(db: Db, tenantId: string, version: number, line: MakeshopOrderLine): Promise<CatalogItemDoc | null> {
-  const items = catalogItems(db);
+function findItem(items: CatalogItemDoc[], line: MakeshopOrderLine): CatalogItemDoc | null {
+  const find = (match: (item: CatalogItemDoc) => boolean) => items.find(match) ?? null;
   if (line.optionCode) {
-    const filter = { tenantId, version, source: 'option' as const, optionCode: line.optionCode };
-    return (line.systemCode ? await items.findOne({ ...filter, systemCode: line.systemCode }) : null) ?? items.findOne(filter);
+    const options = items.filter((i) => i.source === 'option' && i.optionCode === line.optionCode);
+    return (line.systemCode ? options.find((i) => i.systemCode === line.systemCode) : undefined) ?? options[0] ?? null;
   }
   if (line.customCode) {
-    const byCode = await items.findOne({ tenantId, version, source: 'product', customCode: line.customCode });
+    const byCode = find((i) => i.source === 'product' && i.customCode === line.customCode);
     if (byCode) return byCode;
   }
-  if (line.systemCode) return items.findOne({ tenantId, version, source: 'product', systemCode: line.systemCode });
+  if (line.systemCode) return find((i) => i.source === 'product' && i.systemCode === line.systemCode);
   return null;
 }
 
@@ -165,6 +172,8 @@ async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<P
   const lines = shipmentLines(ledger.lines);
   const now = new Date();
   if (lines.length === 0) {
+    // Before the ledger write: a retry after a crash raises it again (idempotent) rather than never.
+    await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
     await orderLedger(deps.db).updateOne({ tenantId, orderNumber, status: 'pending' }, { $set: { status: 'held', updatedAt: now } });
     await writeSyncLog(deps.db, [
       { tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) },
@@ -185,6 +194,7 @@ async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<P
     { tenantId, at: now, kind: 'order-import', orderNumber, ok: true, message: `出荷 ${shipment.shipmentId}` },
     ...(ledger.heldLines > 0 ? [{ tenantId, at: now, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
   ]);
+  if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
   return { outcome: 'imported', affectedProductIds: affected };
 }
 
@@ -211,6 +221,7 @@ async function cancelOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrde
     existing.shipmentId ?? (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber))?.shipmentId ?? null;
   if (shipmentId) await deps.smaregi.cancelShipment(contractId, shipmentId);
   await ledger.updateOne({ tenantId, orderNumber }, { $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } });
+  if (existing.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, null);
   await writeSyncLog(deps.db, [
     { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: shipmentId ? `出荷 ${shipmentId} を取り消しました` : undefined },
   ]);
@@ -227,7 +238,9 @@ function productIdsOf(lines: OrderLine[]): string[] {
   return [...new Set(lines.flatMap((l) => (l.smaregiProductId ? [l.smaregiProductId] : [])))];
 }
 
+const heldCodes = (ledger: OrderLedgerDoc) => ledger.lines.filter((l) => !l.smaregiProductId).map((l) => l.code);
+
 function heldMessage(ledger: OrderLedgerDoc): string {
-  const codes = ledger.lines.filter((l) => !l.smaregiProductId).map((l) => `「${l.code}」`);
+  const codes = heldCodes(ledger).map((code) => `「${code}」`);
   return `注文 ${ledger.orderNumber} の商品 ${codes.join('、')} はカタログで対応するスマレジ商品がないため取り込みを保留しました。`;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/logger';
 import type { StockSettings } from '../domain/sync';
 import type { MakeshopConnection, MakeshopGateway } from '../platforms/makeshop/gateway';
 import type { SmaregiClient } from '../platforms/smaregi/client';
+import type { SyncAlertPort } from '../alerts/sync-alerts';
 
 /** What the sync engine needs to know about a tenant; implemented over the tenants/secrets storage. */
 export interface TenantSettingsPort {
@@ -21,6 +22,8 @@ export interface SyncDeps {
   tenants: TenantSettingsPort;
   /** Called during long steps so Temporal knows the activity is alive (and can cancel it). */
   heartbeat?: (details?: unknown) => void;
+  /** Told about refused items and held orders (src/alerts/sync-alerts.ts). */
+  alerts?: SyncAlertPort;
 }
 
 /** A problem that retrying cannot fix (missing settings): the activity fails without retries. */

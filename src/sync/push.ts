@@ -74,6 +74,11 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   // A row that can never be written is logged, not retried: the merchant fixes the catalog.
   const retry = changed.filter((t) => failureByKey.has(t.key) && !permanentKeys.has(t.key));
   result.retryProductIds = [...new Set(retry.map((t) => t.item.smaregiProductId!))];
+  const acceptedCodes = new Set(succeeded.map(displayCode));
+  await deps.alerts?.itemsPushed(tenantId, {
+    rejected: changed.filter((t) => failureByKey.has(t.key)).map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)! })),
+    accepted: (code) => acceptedCodes.has(code),
+  });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;
 }

@@ -1,6 +1,6 @@
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import { bufferFor, stockTarget, type StockSettings } from '../domain/sync';
-import { activeCatalogVersion, catalogItems, pushKey, syncedItemsFilter, type CatalogItemDoc } from '../storage/catalog-items';
+import { activeCatalogVersion, pushKey, readSyncedItems, type CatalogItemDoc } from '../storage/catalog-items';
 import { reservedQuantities } from '../storage/orders';
 import { lastPushed } from '../storage/pushed-stock';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -33,7 +33,7 @@ export async function computeTargets(
   if (!settings || settings.storeIds.length === 0) throw new SyncConfigurationError('no Smaregi stores are selected for stock sync');
   const contractId = await deps.tenants.contractId(tenantId);
 
-  const items = await catalogItems(deps.db).find(syncedItemsFilter(tenantId, version, productIds)).toArray();
+  const items = await readSyncedItems(deps.db, tenantId, version, productIds);
   deps.heartbeat?.({ step: 'items', count: items.length });
   const wanted = [...new Set(items.map((i) => i.smaregiProductId!))];
   const totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);

@@ -12,9 +12,14 @@ export async function connectTemporal(address: string, namespace: string): Promi
  * Registers the custom search attributes (idempotent). The dev server is started with them already;
  * a production cluster gets them here on the first worker start. ALREADY_EXISTS counts as success.
  */
+const INDEXED_VALUE_TYPES = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+} as const;
+
 export async function ensureSearchAttributes(connection: ConnectionLike, namespace: string, logger?: Logger): Promise<void> {
   const wanted = Object.fromEntries(
-    SEARCH_ATTRIBUTES.map((a) => [a.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    SEARCH_ATTRIBUTES.map((a) => [a.name, INDEXED_VALUE_TYPES[a.cliType]]),
   );
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const missing = Object.fromEntries(Object.entries(wanted).filter(([name]) => !(name in (existing.customAttributes ?? {}))));

@@ -13,19 +13,22 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog';
-import { SMAREGI_FAILURE_TYPE, type CatalogImportState, type CatalogUploadErrorCode } from '../domain/catalog-upload';
+import type { MakeshopCatalogActivities } from '../activities/makeshop-catalog';
+import { MAKESHOP_CATALOG_FAILURE_TYPE, SMAREGI_FAILURE_TYPE, type CatalogImportState, type CatalogUploadErrorCode } from '../domain/catalog-upload';
 import { catalogActivatedSignal, catalogImportProgressQuery, onboardingWorkflowId } from './messages';
 
 export interface CatalogImportInput {
   tenantId: string;
   uploadId: string;
+  /** makeshop: the pair is first read from MakeShop (apps mode) into the upload's files. */
+  source?: 'makeshop';
 }
 
 /**
  * Long, heartbeating: resumes from its last heartbeat after a worker crash. When a newer upload
  * cancels this import, the workflow waits until the activity has stopped writing before it purges.
  */
-const importing = proxyActivities<CatalogActivities>({
+const importing = proxyActivities<CatalogActivities & MakeshopCatalogActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -47,7 +50,8 @@ export async function catalogImportWorkflow(input: CatalogImportInput): Promise<
   setHandler(catalogImportProgressQuery, () => state);
   let version: number;
   try {
-    const imported = await importing.importCatalogUpload(input);
+    if (input.source === 'makeshop') await importing.fetchMakeshopCatalog({ tenantId: input.tenantId, uploadId: input.uploadId });
+    const imported = await importing.importCatalogUpload({ tenantId: input.tenantId, uploadId: input.uploadId });
     if (imported.outcome === 'rejected') return finish(state, 'rejected');
     version = state.version = imported.version;
     state.phase = 'activating';
@@ -102,5 +106,7 @@ async function announceActivation(input: CatalogImportInput, version: number): P
 
 function failureCode(err: unknown): CatalogUploadErrorCode {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  return cause instanceof ApplicationFailure && cause.type === SMAREGI_FAILURE_TYPE ? 'smaregi_unavailable' : 'internal';
+  if (!(cause instanceof ApplicationFailure)) return 'internal';
+  if (cause.type === SMAREGI_FAILURE_TYPE) return 'smaregi_unavailable';
+  return cause.type === MAKESHOP_CATALOG_FAILURE_TYPE ? 'makeshop_unavailable' : 'internal';
 }

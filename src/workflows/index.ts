@@ -2,3 +2,4 @@
 export { syncWorkflow } from './sync';
 export { onboardingWorkflow } from './onboarding';
 export { catalogImportWorkflow } from './catalog-import';
+export { alertMailWorkflow } from './alert-mail';

@@ -24,6 +24,11 @@ export const resyncRequestedSignal = defineSignal<[{ reason: string }]>('resyncR
 export const stockSettingsChangedSignal = defineSignal<[{ savedAt: string }]>('stockSettingsChanged');
 /** From the onboarding workflow whenever what 稼働 needs changes. */
 export const readinessChangedSignal = defineSignal<[Readiness]>('readinessChanged');
+/**
+ * The tenant's MakeShop link in apps mode: lost (app uninstalled, token revoked) stops the sync with the
+ * reason, keeping all pending work; restored (reinstall + launch) resumes a sync the loss had stopped.
+ */
+export const makeshopLinkChangedSignal = defineSignal<[{ linked: boolean; reason?: string }]>('makeshopLinkChanged');
 /** App Market subscription `end` makes the tenant inactive (sync stops); `start` reactivates it. */
 export const tenantActiveChangedSignal = defineSignal<[{ active: boolean }]>('tenantActiveChanged');
 
@@ -42,6 +47,12 @@ export const onboardingStatusQuery = defineQuery<OnboardingStatus>('status');
 export const linkSmaregiContractUpdate = defineUpdate<OnboardingStatus, [SmaregiContractLink]>('linkSmaregiContract');
 /** Step 2: the application form, or "already enabled". Refused once the application is approved. */
 export const submitMakeshopApplicationUpdate = defineUpdate<OnboardingStatus, [MakeshopApplicationSubmission]>('submitMakeshopApplication');
+/** Step 2, apps path: the shop that will install the makeshop app (then install + launch link it). */
+export const chooseMakeshopAppsUpdate = defineUpdate<OnboardingStatus, [{ shopId: string }]>('chooseMakeshopApps');
+/** Step 2, apps path: the api linked the shop's installation to this tenant (launch while logged in). */
+export const recordMakeshopAppsLinkedUpdate = defineUpdate<OnboardingStatus, [{ shopId: string; linkedAt: string }]>('recordMakeshopAppsLinked');
+/** The app was uninstalled from the shop (install webhook side): step 2 waits for a reinstall + launch. */
+export const makeshopAppsRevokedSignal = defineSignal<[{ shopId: string; at: string }]>('makeshopAppsRevoked');
 /** Step 2, operator API: approve a waiting application (refused when none is waiting). */
 export const approveMakeshopApplicationUpdate = defineUpdate<OnboardingStatus, [{ approvedBy: 'operator-api' }]>('approveMakeshopApplication');
 /** Step 2, straight from the Temporal UI (no arguments needed); ignored unless an application is waiting. */

@@ -18,7 +18,11 @@ import {
   APPLICATION_REPORT_AFTER_MS,
   applicationReportDueAt,
   approveApplication,
+  chooseMakeshopApps,
   chooseShipmentStore,
+  makeshopModeOf,
+  recordAppsLinked,
+  recordAppsRevoked,
   initialOnboardingState,
   linkRejection,
   malformedPayload,
@@ -45,6 +49,9 @@ import { OnboardingStepKey } from '../temporal/search-attributes';
 import {
   approveMakeshopApplicationUpdate,
   catalogActivatedSignal,
+  chooseMakeshopAppsUpdate,
+  makeshopAppsRevokedSignal,
+  recordMakeshopAppsLinkedUpdate,
   chooseShipmentStoreUpdate,
   linkSmaregiContractUpdate,
   makeshopApplicationApprovedSignal,
@@ -89,7 +96,7 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
   const refuse = (rejection: Rejection | null) => {
     if (rejection) throw ApplicationFailure.create({ type: rejection.code, message: rejection.message, nonRetryable: true });
   };
-  const refuseUnlessAllowed = (action: OnboardingAction) => refuse(rejectionFor(action, stepStatuses(state)));
+  const refuseUnlessAllowed = (action: OnboardingAction) => refuse(rejectionFor(action, stepStatuses(state), makeshopModeOf(state)));
   /** Applies one change and answers once it is in MongoDB, so the caller can read it back at once. */
   const change = async (next: OnboardingState) => {
     state = next;
@@ -110,6 +117,14 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
       refuse(malformedPayload('submitMakeshopApplication', submission));
     },
   });
+  setHandler(chooseMakeshopAppsUpdate, ({ shopId }) => change(chooseMakeshopApps(state, shopId)), {
+    validator: (choice: { shopId: string }) => {
+      refuseUnlessAllowed('chooseMakeshopApps');
+      refuse(malformedPayload('chooseMakeshopApps', choice));
+    },
+  });
+  setHandler(recordMakeshopAppsLinkedUpdate, ({ shopId, linkedAt }) => change(recordAppsLinked(state, shopId, linkedAt)));
+  setHandler(makeshopAppsRevokedSignal, ({ shopId, at }) => void (state = recordAppsRevoked(state, shopId, at)));
   setHandler(approveMakeshopApplicationUpdate, ({ approvedBy }) => change(approveApplication(state, approvedBy, nowIso())), {
     validator: (_approval: { approvedBy: 'operator-api' }) => refuseUnlessAllowed('approveMakeshopApplication'),
   });

@@ -3,6 +3,7 @@
 // pushes the changed stock targets in one batch, and continues-as-new carrying whatever is pending.
 import {
   ActivityCancellationType,
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -18,9 +19,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SyncActivities } from '../activities/sync';
-import { SyncStateKey } from '../temporal/search-attributes';
+import { OpenAlertsKey, SyncStateKey } from '../temporal/search-attributes';
+import { openAlertsChangedSignal } from './alert-messages';
 import {
   catalogActivatedSignal,
+  makeshopLinkChangedSignal,
   onboardingWorkflowId,
   orderNotifiedSignal,
   readinessChangedSignal,
@@ -36,6 +39,8 @@ import {
   addPendingOrder,
   DEFAULT_SYNC_TIMING,
   initialSyncState,
+  MAKESHOP_APP_UNINSTALLED_REASON,
+  MAKESHOP_REVOKED_FAILURE_TYPE,
   rememberEvent,
   notReadyMessage,
   type SyncTiming,
@@ -88,10 +93,22 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
   setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));
   setHandler(stockSettingsChangedSignal, () => void (s.allItemsDue = true));
+  let openAlertsAt = 0;
+  setHandler(openAlertsChangedSignal, ({ count, at }) => {
+    if (at < openAlertsAt) return;
+    openAlertsAt = at;
+    upsertSearchAttributes([{ key: OpenAlertsKey, value: count }]);
+  });
   setHandler(readinessChangedSignal, (readiness) => void (s.readiness = readiness));
   setHandler(catalogActivatedSignal, ({ version }) => {
     s.catalogVersion = version;
     s.fullPushDue = true;
+  });
+  setHandler(makeshopLinkChangedSignal, async ({ linked, reason }) => {
+    if (linked) return resumeAfterRelink(s, dirty);
+    // Not ready until relinked, at once: the onboarding workflow's readiness follows a moment later.
+    s.readiness = { ready: false, missing: [{ key: 'makeshopApplication', message: `${reason ?? MAKESHOP_APP_UNINSTALLED_REASON}。アプリを再インストールしてから開いてください。` }] };
+    await stopForLostLink(s, reason ?? MAKESHOP_APP_UNINSTALLED_REASON);
   });
   setHandler(tenantActiveChangedSignal, ({ active }) => {
     if (active && !s.active) s.fullPushDue = true;
@@ -100,6 +117,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   setHandler(
     setSyncStateUpdate,
     async ({ state }) => {
+      // The merchant decided: a later relink no longer restarts on its own.
+      s.stoppedByLostLink = false;
       if (state !== s.state) {
         s.state = state;
         // Events seen while stopped are not trusted: 稼働 starts from a full push.
@@ -259,6 +278,34 @@ function recordError(s: SyncWorkflowState, what: string, err: unknown): void {
   const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
   s.lastError = { at: new Date(Date.now()).toISOString(), message: `${what}: ${cause}` };
   log.warn(s.lastError.message, { tenantId: s.tenantId });
+  // A revoked makeshop apps token cannot heal by retrying: stop (keeping the work) instead of looping.
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === MAKESHOP_REVOKED_FAILURE_TYPE) {
+    void stopForLostLink(s, MAKESHOP_APP_UNINSTALLED_REASON);
+  }
+}
+
+/** The MakeShop link is gone (apps uninstalled): 停止 with the reason; pending orders and items stay. */
+async function stopForLostLink(s: SyncWorkflowState, reason: string): Promise<void> {
+  s.lastError = { at: new Date(Date.now()).toISOString(), message: reason };
+  if (s.state !== 'running') return;
+  s.state = 'stopped';
+  s.stoppedByLostLink = true;
+  log.warn('sync stopped: MakeShop link lost', { tenantId: s.tenantId, reason });
+  upsertSearchAttributes([{ key: SyncStateKey, value: 'stopped' }]);
+  await tellOnboarding(s.tenantId, 'stopped');
+}
+
+/** Relinked (reinstall + launch): a sync the loss stopped runs again, failed work first. */
+async function resumeAfterRelink(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
+  if (!s.stoppedByLostLink || s.state !== 'stopped') return;
+  s.stoppedByLostLink = false;
+  s.lastError = null;
+  s.state = 'running';
+  s.fullPushDue = true;
+  for (const id of s.retryProductIds.splice(0)) dirty.add(id);
+  for (const order of s.deferredOrders.splice(0)) addPendingOrder(s, order);
+  upsertSearchAttributes([{ key: SyncStateKey, value: 'running' }]);
+  await tellOnboarding(s.tenantId, 'running');
 }
 
 async function tellOnboarding(tenantId: string, state: SyncWorkflowState['state']): Promise<void> {

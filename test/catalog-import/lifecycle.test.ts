@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import { catalogItems } from '../../src/storage/catalog-items';
+import { catalogItemPacks } from '../../src/storage/catalog-items';
 import { ObjectId } from 'mongodb';
 import { createLogger } from '../../src/lib/logger';
 import { catalogFileBucket, catalogUploads, deleteStoredFiles, insertCatalogUpload } from '../../src/storage/catalog-uploads';
@@ -95,7 +95,7 @@ const items = (query: string) => stack.http<ItemsAnswer>('GET', `/api/v1/catalog
 const activeCatalog = () => stack.http<{ version: number; uploadId: string; counts: Record<string, number> }>('GET', '/api/v1/catalog', { token: merchant.token });
 
 async function storedVersions(): Promise<number[]> {
-  const docs = await catalogItems(stack.database.db).find({ tenantId: merchant.tenantId }, { projection: { version: 1 } }).toArray();
+  const docs = await catalogItemPacks(stack.database.db).find({ tenantId: merchant.tenantId }, { projection: { version: 1 } }).toArray();
   return [...new Set(docs.map((d) => d.version))].sort((a, b) => a - b);
 }
 
@@ -208,7 +208,7 @@ describe('catalog versions', () => {
     assert.match(firstUpload.error!.message, /後にアップロードされた/);
     assert.equal((await catalogUploads(stack.database.db).findOne({ _id: first }))?.activatedAt, null);
     assert.equal((await activeCatalog()).body.uploadId, second);
-    assert.equal(await catalogItems(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: firstUpload.version }), 0);
+    assert.equal(await catalogItemPacks(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: firstUpload.version }), 0);
     assert.equal(await stack.database.db.collection('catalog_files.files').countDocuments({ 'metadata.uploadId': first }), 0);
   });
 
@@ -236,7 +236,7 @@ describe('catalog versions', () => {
     assert.equal(olderUpload.error?.code, 'superseded');
     assert.match(olderUpload.error!.message, /後にアップロードされた/);
     assert.equal((await activeCatalog()).body.version, active.version);
-    assert.equal(await catalogItems(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: olderUpload.version }), 0);
+    assert.equal(await catalogItemPacks(stack.database.db).countDocuments({ tenantId: merchant.tenantId, version: olderUpload.version }), 0);
   });
 
   test('the sync preview is computed for the requested page of matched items only', async () => {

@@ -324,7 +324,7 @@ describe('step 3: MakeShop credentials', () => {
     assert.ok(!JSON.stringify(got.body).includes(SHOP.password));
     const raw = JSON.stringify(await h.db.collection('secrets').find({}).toArray());
     assert.ok(!raw.includes(SHOP.password) && !raw.includes(SHOP.orderAuthCode), 'secrets are encrypted at rest');
-    assert.deepEqual(await loadMakeshopCredentials(h.db, h.secretBox, a.tenantId), { ...SHOP, shopId: FORM.shopId });
+    assert.deepEqual(await loadMakeshopCredentials(h.db, h.secretBox, a.tenantId), { mode: 'legacy', ...SHOP, shopId: FORM.shopId });
     assert.equal(stepStatus(await onboarding(a.token), 'makeshopCredentials'), 'done');
   });
 

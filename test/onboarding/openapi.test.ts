@@ -45,7 +45,7 @@ test('an OpenAPI 3.1 document, served without credentials, documents every accou
   assert.deepEqual(missing, []);
 });
 
-test('request bodies come from the zod schemas: strict objects, the 12-character password rule, both step-2 forms', () => {
+test('request bodies come from the zod schemas: strict objects, the 12-character password rule, the three step-2 forms (apps, application, already enabled)', () => {
   const credentials = doc.paths['/api/v1/makeshop/credentials']?.put?.requestBody?.content['application/json']?.schema as {
     additionalProperties: boolean;
     properties: { password: { maxLength: number } };
@@ -55,7 +55,7 @@ test('request bodies come from the zod schemas: strict objects, the 12-character
   assert.equal(credentials.properties.password.maxLength, 12);
   assert.deepEqual(credentials.required.sort(), ['accountId', 'orderAuthCode', 'password']);
   const application = doc.paths['/api/v1/onboarding/makeshop-application']?.post?.requestBody?.content['application/json']?.schema as { anyOf: unknown[] };
-  assert.equal(application.anyOf.length, 2);
+  assert.equal(application.anyOf.length, 3);
   assert.deepEqual(doc.paths['/api/v1/operator/tenants']?.get?.security, [{ operatorToken: [] }]);
   assert.deepEqual(doc.paths['/api/v1/accounts']?.post?.security, []);
 });

@@ -356,7 +356,7 @@ void describe('simulator app control', () => {
       assert.deepEqual(received, [{ app_id: 'sim-zaiko-sync', shop_id: conn.shopId, orders: [{ system_order_number: orderNumber }] }]);
       const launch = await control<{ url: string }>('GET', `/__sim/shops/${conn.shopId}/apps/launch-url`);
       const url = new URL(launch.url);
-      assert.equal(url.pathname, '/api/v1/makeshop/apps/launch');
+      assert.equal(url.pathname, '/makeshop/apps/launch');
       assert.equal(url.searchParams.get('shop_id'), conn.shopId);
       const query = Object.fromEntries(url.searchParams);
       assert.equal(verifyLaunchProof(query, 'sim-app-launch-secret', Date.now()), conn.shopId, 'the service accepts what the simulator signs');

@@ -27,6 +27,9 @@ export interface StackOptions {
   makeshopIntervalMs?: number;
   catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
+  alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
+  /** How long an application waits for the operator before it is reported (default 7 days). */
+  applicationReportAfterMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -56,18 +59,39 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SMAREGI_WEBHOOK_HEADER_VALUE: WEBHOOK_SECRET.value,
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
+    MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
     CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
+    ALERT_STALL_MS: opts.alerts?.stallMs ?? 15 * 60 * 1000,
+    ALERT_MAIL_INTERVAL_MS: opts.alerts?.mailIntervalMs ?? 60 * 60 * 1000,
+    OPERATOR_ALERT_EMAIL: opts.alerts?.operatorEmail,
   };
   const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
-  const appDeps = createAppDeps(base);
+  const composed = createAppDeps(base);
+  const appDeps =
+    opts.applicationReportAfterMs === undefined
+      ? composed
+      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
   const server: Server = createApp(appDeps).listen(apiPort, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
 
+  // The makeshop app's webhooks go to this api, as `npm start` wires them (注文更新通知 flushed by tests).
+  await postJson(
+    `${platforms.makeshop.baseUrl}/__sim/apps`,
+    {
+      apiKey: config.MAKESHOP_APP_API_KEY,
+      launchSecret: config.MAKESHOP_APP_LAUNCH_SECRET,
+      installUrl: `${apiUrl}/webhooks/makeshop/apps/install`,
+      uninstallUrl: `${apiUrl}/webhooks/makeshop/apps/uninstall`,
+      orderUpdateUrl: `${apiUrl}/webhooks/makeshop/apps/orders`,
+      orderUpdateIntervalMs: 2000,
+    },
+    'PUT',
+  );
   const worker = opts.workerMode === 'process' ? processWorker(config) : inProcessWorker(base, appDeps.sync);
   await worker.start();
 
@@ -96,6 +120,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
       return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
     },
     async close() {
+      platforms.makeshop.sim.state.apps.stop();
       for (const tenantId of tenantIds) {
         for await (const wf of temporal.client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
           if (wf.status.name === 'RUNNING') await temporal.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
@@ -193,6 +218,8 @@ export interface MerchantWorld {
   stockStoreIds: string[];
   shipmentStoreId: string;
   buffer?: number;
+  /** MakeShop admin login; default MAKESHOP_LOGIN. The simulator finds a shop by its admin ID: shops of one stack need their own. */
+  login?: typeof MAKESHOP_LOGIN;
 }
 
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
@@ -205,7 +232,7 @@ export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567
 export async function onboardMerchant(
   stack: Stack,
   world: MerchantWorld,
-  opts: { run?: boolean; catalog?: boolean } = {},
+  opts: { run?: boolean; catalog?: boolean; stopAfterAccount?: boolean } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
   await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
@@ -214,7 +241,8 @@ export async function onboardMerchant(
     products: world.products,
     stock: world.stock,
   });
-  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...MAKESHOP_LOGIN, ...world.shop });
+  const login = world.login ?? MAKESHOP_LOGIN;
+  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...login, ...world.shop });
 
   const expectOk = <T>(what: string, res: { status: number; body: T }, status = 200): T => {
     if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -229,6 +257,7 @@ export async function onboardMerchant(
   );
   stack.tenantIds.push(tenantId);
   await linkSmaregiContract(stack.apiUrl, { token }, simOwner(world.contractId));
+  if (opts.stopAfterAccount) return { tenantId, token };
   expectOk(
     'step 2',
     await stack.http('POST', '/api/v1/onboarding/makeshop-application', {
@@ -238,7 +267,7 @@ export async function onboardMerchant(
     202,
   );
   expectOk('approval', await stack.http('POST', `/api/v1/operator/tenants/${tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN }));
-  expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: MAKESHOP_LOGIN }));
+  expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: login }));
   expectOk('step 4', await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } }));
   const { notificationUrl } = expectOk('order import', await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token }));
   await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/notification-url`, { url: notificationUrl }, 'PUT');
@@ -286,4 +315,59 @@ export async function smaregiStock(stack: Stack, contractId: string, code: strin
     `${stack.platforms.smaregi.baseUrl}/__sim/contracts/${contractId}/stock?productCode=${encodeURIComponent(code)}`,
   );
   return new Map(body.perStore.map((s) => [s.storeId, s.amount]));
+}
+
+/**
+ * Step 2 on the apps path, as a merchant does it: name the shop, install the app in MakeShop (its install
+ * webhook reaches the api), then open the app from the MakeShop admin while logged in (the launch URL).
+ */
+export async function connectMakeshopApp(stack: Stack, token: string, shopId: string): Promise<void> {
+  const choose = await stack.http('POST', '/api/v1/onboarding/makeshop-application', { token, body: { mode: 'apps', shopId } });
+  if (choose.status !== 202) throw new Error(`step 2 (apps): ${choose.status} ${JSON.stringify(choose.body)}`);
+  await installMakeshopApp(stack, shopId);
+  await launchMakeshopApp(stack, token, shopId);
+}
+
+export async function installMakeshopApp(stack: Stack, shopId: string): Promise<void> {
+  const installed = (await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/apps/install`, {})) as { status: string };
+  if (installed.status !== 'installed') throw new Error(`app install: ${JSON.stringify(installed)}`);
+}
+
+/** Opens the launch URL as the logged-in merchant's browser would; answers the api's status and location. */
+export async function launchMakeshopApp(stack: Stack, token: string, shopId: string, expectStatus = 302): Promise<{ status: number; location: string | null; text: string }> {
+  const { url } = await getJson<{ url: string }>(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/apps/launch-url`);
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, redirect: 'manual' });
+  const answer = { status: res.status, location: res.headers.get('location'), text: await res.text() };
+  if (res.status !== expectStatus) throw new Error(`launch: ${res.status} ${answer.text}`);
+  return answer;
+}
+
+/** Step 5 on the apps path: the catalog read from MakeShop, waited for like an upload. */
+export async function importCatalogFromMakeshop(stack: Stack, token: string): Promise<string> {
+  const res = await stack.http<{ uploadId: string }>('POST', '/api/v1/catalog/imports', { token, body: { source: 'makeshop' } });
+  if (res.status !== 202) throw new Error(`catalog import: ${res.status} ${JSON.stringify(res.body)}`);
+  await eventually(async () => {
+    const upload = await stack.http<{ status: string; report: unknown; error: unknown }>('GET', `/api/v1/catalog/uploads/${res.body.uploadId}`, { token });
+    if (upload.body.status === 'failed') throw new Error(`catalog import failed: ${JSON.stringify(upload.body)}`);
+    if (upload.body.status !== 'succeeded') throw new Error(`catalog import still ${upload.body.status}`);
+  }, 120_000, 200);
+  return res.body.uploadId;
+}
+
+/** A new merchant on the apps path: sign-up → install → launch → store and method → catalog from MakeShop → 稼働. */
+export async function onboardAppsMerchant(stack: Stack, world: MerchantWorld, opts: { run?: boolean } = {}): Promise<{ tenantId: string; token: string }> {
+  const { tenantId, token } = await onboardMerchant(stack, world, { stopAfterAccount: true });
+  await connectMakeshopApp(stack, token, world.shopId);
+  const store = await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } });
+  if (store.status !== 200) throw new Error(`step 4: ${store.status} ${JSON.stringify(store.body)}`);
+  const settings = await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } });
+  if (settings.status !== 200) throw new Error(`stock settings: ${settings.status} ${JSON.stringify(settings.body)}`);
+  await importCatalogFromMakeshop(stack, token);
+  if (opts.run !== false) {
+    await eventually(async () => {
+      const res = await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } });
+      if (res.status !== 200) throw new Error(`稼働: ${res.status} ${JSON.stringify(res.body)}`);
+    }, 10_000, 100);
+  }
+  return { tenantId, token };
 }

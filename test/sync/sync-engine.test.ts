@@ -7,7 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { createSyncActivities } from '../../src/activities/sync';
 import { createLogger } from '../../src/lib/logger';
-import { catalogActive, catalogItems, type CatalogItemDoc } from '../../src/storage/catalog-items';
+import { catalogActive, insertCatalogPack, type CatalogItemDoc } from '../../src/storage/catalog-items';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { orderLedger } from '../../src/storage/orders';
 import { readSyncLog } from '../../src/storage/sync-log';
@@ -120,7 +120,7 @@ before(async () => {
   await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/${SHOP}/notification-url`, {
     url: `${api.baseUrl}/webhooks/makeshop/orders/tok?shopid=[SHOPID]&ordernum=[ORDERNUM]&cmd=[CMD]`,
   }, 'PUT');
-  await catalogItems(database.db).insertMany([
+  await insertCatalogPack(database.db, tenantId, 1, 0, [
     item({ source: 'product', systemCode: '000000000001', customCode: 'A-001' }),
     item({ source: 'product', systemCode: '000000000002', customCode: 'A-002' }),
     item({ source: 'option', systemCode: '000000000003', customCode: 'SHIRT', optionCode: 'A-003' } as Partial<CatalogItemDoc> & { source: 'option'; systemCode: string; customCode: string }),

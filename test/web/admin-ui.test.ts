@@ -17,6 +17,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { optionCsv, productCsv } from '../../src/simulators/makeshop/csv-export';
 import { SimShop } from '../../src/simulators/makeshop/shop';
+import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
@@ -35,6 +36,7 @@ const STORES = [
 const SHOP = { shopId: 'webshop', accountId: 'webshop', password: 'Pw-12chars!!', orderAuthCode: 'a1b2c3d4e5f60718293a4b5c6d7e8f90' };
 const MERCHANT = { email: 'web-ui@example.jp', password: 'merchant-pass-123', shopName: 'ウェブ商店' };
 const UI_TIMEOUT_MS = 15_000;
+const PUBLIC_BASE_URL = 'https://zaiko.example.jp/';
 /** No suite may hang the run: each fails after this. */
 const TEST_TIMEOUT = { timeout: 120_000 };
 
@@ -135,13 +137,37 @@ async function sessionFetch(path: string, init: RequestInit = {}): Promise<Respo
   return fetch(`${api.baseUrl}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } });
 }
 
+/** PUBLIC_BASE_URL stands for a proxy in front of the api: the browser's visits there (スマレジID's redirect back) go to the api. */
+async function routePublicAddressToApi(browserContext: BrowserContext): Promise<void> {
+  await browserContext.route(`${PUBLIC_BASE_URL}**`, (route) => {
+    const url = new URL(route.request().url());
+    return route.fulfill({ status: 302, headers: { location: `${api.baseUrl}${url.pathname}${url.search}` } });
+  });
+}
+
+/** Step 1's link as the merchant does it: the button, the simulator's スマレジID form, back to the checklist. */
+async function linkContractInBrowser(on: Page, user: { email: string; password: string }): Promise<void> {
+  const body = await openStep('account', on);
+  await body.getByRole('link', { name: 'スマレジIDで連携する' }).click();
+  await on.getByRole('heading', { name: 'スマレジID ログイン' }).waitFor();
+  await on.getByLabel('メールアドレス').fill(user.email);
+  await on.getByLabel('パスワード').fill(user.password);
+  await on.getByRole('button', { name: 'ログイン' }).click();
+  await on.getByRole('heading', { name: '初期設定', level: 1 }).waitFor().catch(async (err: Error) => {
+    throw new Error(`${err.message}\nat ${on.url()}: ${await on.locator('body').innerText()}`);
+  });
+}
+
 /** The api and one worker as `npm start` runs them, on this file's database and task queue. */
 async function startStack(): Promise<void> {
   const config: Config = {
     ...loadConfig(process.env),
     TEMPORAL_TASK_QUEUE: uniqueTaskQueue('web'),
     TEMPORAL_CATALOG_TASK_QUEUE: uniqueTaskQueue('web_catalog'),
-    PUBLIC_BASE_URL: 'https://zaiko.example.jp/',
+    PUBLIC_BASE_URL,
+    SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
+    SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
+    SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
     SYNC_DEBOUNCE_MS: 50,
     SYNC_MAX_DELAY_MS: 200,
   };
@@ -178,6 +204,10 @@ before(async () => {
   // TS-001 is the one sample item Smaregi also sells: 5 + 3 in the synced stores, 100 in the warehouse.
   await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
     contractId: CONTRACT,
+    users: [
+      { email: `owner@${CONTRACT}.example`, password: 'sim-owner-password', isOwner: true },
+      { email: 'staff@web-ui.example', password: 'staff-password-1', isOwner: false },
+    ],
     stores: STORES,
     products: [{ productCode: 'TS-001', productName: 'ベーシックTシャツ 白' }],
     stock: [
@@ -197,6 +227,7 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   context = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1180, height: 900 } });
+  await routePublicAddressToApi(context);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.baseUrl });
   page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
@@ -248,29 +279,41 @@ describe('static files', TEST_TIMEOUT, () => {
 });
 
 describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
-  test('sign-up shows the checklist: step 1 done, the other five to do', async () => {
+  test('sign-up shows the checklist with step 1 open until the contract is linked with スマレジID', async () => {
     await page.goto(`${api.baseUrl}/`);
     await page.getByRole('tab', { name: '新規登録' }).click();
     const form = page.locator('form[aria-labelledby="tab-signup"]');
+    assert.equal(await form.getByLabel('スマレジの契約ID').count(), 0, 'no contract id is asked for: it proves nothing');
     await form.getByLabel('メールアドレス').fill(MERCHANT.email);
     await form.getByLabel('パスワード').fill(MERCHANT.password);
     await form.getByLabel('ショップ名').fill(MERCHANT.shopName);
-    await form.getByLabel('スマレジの契約ID').fill('sb_does_not_exist');
-    await form.getByRole('button', { name: '登録してはじめる' }).click();
-    await form.locator('.notice-error').getByText('スマレジの契約IDが見つからない').waitFor();
-
-    await form.getByLabel('スマレジの契約ID').fill(CONTRACT);
     await form.getByRole('button', { name: '登録してはじめる' }).click();
     await page.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
+    const onboarding = (await (await sessionFetch('/api/v1/onboarding')).json()) as { tenantId: string };
+    tenantIds.push(onboarding.tenantId);
 
-    assert.equal(await badgeOf('account').textContent(), '完了');
+    assert.equal(await badgeOf('account').textContent(), '未完了');
+    const account = step('account').locator('.step-body');
+    assert.equal(await account.isVisible(), true, 'step 1 is the first open step');
+    await screenshot('01-link-contract');
+
+    // A staff member's スマレジID is refused: only the owner links the contract.
+    await account.getByRole('link', { name: 'スマレジIDで連携する' }).click();
+    await page.getByLabel('メールアドレス').fill('staff@web-ui.example');
+    await page.getByLabel('パスワード').fill('staff-password-1');
+    await page.getByRole('button', { name: 'ログイン' }).click();
+    await page.getByRole('heading', { name: /契約のオーナーのスマレジIDだけです/ }).waitFor();
+    await page.getByRole('link', { name: '管理画面に戻る' }).click();
+    await page.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
+
+    await linkContractInBrowser(page, { email: `owner@${CONTRACT}.example`, password: 'sim-owner-password' });
+    await waitForBadge('account', '完了');
+    assert.match((await step('account').locator('.step-detail').textContent()) ?? '', new RegExp(CONTRACT));
     for (const key of ['makeshopApplication', 'makeshopCredentials', 'orderImport', 'catalog', 'syncState']) {
       assert.equal(await badgeOf(key).textContent(), '未完了', key);
     }
     assert.match((await page.locator('.progress-summary').textContent()) ?? '', /6ステップ中 1 ステップ完了/);
-    const onboarding = (await (await sessionFetch('/api/v1/onboarding')).json()) as { tenantId: string };
-    tenantIds.push(onboarding.tenantId);
-    await screenshot('01-checklist');
+    await screenshot('01b-checklist');
   });
 
   test('step 2: "already enabled" marks the MakeShop application done', async () => {
@@ -450,11 +493,27 @@ describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
     const shot = await screenshot('05-after-login');
     t.diagnostic(`screenshots in ${screenshots} (last: ${shot})`);
   });
+
+  test('スマレジIDでログイン: the contract owner logs in through スマレジID and lands on 初期設定', async () => {
+    const before = (await (await sessionFetch('/api/v1/onboarding')).json()) as { tenantId: string };
+    await page.getByRole('button', { name: 'ログアウト' }).click();
+    await page.locator('form[aria-labelledby="tab-login"]').waitFor();
+    await page.getByRole('link', { name: 'スマレジIDでログイン' }).click();
+    await page.getByRole('heading', { name: 'スマレジID ログイン' }).waitFor();
+    await page.getByLabel('メールアドレス').fill(`owner@${CONTRACT}.example`);
+    await page.getByLabel('パスワード').fill('sim-owner-password');
+    await page.getByRole('button', { name: 'ログイン' }).click();
+    await page.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
+    const after = (await (await sessionFetch('/api/v1/onboarding')).json()) as { tenantId: string };
+    assert.equal(after.tenantId, before.tenantId);
+    await screenshot('06-smaregi-id-login');
+  });
 });
 
 describe('a merchant whose MakeShop application is under review', TEST_TIMEOUT, () => {
   test('a bad shop URL is refused in Japanese; the corrected form waits for review and step 3 says to wait', async () => {
     const reviewContext = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1180, height: 900 } });
+    await routePublicAddressToApi(reviewContext);
     const reviewPage = await reviewContext.newPage();
     reviewPage.setDefaultTimeout(UI_TIMEOUT_MS);
     try {
@@ -464,11 +523,11 @@ describe('a merchant whose MakeShop application is under review', TEST_TIMEOUT, 
       await signup.getByLabel('メールアドレス').fill('web-ui-review@example.jp');
       await signup.getByLabel('パスワード').fill(MERCHANT.password);
       await signup.getByLabel('ショップ名').fill('審査待ち商店');
-      await signup.getByLabel('スマレジの契約ID').fill(CONTRACT_WAITING);
       await signup.getByRole('button', { name: '登録してはじめる' }).click();
       await reviewPage.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
       const onboarding = (await (await reviewPage.request.get(`${api.baseUrl}/api/v1/onboarding`)).json()) as { tenantId: string };
       tenantIds.push(onboarding.tenantId);
+      await linkContractInBrowser(reviewPage, { email: `owner@${CONTRACT_WAITING}.example`, password: 'sim-owner-password' });
 
       const application = reviewPage.locator('li.step[data-step="makeshopApplication"] .step-body');
       assert.equal(await application.isVisible(), true, 'the first open step is expanded');

@@ -23,6 +23,7 @@ import { HttpError } from '../errors';
 import { clearSessionCookie, startSession } from '../middleware/auth';
 import { onboardingDepsOf, type OnboardingOptions, type ResolvedOnboardingDeps } from '../onboarding-deps';
 import { startOnboardingWorkflow } from '../onboarding-workflow';
+import { confirmSignUpAddress } from './alerts';
 import { documentedRoute } from '../openapi';
 import { admitLogin, withRetryAfter } from '../login-throttle';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../passwords';
@@ -96,6 +97,8 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
   // A concurrent sign-up may take the email between the read and the insert.
   if (!(await insertTenant(deps.db, tenant))) await insertTenant(deps.db, { ...tenant, email: unusableEmailOf(tenantId), emailTaken: true });
   await startWorkflows(deps, onboarding, tenantId);
+  // A taken email stays with its first account: nothing is mailed to it on behalf of this one.
+  if (!emailTaken) await confirmSignUpAddress(deps, tenantId, requestedEmail);
 
   const session = await createSession(deps.db, tenantId, options.sessionTtlMs, now);
   deps.logger.info({ tenantId, emailTaken }, 'merchant account created');

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { describeOnboarding, STEP_KEYS, type MakeshopApplicationSubmission } from '../../domain/onboarding';
-import { submitMakeshopApplicationUpdate } from '../../workflows/messages';
+import { chooseMakeshopAppsUpdate, submitMakeshopApplicationUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { updateOnboarding } from '../onboarding-workflow';
 import { documentedRoute } from '../openapi';
@@ -33,8 +33,14 @@ export const alreadyEnabledBody = strictBody({
   alreadyEnabled: z.literal(true, { error: '外部システム連携がすでに有効な場合は {"alreadyEnabled": true} を送信してください。' }),
 });
 
+export const appsModeBody = strictBody({
+  mode: z.literal('apps', { error: 'makeshopアプリで連携する場合は {"mode": "apps", "shopId": "..."} を送信してください。' }),
+  shopId: applicationFormBody.shape.shopId,
+});
+
 export const onboardingView = z.object({
   tenantId: z.string(),
+  makeshopMode: z.enum(['legacy', 'apps']).describe('apps: makeshop apps GraphQL API; legacy: 外部システム連携 (CSV upload, orderinfo)'),
   steps: z.array(z.object({ key: z.enum(STEP_KEYS), status: z.enum(['todo', 'waiting', 'done']), detail: z.string().optional() })),
   requiredActions: z.array(z.object({ key: z.string(), message: z.string() })).describe('稼働には下記の設定が必要です'),
   canSetRunning: z.boolean(),
@@ -64,15 +70,24 @@ export function onboardingRoutes(deps: AppDeps): Router {
     {
       method: 'post',
       path: '/api/v1/onboarding/makeshop-application',
-      summary: 'Step 2: apply for MakeShop 外部システム連携, or declare it already enabled',
-      description: 'The application waits for an operator to approve it after MakeShop\'s review. Refused (409) once approved.',
+      summary: 'Step 2: connect through the makeshop app (recommended), or apply for MakeShop 外部システム連携 / declare it already enabled',
+      description:
+        'apps: {mode:"apps", shopId}, then install the app in MakeShop and open it from the MakeShop admin while logged in. legacy: the application waits for an operator to approve it after MakeShop\'s review; refused (409) once approved.',
       tags: ['onboarding'],
-      request: z.union([applicationFormBody, alreadyEnabledBody]),
+      request: z.union([appsModeBody, applicationFormBody, alreadyEnabledBody]),
       response: onboardingView,
       status: 202,
     },
     async (ctx) => {
-      const submission = parseApplication(ctx.request.body);
+      const body: unknown = ctx.request.body;
+      if (typeof body === 'object' && body !== null && 'mode' in body) {
+        const { shopId } = parseRequest(appsModeBody, body);
+        const tenant = await currentTenant(deps, ctx);
+        ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, chooseMakeshopAppsUpdate, { shopId });
+        ctx.status = 202;
+        return;
+      }
+      const submission = parseApplication(body);
       const tenant = await currentTenant(deps, ctx);
       ctx.body = await updateOnboarding(workflowCallDeps(deps), tenant._id, submitMakeshopApplicationUpdate, submission);
       ctx.status = 202;

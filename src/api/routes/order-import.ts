@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { makeshopModeOf } from '../../domain/onboarding';
 import { rotateNotificationToken, type TenantDocument } from '../../storage/tenants';
 import { chooseShipmentStoreUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
@@ -11,7 +12,7 @@ import { requireKnownStores, storesOfTenant } from './smaregi';
 
 export const shipmentStoreBody = strictBody({ shipmentStoreId: requiredText('出荷元店舗ID', { max: 32 }) });
 export const orderImportSettings = z.object({
-  notificationUrl: z.string().describe('Paste into MakeShop: 注文データ連携設定 > 更新通知APIのURL'),
+  notificationUrl: z.string().nullable().describe('Paste into MakeShop: 注文データ連携設定 > 更新通知APIのURL (null in apps mode: the app receives 注文更新通知 itself)'),
   method: z.literal('shipment').describe('Orders are imported as Smaregi shipments (出荷)'),
   shipmentStoreId: z.string().nullable(),
 });
@@ -24,7 +25,7 @@ export function notificationUrl(publicBaseUrl: string, token: string): string {
 
 function settingsOf(deps: AppDeps, tenant: Pick<TenantDocument, 'notificationToken' | 'onboarding'>, token = tenant.notificationToken) {
   return {
-    notificationUrl: notificationUrl(deps.config.PUBLIC_BASE_URL, token),
+    notificationUrl: makeshopModeOf(tenant.onboarding.state) === 'apps' ? null : notificationUrl(deps.config.PUBLIC_BASE_URL, token),
     method: 'shipment' as const,
     shipmentStoreId: tenant.onboarding.state.shipmentStoreId,
   };

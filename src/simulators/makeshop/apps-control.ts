@@ -25,7 +25,7 @@ const appsSchema = z.object({
 });
 
 export const DEFAULT_LAUNCH_SECRET = 'sim-app-launch-secret';
-const LAUNCH_PATH = '/api/v1/makeshop/apps/launch';
+const LAUNCH_PATH = '/makeshop/apps/launch';
 
 export function appsControlRouter(state: MakeshopSimState): Router {
   const router = new Router({ prefix: '/__sim' });

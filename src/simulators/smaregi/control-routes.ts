@@ -53,7 +53,8 @@ const contractBody = z.object({
   ),
   stock: z.array(z.object({ storeId, productCode, amount: integer })).default([]),
   /** スマレジID users of the contract; when absent, one owner (DESIGN §6). */
-  users: z.array(z.object({ email: z.email(), password: z.string().min(1), isOwner: z.boolean() })).min(1).optional(),
+  // Not z.email(): the default owner's domain carries the contract id, and sandbox ids have underscores.
+  users: z.array(z.object({ email: z.string().regex(/^[^\s@]+@[^\s@]+$/, 'email must look like name@domain'), password: z.string().min(1), isOwner: z.boolean() })).min(1).optional(),
 });
 
 const adjustment = z.object({ storeId, productCode, delta: integer, memo: z.string().max(100).optional() });
@@ -81,6 +82,8 @@ const faultsBody = z
 
 const badInput = (message: string) => new ControlError(400, 'bad_request', message);
 
+const appAccessBody = z.object({ revoked: z.boolean() });
+
 export function controlRouter(deps: ControlRouteDeps): Router {
   const { state, ids, webhooks, faults } = deps;
   const router = new Router({ prefix: '/__sim' });
@@ -91,6 +94,14 @@ export function controlRouter(deps: ControlRouteDeps): Router {
     const contract = state.replaceContract(seed);
     ctx.status = 201;
     ctx.body = describeContract(contract);
+  });
+
+  // The contract's owner stops (or restarts) the app: tokens are refused with 401 meanwhile.
+  router.put('/contracts/:contractId/app', async (ctx) => {
+    const contract = requireContract(state, routeParam(ctx, 'contractId'));
+    const { revoked } = await readJsonBody(ctx, appAccessBody, badInput);
+    state.setAppRevoked(contract.contractId, revoked);
+    ctx.body = { contractId: contract.contractId, revoked };
   });
 
   router.get('/contracts/:contractId', (ctx) => {

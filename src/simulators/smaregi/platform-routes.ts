@@ -111,7 +111,7 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     const unknown = requested.filter((s) => !APP_SCOPES.includes(s));
     if (unknown.length > 0) throw badRequest(`アプリに許可されていないスコープです: ${unknown.join(' ')}`);
     const contractId = routeParam(ctx, 'contractId');
-    if (!state.contract(contractId))
+    if (!state.contract(contractId) || state.appRevoked(contractId))
       throw new SimProblem(401, 'Unauthorized', '契約が見つからないか、アプリが利用されていません');
     const scopes = requested.length > 0 ? requested : APP_SCOPES;
     const token = state.issueToken(contractId, scopes);
@@ -247,7 +247,7 @@ function authorize(
   const bearer = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
   const token = bearer === undefined ? undefined : state.activeToken(bearer);
   const contract = state.contract(contractId);
-  if (!token || token.contractId !== contractId || !contract) throw unauthorized();
+  if (!token || token.contractId !== contractId || !contract || state.appRevoked(contractId)) throw unauthorized();
   if (!token.scopes.has(scope))
     throw new SimProblem(403, 'Forbidden', `このアクセストークンにはスコープ[${scope}]がありません`);
   return contract;

@@ -159,7 +159,7 @@ function loginForm(request: AuthorizeRequest, error?: string): string {
 ${error ? `<p role="alert" class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/authorize">
 ${hidden}
-<label>メールアドレス <input type="email" name="email" autocomplete="username" required></label>
+<label>メールアドレス <input type="text" inputmode="email" name="email" autocomplete="username" required></label>
 <label>パスワード <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit">ログイン</button>
 </form>

@@ -111,6 +111,8 @@ export class SmaregiSimState {
   private readonly stockListeners: StockChangeListener[] = [];
   private readonly replaceListeners: ((contractId: string) => void)[] = [];
   tokensIssued = 0;
+  /** Contracts whose owner stopped the app: the token endpoint and every API call answer 401. */
+  private readonly revokedApps = new Set<string>();
 
   constructor(
     readonly now: () => number,
@@ -163,6 +165,15 @@ export class SmaregiSimState {
     this.contracts.set(seed.contractId, contract);
     for (const listener of this.replaceListeners) listener(seed.contractId);
     return contract;
+  }
+
+  setAppRevoked(contractId: string, revoked: boolean): void {
+    if (revoked) this.revokedApps.add(contractId);
+    else this.revokedApps.delete(contractId);
+  }
+
+  appRevoked(contractId: string): boolean {
+    return this.revokedApps.has(contractId);
   }
 
   contract(contractId: string): SimContract | undefined {

@@ -50,28 +50,27 @@ function loginForm(onLoggedIn) {
     await api('POST', '/sessions', valuesOf(form, ['email', 'password']), { expectUnauthorized: true });
     await onLoggedIn();
   });
-  return form;
+  const smaregi = h(
+    'div',
+    { class: 'alt-login' },
+    h('p', { class: 'muted', text: 'スマレジの契約を連携済みの方は、スマレジIDでもログインできます。' }),
+    h('a', { class: 'button button-secondary', href: '/api/v1/auth/smaregi/login', text: 'スマレジIDでログイン' }),
+  );
+  return h('div', {}, form, smaregi);
 }
 
 function signupForm(onLoggedIn) {
   const form = h(
     'form',
     { class: 'form', 'aria-labelledby': 'tab-signup', novalidate: true },
-    h('p', { class: 'muted', text: 'はじめてご利用の方は、アプリ利用登録（初期設定のステップ1）を行ってください。' }),
+    h('p', { class: 'muted', text: 'はじめてご利用の方は、アプリ利用登録（初期設定のステップ1）を行ってください。登録後、スマレジの契約をスマレジIDで連携します。' }),
     field({ label: 'メールアドレス', name: 'email', type: 'email', autocomplete: 'username', required: true }),
     field({ label: 'パスワード', name: 'password', type: 'password', autocomplete: 'new-password', required: true, hint: '8文字以上。この管理画面へのログインに使います。' }),
     field({ label: 'ショップ名', name: 'shopName', autocomplete: 'organization', required: true }),
-    field({
-      label: 'スマレジの契約ID',
-      name: 'smaregiContractId',
-      required: true,
-      hint: 'スマレジ管理画面の「契約情報」に表示される契約IDです（半角英数字）。',
-      attrs: { spellcheck: 'false', autocapitalize: 'off' },
-    }),
     actions(submitButton('登録してはじめる')),
   );
   onSubmit(form, async () => {
-    await api('POST', '/accounts', valuesOf(form, ['email', 'password', 'shopName', 'smaregiContractId']));
+    await api('POST', '/accounts', valuesOf(form, ['email', 'password', 'shopName']));
     await onLoggedIn();
   });
   return form;

@@ -53,7 +53,7 @@ export async function renderSetup(main) {
   }
   setup.subscribe(update);
   update(setup.view);
-  rows.find((row) => row.status() === 'todo' && row.key !== 'account')?.open();
+  rows.find((row) => row.status() === 'todo')?.open();
 
   replaceChildren(
     main,
@@ -115,6 +115,29 @@ function stepRow(item, setup) {
   };
 }
 
-function renderAccountStep() {
-  return h('p', { class: 'muted', text: 'アカウントは登録済みです。ショップ名やスマレジ契約IDの変更はサポートまでご連絡ください。' });
+/** Step 1: the account exists; its Smaregi contract is linked only through スマレジID login (owner). */
+function renderAccountStep(setup) {
+  const linked = h(
+    'div',
+    { class: 'notice notice-success' },
+    h('p', { class: 'linked-contract' }),
+    h('p', { class: 'muted', text: '連携先の契約やショップ名の変更はサポートまでご連絡ください。' }),
+  );
+  const unlinked = h(
+    'div',
+    { class: 'link-smaregi' },
+    h('p', { text: 'スマレジの契約を連携してください。スマレジの契約のオーナー（契約者）のスマレジIDでログインすると、その契約がこのアカウントに連携されます。' }),
+    h('p', { class: 'muted', text: 'スマレジ・アプリマーケットで、このアプリの利用を開始しておいてください。' }),
+    h('div', { class: 'actions' }, h('a', { class: 'button button-primary', href: '/api/v1/auth/smaregi/link', text: 'スマレジIDで連携する' })),
+  );
+  const show = () => {
+    const step = setup.view.steps.find((s) => s.key === 'account');
+    const done = step?.status === 'done';
+    linked.hidden = !done;
+    unlinked.hidden = done;
+    linked.querySelector('.linked-contract').textContent = done ? `連携済みの契約: ${step.detail ?? ''}` : '';
+  };
+  setup.subscribe(show);
+  show();
+  return h('div', { class: 'step-content' }, linked, unlinked);
 }

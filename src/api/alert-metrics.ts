@@ -1,0 +1,26 @@
+import { Gauge } from 'prom-client';
+import { ALERT_DEFINITIONS, ALERT_KINDS } from '../domain/alerts';
+import { countOpenAlerts } from '../storage/alerts';
+import type { AppDeps } from './deps';
+
+/** Open alerts per audience and kind, computed from MongoDB at scrape time (the same on every replica). */
+export function registerAlertMetrics(deps: Pick<AppDeps, 'db' | 'metrics' | 'logger'>): void {
+  const { registry } = deps.metrics;
+  if (registry.getSingleMetric('zaiko_alerts_open')) return;
+  new Gauge({
+    name: 'zaiko_alerts_open',
+    help: 'Open alerts by audience (merchant, operator) and kind',
+    labelNames: ['audience', 'kind'],
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await countOpenAlerts(deps.db);
+        // Every kind is reported, 0 included, so a cleared alert shows as 0 rather than vanishing.
+        for (const kind of ALERT_KINDS) this.set({ audience: ALERT_DEFINITIONS[kind].audience, kind }, 0);
+        for (const c of counts) this.set({ audience: c.audience, kind: c.kind }, c.count);
+      } catch (err) {
+        deps.logger.warn({ err }, 'could not compute alert metrics');
+      }
+    },
+  });
+}
