@@ -20,7 +20,7 @@ type Service = {
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
 
 /** Variables that only the embedded stack reads (its own servers and simulators). */
-const EMBEDDED_ONLY = ['DATA_DIR', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MONGODB_PORT', 'SMAREGI_SIM_PORT', 'MAKESHOP_SIM_PORT', 'HOST', 'PORT'];
+const EMBEDDED_ONLY = ['DATA_DIR', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'MONGODB_PORT', 'SMAREGI_SIM_PORT', 'MAKESHOP_SIM_PORT', 'MAILPIT_SMTP_PORT', 'MAILPIT_UI_PORT', 'HOST', 'PORT'];
 
 test('production runs Caddy, Temporal on PostgreSQL with its UI, MongoDB, the api and the worker — no simulators', () => {
   const names = Object.keys(compose.services).sort();

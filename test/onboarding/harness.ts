@@ -88,6 +88,7 @@ export async function startHarness(
       SMAREGI_ID_BASE_URL: smaregiSim.baseUrl,
       SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
       SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      MAKESHOP_GRAPHQL_URL: `${makeshopBaseUrl}/v1/graphql`,
       ...config,
     },
     onboarding: { secretBox, smaregi, makeshop, options: { workflowCallTimeoutMs: 20_000, ...options } },
