@@ -93,7 +93,11 @@ async function main(): Promise<void> {
     for (;;) {
       peak = Math.max(peak, workerPid ? peakRssOfTree(workerPid) : 0);
       const upload = (await stack.http<UploadProgressAnswer>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token })).body;
-      if (!phaseStarts.has(upload.progress.phase)) phaseStarts.set(upload.progress.phase, performance.now() - t);
+      if (!phaseStarts.has(upload.progress.phase)) {
+        phaseStarts.set(upload.progress.phase, performance.now() - t);
+        // The high-water mark so far: what the phases before this one raised it to.
+        console.log(`[catalog] phase ${upload.progress.phase} after ${((performance.now() - t) / 1000).toFixed(1)} s; worker peak RSS so far ${(peak / 2 ** 20).toFixed(0)} MiB`);
+      }
       if (performance.now() - lastLine > 5000) {
         lastLine = performance.now();
         const { phase, percent, rows, smaregiProducts } = upload.progress;

@@ -5,6 +5,7 @@ import { recordApplicationWaitingTooLong, saveOnboardingProgress } from '../stor
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { readinessChangedSignal } from '../workflows/messages';
 import type { OnboardingActivities } from '../workflows/onboarding';
+import { createWorkflowRecordActivities } from './workflow-records';
 import type { AlertCenter } from '../alerts/center';
 
 export interface OnboardingActivityDeps {
@@ -18,6 +19,7 @@ export interface OnboardingActivityDeps {
 /** The onboarding workflow's side effects: its MongoDB record, readiness for the sync workflow, alerts. */
 export function createOnboardingActivities(deps: OnboardingActivityDeps): OnboardingActivities {
   return {
+    loadOnboardingProgress: createWorkflowRecordActivities(deps.db).loadOnboardingProgress,
     async saveOnboardingProgress({ state }) {
       await saveOnboardingProgress(deps.db, state, new Date());
       if (state.application.status !== 'waiting') await deps.alerts?.resolve(state.tenantId, 'application-waiting', state.tenantId);

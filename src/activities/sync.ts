@@ -7,6 +7,7 @@ import { processOrder, OrderBusyError, OrderNotFoundYetError, type ProcessOrderI
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
+import { createWorkflowRecordActivities } from './workflow-records';
 
 /**
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
@@ -16,6 +17,7 @@ export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timin
   // Steps checkpoint (heartbeat, and stop once the attempt is cancelled); keepAlive covers single slow calls.
   const withHeartbeat: SyncDeps = { ...deps, heartbeat: checkpoint };
   return {
+    ...createWorkflowRecordActivities(deps.db),
     /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
     async syncTiming(): Promise<SyncTiming> {
       return deps.timing ?? DEFAULT_SYNC_TIMING;

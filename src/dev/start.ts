@@ -103,6 +103,9 @@ async function main(): Promise<void> {
     SMAREGI_ID_BASE_URL: process.env.SMAREGI_ID_BASE_URL ?? `http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
     SMAREGI_API_BASE_URL: process.env.SMAREGI_API_BASE_URL ?? `http://127.0.0.1:${base.SMAREGI_SIM_PORT}`,
     MAKESHOP_BASE_URL: process.env.MAKESHOP_BASE_URL ?? `http://127.0.0.1:${base.MAKESHOP_SIM_PORT}`,
+    MAKESHOP_GRAPHQL_URL: process.env.MAKESHOP_GRAPHQL_URL ?? `http://127.0.0.1:${base.MAKESHOP_SIM_PORT}/v1/graphql`,
+    // The simulated makeshop app sends its install / uninstall / 注文更新通知 webhooks to this api.
+    MAKESHOP_SIM_APP_WEBHOOK_BASE_URL: process.env.MAKESHOP_SIM_APP_WEBHOOK_BASE_URL ?? apiUrl,
     SMAREGI_SIM_WEBHOOK_URL: process.env.SMAREGI_SIM_WEBHOOK_URL ?? `${apiUrl}/webhooks/smaregi`,
     SMTP_URL: process.env.SMTP_URL ?? mail.smtpUrl,
   };

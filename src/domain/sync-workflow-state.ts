@@ -1,5 +1,6 @@
 // The sync workflow's state and its pure transitions (no Node imports: runs in the workflow sandbox).
 import type { Readiness, SyncState, SyncStatus } from './sync';
+import type { StoredSyncConfiguration } from './workflow-records';
 
 export interface SyncTiming {
   /** Quiet period that ends a burst. */
@@ -113,4 +114,22 @@ export function toStatus(s: SyncWorkflowState, dirtyCount: number): SyncStatus {
     lastError: s.lastError,
     counters: s.counters,
   };
+}
+
+/**
+ * A sync workflow started without carried state (after a terminate) takes its configuration from
+ * MongoDB. What it cannot know — events and orders its predecessor had not handled — is recovered the
+ * way 稼働 always starts: a full push, and a reconciliation at once (stock since the last 24 h, orders
+ * MakeShop has that the ledger has not settled).
+ */
+export function applyStoredConfiguration(s: SyncWorkflowState, stored: StoredSyncConfiguration, now: number): void {
+  s.state = stored.state;
+  s.active = stored.active;
+  s.readiness = stored.readiness;
+  s.catalogVersion = stored.catalogVersion;
+  s.stoppedByLostLink = stored.stoppedByLostLink;
+  if (stored.state === 'running') {
+    s.fullPushDue = true;
+    s.nextReconcileAt = now;
+  }
 }

@@ -2,6 +2,10 @@
 
 export type SyncState = 'running' | 'stopped';
 
+/** How MakeShop orders are imported into Smaregi (DESIGN §1, §5 /order-import). */
+export type OrderImportMethod = 'shipment' | 'stockAdjustment';
+export const ORDER_IMPORT_METHODS: readonly OrderImportMethod[] = ['shipment', 'stockAdjustment'];
+
 /** What 稼働 needs, as the onboarding workflow sees it. `missing` is the merchant's checklist. */
 export interface Readiness {
   ready: boolean;

@@ -52,8 +52,11 @@ export const CATALOG_ITEM_INDEXES: [string, Record<string, 1 | -1>, Record<strin
 ];
 
 export async function activeCatalogVersion(db: Db, tenantId: string): Promise<number | null> {
-  const doc = await catalogActive(db).findOne({ _id: tenantId });
-  return doc?.version ?? null;
+  return (await activeCatalog(db, tenantId))?.version ?? null;
+}
+
+export async function activeCatalog(db: Db, tenantId: string): Promise<CatalogActiveDoc | null> {
+  return catalogActive(db).findOne({ _id: tenantId });
 }
 
 /** MakeShop's key for one item: what a stock upload row names. */

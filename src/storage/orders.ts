@@ -15,13 +15,43 @@ export interface OrderLine {
   smaregiProductId: string | null;
 }
 
+/**
+ * One relative stock write (在庫調整) made for an order. It is recorded (done: false) before it is sent,
+ * so an attempt that finds one not done knows the write may have landed and reads it back by its memo.
+ */
+export interface OrderMovement {
+  productId: string;
+  storeId: string;
+  /** Added to the store's stock: negative takes the order out, positive gives it back. */
+  delta: number;
+  /** Unique per order and product: `MakeShop注文 {orderNumber}` for the import, with a suffix for later corrections. */
+  memo: string;
+  done: boolean;
+  at: Date;
+}
+
 export interface OrderLedgerDoc {
   tenantId: string;
   orderNumber: string;
   status: OrderLedgerStatus;
+  /** The order's lines as MakeShop holds them now (edits replace them). */
   lines: OrderLine[];
   heldLines: number;
+  /** How and where the order was imported; fixed at the first import. */
+  method?: 'shipment' | 'stockAdjustment';
+  storeId?: string;
   shipmentId: string | null;
+  /** What the shipment took out of the store (it never changes; edits are movements). */
+  shipmentLines?: { productId: string; quantity: number }[];
+  /** The shipment was deleted (its stock given back by Smaregi). */
+  shipmentDeleted?: boolean;
+  /** Smaregi refused to delete the shipped 出荷: its stock was given back by movements instead. */
+  shipmentDeleteRefused?: boolean;
+  /** A POST /shipments was sent and its answer not recorded: read back by identificationNo first. */
+  shipmentClaimed?: boolean;
+  movements?: OrderMovement[];
+  /** Correction rounds so far (memo suffixes). */
+  rounds?: number;
   createdAt: Date;
   updatedAt: Date;
   importedAt?: Date;
@@ -36,6 +66,15 @@ export const ORDER_INDEXES: [string, Record<string, 1 | -1>, Record<string, unkn
   ['orders', { tenantId: 1, orderNumber: 1 }, { unique: true }],
   ['orders', { tenantId: 1, status: 1 }, {}],
 ];
+
+/** Per product, what the order's Smaregi writes have taken out of the store so far (shipment and movements). */
+export function takenFromSmaregi(ledger: Pick<OrderLedgerDoc, 'shipmentId' | 'shipmentLines' | 'shipmentDeleted' | 'movements'>): Map<string, number> {
+  const taken = new Map<string, number>();
+  const add = (productId: string, quantity: number) => taken.set(productId, (taken.get(productId) ?? 0) + quantity);
+  if (ledger.shipmentId && !ledger.shipmentDeleted) for (const l of ledger.shipmentLines ?? []) add(l.productId, l.quantity);
+  for (const m of ledger.movements ?? []) if (m.done) add(m.productId, -m.delta);
+  return taken;
+}
 
 /** Quantities of orders not yet imported, per Smaregi productId: they count as reserved. */
 export async function reservedQuantities(db: Db, tenantId: string): Promise<Map<string, number>> {

@@ -4,7 +4,7 @@ import type { SecretBox } from './crypto';
 import { makeshopModeOf } from '../domain/onboarding';
 import { loadAppsConnection } from './makeshop-apps';
 import { loadMakeshopCredentials } from './secrets';
-import { findTenantById, getShipmentStoreId, getStockSettings, tenantsCollection } from './tenants';
+import { findTenantById, getOrderImportMethod, getShipmentStoreId, getStockSettings, tenantsCollection } from './tenants';
 
 /** The sync engine's view of a tenant's settings, over the tenants and secrets collections. */
 export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettingsPort {
@@ -18,6 +18,7 @@ export function createTenantSettings(db: Db, secretBox: SecretBox): TenantSettin
     },
     stockSettings: (tenantId) => getStockSettings(db, tenantId),
     shipmentStoreId: (tenantId) => getShipmentStoreId(db, tenantId),
+    orderImportMethod: (tenantId) => getOrderImportMethod(db, tenantId),
     /** The mode chosen at step 2 decides: apps → the linked installation's token, else the legacy credentials. */
     async makeshopConnection(tenantId) {
       const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.makeshopMode': 1, 'onboarding.state.apps': 1 } });

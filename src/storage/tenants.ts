@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { StockSettings } from '../domain/sync';
+import type { OrderImportMethod, StockSettings, SyncState } from '../domain/sync';
+import type { StoredOnboardingProgress, StoredSyncConfiguration } from '../domain/workflow-records';
+import { activeCatalog } from './catalog-items';
 import {
   initialOnboardingState,
   nextOpenStep,
+  readinessOf,
   stepStatuses,
   STEP_KEYS,
   type NextStep,
@@ -43,7 +46,11 @@ export interface TenantDocument {
    */
   notificationToken: string;
   stockSettings?: StockSettings & { updatedAt: Date };
+  /** How orders are imported; absent = 'shipment' (the seed's method). */
+  orderImportMethod?: OrderImportMethod;
   onboarding: OnboardingProgressDocument;
+  /** 稼働/停止 as the merchant last set it: written by the sync workflow before it answers. */
+  sync?: { state: SyncState; stoppedByLostLink?: boolean; updatedAt: Date };
   alerts?: { applicationWaitingTooLong?: { reportedAt: Date; waitingSince: string } };
 }
 
@@ -152,6 +159,15 @@ export async function getShipmentStoreId(db: Db, tenantId: string): Promise<stri
   return doc?.onboarding?.state?.shipmentStoreId ?? null;
 }
 
+export async function getOrderImportMethod(db: Db, tenantId: string): Promise<OrderImportMethod> {
+  const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { orderImportMethod: 1 } });
+  return doc?.orderImportMethod ?? 'shipment';
+}
+
+export async function saveOrderImportMethod(db: Db, tenantId: string, method: OrderImportMethod): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { orderImportMethod: method } });
+}
+
 /** The stores whose total is synced, the default buffer and per-code overrides; null until saved. */
 export async function getStockSettings(db: Db, tenantId: string): Promise<StockSettings | null> {
   const doc = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { stockSettings: 1 } });
@@ -218,4 +234,37 @@ export async function countOnboardingGauges(db: Db): Promise<{ waiting: number; 
 /** After a login with an outdated password hash; a concurrent password change wins. */
 export async function replacePasswordHash(db: Db, tenantId: string, previous: string, next: string): Promise<void> {
   await tenantsCollection(db).updateOne({ _id: tenantId, passwordHash: previous }, { $set: { passwordHash: next } });
+}
+
+/** The sync workflow's record of 稼働/停止, read back when the workflow is rebuilt (DESIGN §7). */
+export async function saveSyncState(db: Db, tenantId: string, record: { state: SyncState; stoppedByLostLink: boolean }, now: Date): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { sync: { ...record, updatedAt: now } } });
+}
+
+export async function loadSyncConfiguration(db: Db, tenantId: string): Promise<StoredSyncConfiguration | null> {
+  const [doc, catalog] = await Promise.all([
+    tenantsCollection(db).findOne({ _id: tenantId }, { projection: { active: 1, sync: 1, onboarding: 1 } }),
+    activeCatalog(db, tenantId),
+  ]);
+  if (!doc) return null;
+  return {
+    state: doc.sync?.state ?? 'stopped',
+    stoppedByLostLink: doc.sync?.stoppedByLostLink ?? false,
+    active: doc.active,
+    readiness: readinessOf(doc.onboarding.state),
+    catalogVersion: catalog?.version ?? null,
+  };
+}
+
+export async function loadOnboardingProgress(db: Db, tenantId: string): Promise<StoredOnboardingProgress | null> {
+  const [doc, catalog] = await Promise.all([
+    tenantsCollection(db).findOne({ _id: tenantId }, { projection: { sync: 1, onboarding: 1 } }),
+    activeCatalog(db, tenantId),
+  ]);
+  if (!doc) return null;
+  return {
+    state: doc.onboarding.state,
+    syncState: doc.sync?.state ?? null,
+    catalog: catalog ? { version: catalog.version, uploadId: catalog.uploadId } : null,
+  };
 }

@@ -1,7 +1,7 @@
 import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
 import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
-import { orderLedger, type OrderLedgerDoc, type OrderLine } from '../storage/orders';
+import { orderLedger, takenFromSmaregi, type OrderLedgerDoc, type OrderLine, type OrderMovement } from '../storage/orders';
 import { writeSyncLog } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
 
@@ -13,7 +13,7 @@ export interface ProcessOrderInput {
   cmd: number;
 }
 
-export type OrderOutcome = 'imported' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found';
+export type OrderOutcome = 'imported' | 'edited' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found';
 
 export interface ProcessOrderResult {
   outcome: OrderOutcome;
@@ -42,7 +42,7 @@ const CLAIM_LEASE_MS = 5 * 60 * 1000;
  * Claims the order's ledger row for one attempt before any platform write: a retry that runs beside a
  * slow first attempt, or a parallel delivery, finds the claim and backs off instead of writing twice.
  */
-async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, work: () => Promise<T>): Promise<T> {
+async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, work: (guard: Guard) => Promise<T>): Promise<T> {
   const token = new ObjectId().toHexString();
   const now = new Date();
   const claimed = await orderLedger(db).updateOne(
@@ -50,40 +50,63 @@ async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, 
     { $set: { claim: { token, until: new Date(now.getTime() + CLAIM_LEASE_MS) } } },
   );
   if (claimed.modifiedCount !== 1) throw new OrderBusyError(`order ${orderNumber} is being processed by another attempt`);
+  // Before each write: the claim is still ours (renewed), else another attempt took over and we stop.
+  const guard = async () => {
+    const renewed = await orderLedger(db).updateOne(
+      { tenantId, orderNumber, 'claim.token': token },
+      { $set: { 'claim.until': new Date(Date.now() + CLAIM_LEASE_MS) } },
+    );
+    if (renewed.matchedCount !== 1) throw new OrderBusyError(`order ${orderNumber}: the claim passed to another attempt`);
+  };
   try {
-    return await work();
+    return await work(guard);
   } finally {
     await orderLedger(db).updateOne({ tenantId, orderNumber, 'claim.token': token }, { $unset: { claim: '' } });
   }
 }
 
 /**
- * One notified order, exactly once: fetched from MakeShop, recorded in the ledger (unique per tenant
- * and order number), then imported as a Smaregi shipment whose identificationNo is the order number.
- * A look-up by identificationNo before creating covers a crash between the two writes.
+ * One notified order, settled exactly once whatever the number of notifications and attempts: fetched
+ * from MakeShop, recorded in the ledger (unique per tenant and order number), then brought into Smaregi
+ * under a claim on the ledger row — imported (a 出荷, or a 在庫調整 subtraction), corrected after an edit
+ * by the difference, or reversed on cancellation. Every write is recorded before it is sent and read
+ * back when its answer was lost, so neither a retry nor a parallel attempt writes twice.
  */
 export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<ProcessOrderResult> {
   const credentials = await deps.tenants.makeshopConnection(input.tenantId);
   if (!credentials) throw new SyncConfigurationError('MakeShop credentials are not saved');
   const order = await deps.makeshop.getOrder(credentials, input.orderNumber);
   if (!order) return vanishedOrder(deps, input);
+  return settleOrder(deps, input.tenantId, order);
+}
 
-  if (order.status === 'cancelled' || input.cmd === ORDER_CMD.cancelled) {
-    const known = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } });
-    if (!known) return cancelOrder(deps, input.tenantId, order);
-    return withOrderClaim(deps.db, input.tenantId, order.orderNumber, () => cancelOrder(deps, input.tenantId, order));
-  }
-  const existing = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
-  if (existing?.status === 'imported' || existing?.status === 'held') return { outcome: 'already-imported', affectedProductIds: [] };
+/** Brings Smaregi in line with the order as MakeShop holds it now (also used with orders read in bulk). */
+export async function settleOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<ProcessOrderResult> {
+  const cancelled = order.status === 'cancelled';
+  const ledger = orderLedger(deps.db);
+  const existing = await ledger.findOne({ tenantId, orderNumber: order.orderNumber });
   if (existing?.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
-
-  const ledger = existing ?? (await recordPending(deps.db, input.tenantId, order, await mapLines(deps.db, input.tenantId, order.lines)));
-  if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(ledger.lines) };
-  return withOrderClaim(deps.db, input.tenantId, order.orderNumber, async () => {
-    // Read again under the claim: the attempt that held it before may have finished the import.
-    const current = await orderLedger(deps.db).findOne({ tenantId: input.tenantId, orderNumber: order.orderNumber });
-    if (current?.status !== 'pending') return { outcome: 'already-imported', affectedProductIds: [] };
-    return importShipment(deps, current);
+  if (!existing && cancelled) return recordCancelledBeforeImport(deps, tenantId, order.orderNumber);
+  const lines = await mapLines(deps.db, tenantId, order.lines);
+  const known = existing ?? (await recordPending(deps.db, tenantId, order, lines));
+  if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(known.lines) };
+  if (!cancelled && known.status !== 'pending' && sameQuantities(known.lines, lines)) {
+    return { outcome: 'already-imported', affectedProductIds: [] };
+  }
+  return withOrderClaim(deps.db, tenantId, order.orderNumber, async (guard) => {
+    // Read again under the claim: the attempt that held it before may have done part of the work.
+    const current = await ledger.findOne({ tenantId, orderNumber: order.orderNumber });
+    if (!current || current.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
+    const before = productIdsOf(current.lines);
+    if (!cancelled && !sameQuantities(current.lines, lines)) {
+      await ledger.updateOne(
+        { tenantId, orderNumber: order.orderNumber },
+        { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date() } },
+      );
+      current.lines = lines;
+    }
+    const outcome = await bringSmaregiInLine(deps, current, cancelled, guard);
+    return { outcome, affectedProductIds: [...new Set([...before, ...productIdsOf(current.lines)])] };
   });
 }
 
@@ -166,72 +189,170 @@ async function recordPending(db: Db, tenantId: string, order: MakeshopOrder, lin
   }
 }
 
-async function importShipment(deps: SyncDeps, ledger: OrderLedgerDoc): Promise<ProcessOrderResult> {
+type Guard = () => Promise<void>;
+
+/** Imports, corrects or reverses the order in Smaregi so that what it took equals what the order holds now. */
+async function bringSmaregiInLine(deps: SyncDeps, ledger: OrderLedgerDoc, cancelled: boolean, guard: Guard): Promise<OrderOutcome> {
   const { tenantId, orderNumber } = ledger;
-  const affected = productIdsOf(ledger.lines);
-  const lines = shipmentLines(ledger.lines);
+  const wanted = cancelled ? new Map<string, number>() : quantitiesByProduct(ledger.lines);
   const now = new Date();
-  if (lines.length === 0) {
+  if (ledger.status === 'pending' && !cancelled && wanted.size === 0) {
     // Before the ledger write: a retry after a crash raises it again (idempotent) rather than never.
     await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
-    await orderLedger(deps.db).updateOne({ tenantId, orderNumber, status: 'pending' }, { $set: { status: 'held', updatedAt: now } });
-    await writeSyncLog(deps.db, [
-      { tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) },
-    ]);
-    return { outcome: 'held', affectedProductIds: affected };
+    await updateLedger(deps.db, ledger, { status: 'held' });
+    await writeSyncLog(deps.db, [{ tenantId, at: now, kind: 'error', orderNumber, ok: false, message: heldMessage(ledger) }]);
+    return 'held';
   }
-  const storeId = await deps.tenants.shipmentStoreId(tenantId);
-  if (!storeId) throw new SyncConfigurationError('no Smaregi store is chosen for shipments');
   const contractId = await deps.tenants.contractId(tenantId);
-  const shipment =
-    (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber)) ??
-    (await deps.smaregi.createShipment(contractId, { storeId, identificationNo: orderNumber, lines, memo: `MakeShop注文 ${orderNumber}` }));
-  await orderLedger(deps.db).updateOne(
-    { tenantId, orderNumber, status: 'pending' },
-    { $set: { status: 'imported', shipmentId: shipment.shipmentId, importedAt: now, updatedAt: now } },
-  );
+  if (!ledger.method || !ledger.storeId) {
+    const storeId = await deps.tenants.shipmentStoreId(tenantId);
+    if (!storeId) throw new SyncConfigurationError('no Smaregi store is chosen for order imports');
+    await updateLedger(deps.db, ledger, { method: await deps.tenants.orderImportMethod(tenantId), storeId });
+  }
+  await settleUnansweredWrites(deps, contractId, ledger);
+
+  const messages: string[] = [];
+  const firstImport = ledger.shipmentId === null && (ledger.movements ?? []).length === 0;
+  if (ledger.method === 'shipment' && firstImport && !cancelled) {
+    const shipmentId = await createShipmentOnce(deps, contractId, ledger, wanted, guard);
+    messages.push(`出荷 ${shipmentId}`);
+  }
+  if (cancelled && ledger.shipmentId && !ledger.shipmentDeleted && !ledger.shipmentDeleteRefused) {
+    await guard();
+    const outcome = await deps.smaregi.cancelShipment(contractId, ledger.shipmentId);
+    await updateLedger(deps.db, ledger, outcome === 'deleted' ? { shipmentDeleted: true } : { shipmentDeleteRefused: true });
+    messages.push(outcome === 'deleted' ? `出荷 ${ledger.shipmentId} を取り消しました` : `出荷 ${ledger.shipmentId} は削除できないため、在庫を戻しました`);
+  }
+  const moved = await moveTheDifference(deps, contractId, ledger, wanted, cancelled, guard);
+  if (moved > 0 && ledger.method === 'stockAdjustment' && firstImport) messages.push('在庫調整で取り込みました');
+  else if (moved > 0 && !cancelled) messages.push('注文の修正を反映しました');
+
+  const outcome: OrderOutcome = cancelled ? 'cancelled' : ledger.status === 'pending' ? 'imported' : 'edited';
+  if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, cancelled ? null : heldCodes(ledger));
+  const at = new Date();
+  await updateLedger(deps.db, ledger, cancelled ? { status: 'cancelled', cancelledAt: at } : { status: 'imported', importedAt: ledger.importedAt ?? at });
   await writeSyncLog(deps.db, [
-    { tenantId, at: now, kind: 'order-import', orderNumber, ok: true, message: `出荷 ${shipment.shipmentId}` },
-    ...(ledger.heldLines > 0 ? [{ tenantId, at: now, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
+    { tenantId, at, kind: cancelled ? 'order-cancel' : 'order-import', orderNumber, ok: true, ...(messages.length > 0 && { message: messages.join('、') }) },
+    ...(outcome === 'imported' && ledger.heldLines > 0 ? [{ tenantId, at, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
   ]);
-  if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, heldCodes(ledger));
-  return { outcome: 'imported', affectedProductIds: affected };
+  return outcome;
 }
 
-async function cancelOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<ProcessOrderResult> {
-  const { orderNumber } = order;
-  const ledger = orderLedger(deps.db);
+/** A 出荷 for the order, created at most once: the claim flag is written before the POST, read back after a loss. */
+async function createShipmentOnce(
+  deps: SyncDeps,
+  contractId: string,
+  ledger: OrderLedgerDoc,
+  wanted: Map<string, number>,
+  guard: Guard,
+): Promise<string> {
+  const lines = [...wanted].map(([productId, quantity]) => ({ productId, quantity }));
+  await guard();
+  await updateLedger(deps.db, ledger, { shipmentClaimed: true });
+  const shipment = await deps.smaregi.createShipment(contractId, {
+    storeId: ledger.storeId!,
+    identificationNo: ledger.orderNumber,
+    lines,
+    memo: orderMemo(ledger.orderNumber),
+  });
+  await updateLedger(deps.db, ledger, { shipmentId: shipment.shipmentId, shipmentLines: lines, shipmentClaimed: false, rounds: 1 });
+  return shipment.shipmentId;
+}
+
+/** Writes whose answer an earlier attempt never recorded: found in Smaregi (done) or not (never landed). */
+async function settleUnansweredWrites(deps: SyncDeps, contractId: string, ledger: OrderLedgerDoc): Promise<void> {
+  if (ledger.shipmentClaimed && ledger.shipmentId === null) {
+    const found = await deps.smaregi.findShipmentByIdentificationNo(contractId, ledger.orderNumber);
+    await updateLedger(
+      deps.db,
+      ledger,
+      found ? { shipmentId: found.shipmentId, shipmentLines: found.lines, shipmentClaimed: false, rounds: 1 } : { shipmentClaimed: false },
+    );
+  }
+  const movements = ledger.movements ?? [];
+  if (movements.every((m) => m.done)) return;
+  const settled: OrderMovement[] = [];
+  for (const m of movements) {
+    if (m.done) settled.push(m);
+    else {
+      const since = new Date(m.at.getTime() - UNANSWERED_WRITE_SLACK_MS);
+      const found = await deps.smaregi.findStockChangeByMemo(contractId, { productId: m.productId, storeId: m.storeId, memo: m.memo, since });
+      if (found) settled.push({ ...m, done: true });
+    }
+  }
+  await updateLedger(deps.db, ledger, { movements: settled });
+}
+
+/** Clocks of Smaregi and ours differ: read back changes from a little before the write was recorded. */
+const UNANSWERED_WRITE_SLACK_MS = 5 * 60 * 1000;
+
+/**
+ * Relative writes (在庫調整) for whatever differs between what the order's writes took and what the
+ * order holds now: the stockAdjustment import, an edit's difference, a reversal. Each is recorded
+ * before it is sent. Returns how many were written.
+ */
+async function moveTheDifference(
+  deps: SyncDeps,
+  contractId: string,
+  ledger: OrderLedgerDoc,
+  wanted: Map<string, number>,
+  cancelled: boolean,
+  guard: Guard,
+): Promise<number> {
+  const taken = takenFromSmaregi(ledger);
+  const round = ledger.rounds ?? 0;
+  const memo = round === 0 && !cancelled ? orderMemo(ledger.orderNumber) : `${orderMemo(ledger.orderNumber)} ${cancelled ? '取消' : '修正'}${round}`;
+  const deltas = [...new Set([...taken.keys(), ...wanted.keys()])]
+    .map((productId) => ({ productId, delta: (taken.get(productId) ?? 0) - (wanted.get(productId) ?? 0) }))
+    .filter((d) => d.delta !== 0);
+  if (deltas.length === 0) return 0;
+  await updateLedger(deps.db, ledger, { rounds: round + 1 });
+  for (const { productId, delta } of deltas) {
+    const movement: OrderMovement = { productId, storeId: ledger.storeId!, delta, memo, done: false, at: new Date() };
+    await guard();
+    await updateLedger(deps.db, ledger, { movements: [...(ledger.movements ?? []), movement] });
+    await deps.smaregi.addStock(contractId, { productId, storeId: movement.storeId, delta, memo });
+    await updateLedger(deps.db, ledger, { movements: ledger.movements!.map((m) => (m === movement ? { ...m, done: true } : m)) });
+  }
+  return deltas.length;
+}
+
+/** Stock-history memo of the order's writes (DESIGN §5: `MakeShop注文 {orderNumber}`). */
+function orderMemo(orderNumber: string): string {
+  return `MakeShop注文 ${orderNumber}`;
+}
+
+/** Writes ledger fields and keeps the in-memory copy in step (the caller holds the order's claim). */
+async function updateLedger(db: Db, ledger: OrderLedgerDoc, fields: Partial<OrderLedgerDoc>): Promise<void> {
+  const updatedAt = new Date();
+  await orderLedger(db).updateOne({ tenantId: ledger.tenantId, orderNumber: ledger.orderNumber }, { $set: { ...fields, updatedAt } });
+  Object.assign(ledger, fields, { updatedAt });
+}
+
+async function recordCancelledBeforeImport(deps: SyncDeps, tenantId: string, orderNumber: string): Promise<ProcessOrderResult> {
   const now = new Date();
-  const existing = await ledger.findOne({ tenantId, orderNumber });
-  if (existing?.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
-  if (!existing) {
-    // Cancelled before we imported it: record it so a late "new order" notification is not imported.
-    await ledger
-      .insertOne({ tenantId, orderNumber, status: 'cancelled', lines: [], heldLines: 0, shipmentId: null, createdAt: now, updatedAt: now, cancelledAt: now })
-      .catch((err: unknown) => {
-        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      });
-    await writeSyncLog(deps.db, [
-      { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: '取り込み前にキャンセルされたため、出荷は作成していません' },
-    ]);
-    return { outcome: 'cancelled', affectedProductIds: [] };
-  }
-  const contractId = await deps.tenants.contractId(tenantId);
-  const shipmentId =
-    existing.shipmentId ?? (await deps.smaregi.findShipmentByIdentificationNo(contractId, orderNumber))?.shipmentId ?? null;
-  if (shipmentId) await deps.smaregi.cancelShipment(contractId, shipmentId);
-  await ledger.updateOne({ tenantId, orderNumber }, { $set: { status: 'cancelled', cancelledAt: now, updatedAt: now } });
-  if (existing.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, null);
+  // Recorded so that a late "new order" notification is not imported.
+  await orderLedger(deps.db)
+    .insertOne({ tenantId, orderNumber, status: 'cancelled', lines: [], heldLines: 0, shipmentId: null, createdAt: now, updatedAt: now, cancelledAt: now })
+    .catch((err: unknown) => {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+    });
   await writeSyncLog(deps.db, [
-    { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: shipmentId ? `出荷 ${shipmentId} を取り消しました` : undefined },
+    { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: '取り込み前にキャンセルされたため、スマレジには反映していません' },
   ]);
-  return { outcome: 'cancelled', affectedProductIds: productIdsOf(existing.lines) };
+  return { outcome: 'cancelled', affectedProductIds: [] };
 }
 
-function shipmentLines(lines: OrderLine[]): { productId: string; quantity: number }[] {
+function quantitiesByProduct(lines: OrderLine[]): Map<string, number> {
   const byProduct = new Map<string, number>();
   for (const l of lines) if (l.smaregiProductId) byProduct.set(l.smaregiProductId, (byProduct.get(l.smaregiProductId) ?? 0) + l.quantity);
-  return [...byProduct].map(([productId, quantity]) => ({ productId, quantity }));
+  return byProduct;
+}
+
+function sameQuantities(a: OrderLine[], b: OrderLine[]): boolean {
+  const qa = quantitiesByProduct(a);
+  const qb = quantitiesByProduct(b);
+  return qa.size === qb.size && [...qa].every(([productId, quantity]) => qb.get(productId) === quantity);
 }
 
 function productIdsOf(lines: OrderLine[]): string[] {

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Logger } from '../lib/logger';
-import type { StockSettings } from '../domain/sync';
+import type { OrderImportMethod, StockSettings } from '../domain/sync';
 import type { MakeshopConnection, MakeshopGateway } from '../platforms/makeshop/gateway';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import type { SyncAlertPort } from '../alerts/sync-alerts';
@@ -9,7 +9,9 @@ import type { SyncAlertPort } from '../alerts/sync-alerts';
 export interface TenantSettingsPort {
   contractId(tenantId: string): Promise<string>;
   stockSettings(tenantId: string): Promise<StockSettings | null>;
+  /** The store orders are imported into (出荷元 / 在庫調整 store). */
   shipmentStoreId(tenantId: string): Promise<string | null>;
+  orderImportMethod(tenantId: string): Promise<OrderImportMethod>;
   /** The tenant's MakeShop connection in its mode; decrypted only here, inside an activity, never returned to a workflow. */
   makeshopConnection(tenantId: string): Promise<MakeshopConnection | null>;
 }

@@ -13,7 +13,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Readiness } from '../domain/sync';
+import type { StoredOnboardingProgress } from '../domain/workflow-records';
 import {
   APPLICATION_REPORT_AFTER_MS,
   applicationReportDueAt,
@@ -38,12 +40,11 @@ import {
   rejectionFor,
   stepStatuses,
   submitApplication,
-  type MakeshopApplicationSubmission,
   type NextStep,
   type OnboardingAction,
+  type OnboardingStatus,
   type OnboardingState,
   type Rejection,
-  type SmaregiContractLink,
 } from '../domain/onboarding';
 import { OnboardingStepKey } from '../temporal/search-attributes';
 import {
@@ -64,6 +65,8 @@ import {
 
 /** Implemented by src/activities/onboarding.ts. Inputs carry state and ids only, never secrets. */
 export interface OnboardingActivities {
+  /** The last saved state, plus what the sync and catalog workflows recorded since (null: no such tenant). */
+  loadOnboardingProgress(input: { tenantId: string }): Promise<StoredOnboardingProgress | null>;
   saveOnboardingProgress(input: { state: OnboardingState }): Promise<void>;
   publishReadiness(input: { tenantId: string; readiness: Readiness }): Promise<void>;
   reportApplicationWaitingTooLong(input: { tenantId: string; waitingSince: string; waitedMs: number }): Promise<void>;
@@ -103,58 +106,79 @@ export async function onboardingWorkflow(input: OnboardingWorkflowInput): Promis
     await persisted(state.revision);
     return onboardingStatus(state);
   };
+  // Until the stored progress is loaded (a rebuilt workflow), validators cannot judge: they let the
+  // update through and its handler checks it once loaded. A refusal then fails only that update.
+  let loaded = input.carried !== undefined;
+  /** Refuses a step out of order or with a malformed payload (rules in src/domain/onboarding.ts). */
+  const stepCheck = (action: OnboardingAction) => (arg: unknown) => {
+    refuseUnlessAllowed(action);
+    refuse(malformedPayload(action, arg));
+  };
+  const handleUpdate = <Arg>(
+    update: UpdateDefinition<OnboardingStatus, [Arg]>,
+    check: (arg: Arg) => void,
+    apply: (arg: Arg) => OnboardingState,
+  ) =>
+    setHandler(
+      update,
+      async (arg: Arg) => {
+        if (!loaded) {
+          await condition(() => loaded);
+          check(arg);
+        }
+        return change(apply(arg));
+      },
+      {
+        validator: (arg: Arg) => {
+          if (loaded) check(arg);
+        },
+      },
+    );
 
   setHandler(onboardingStatusQuery, () => onboardingStatus(state));
-  setHandler(linkSmaregiContractUpdate, (link) => change(recordSmaregiContractLinked(state, link)), {
-    validator: (link: SmaregiContractLink) => {
-      refuse(malformedPayload('linkSmaregiContract', link));
-      refuse(linkRejection(state, link.contractId));
-    },
+  handleUpdate(linkSmaregiContractUpdate, (link) => {
+    refuse(malformedPayload('linkSmaregiContract', link));
+    refuse(linkRejection(state, link.contractId));
+  }, (link) => recordSmaregiContractLinked(state, link));
+  handleUpdate(submitMakeshopApplicationUpdate, stepCheck('submitMakeshopApplication'), (submission) => submitApplication(state, submission, nowIso()));
+  handleUpdate(chooseMakeshopAppsUpdate, stepCheck('chooseMakeshopApps'), ({ shopId }) => chooseMakeshopApps(state, shopId));
+  handleUpdate(recordMakeshopAppsLinkedUpdate, () => undefined, ({ shopId, linkedAt }) => recordAppsLinked(state, shopId, linkedAt));
+  setHandler(makeshopAppsRevokedSignal, async ({ shopId, at }) => {
+    await condition(() => loaded);
+    state = recordAppsRevoked(state, shopId, at);
   });
-  setHandler(submitMakeshopApplicationUpdate, (submission) => change(submitApplication(state, submission, nowIso())), {
-    validator: (submission: MakeshopApplicationSubmission) => {
-      refuseUnlessAllowed('submitMakeshopApplication');
-      refuse(malformedPayload('submitMakeshopApplication', submission));
-    },
-  });
-  setHandler(chooseMakeshopAppsUpdate, ({ shopId }) => change(chooseMakeshopApps(state, shopId)), {
-    validator: (choice: { shopId: string }) => {
-      refuseUnlessAllowed('chooseMakeshopApps');
-      refuse(malformedPayload('chooseMakeshopApps', choice));
-    },
-  });
-  setHandler(recordMakeshopAppsLinkedUpdate, ({ shopId, linkedAt }) => change(recordAppsLinked(state, shopId, linkedAt)));
-  setHandler(makeshopAppsRevokedSignal, ({ shopId, at }) => void (state = recordAppsRevoked(state, shopId, at)));
-  setHandler(approveMakeshopApplicationUpdate, ({ approvedBy }) => change(approveApplication(state, approvedBy, nowIso())), {
-    validator: (_approval: { approvedBy: 'operator-api' }) => refuseUnlessAllowed('approveMakeshopApplication'),
-  });
-  setHandler(recordMakeshopCredentialsSavedUpdate, ({ savedAt }) => change(recordCredentialsSaved(state, savedAt)), {
-    validator: (saved: { savedAt: string }) => {
-      refuseUnlessAllowed('saveMakeshopCredentials');
-      refuse(malformedPayload('saveMakeshopCredentials', saved));
-    },
-  });
-  setHandler(chooseShipmentStoreUpdate, ({ shipmentStoreId }) => change(chooseShipmentStore(state, shipmentStoreId)), {
-    validator: (choice: { shipmentStoreId: string }) => {
-      refuseUnlessAllowed('chooseShipmentStore');
-      refuse(malformedPayload('chooseShipmentStore', choice));
-    },
-  });
-  setHandler(recordStockSettingsSavedUpdate, ({ savedAt }) => change(recordStockSettingsSaved(state, savedAt)), {
-    validator: (saved: { savedAt: string }) => {
-      refuseUnlessAllowed('saveStockSettings');
-      refuse(malformedPayload('saveStockSettings', saved));
-    },
-  });
-  setHandler(makeshopApplicationApprovedSignal, () => {
+  handleUpdate(approveMakeshopApplicationUpdate, stepCheck('approveMakeshopApplication'), ({ approvedBy }) => approveApplication(state, approvedBy, nowIso()));
+  handleUpdate(recordMakeshopCredentialsSavedUpdate, stepCheck('saveMakeshopCredentials'), ({ savedAt }) => recordCredentialsSaved(state, savedAt));
+  handleUpdate(chooseShipmentStoreUpdate, stepCheck('chooseShipmentStore'), ({ shipmentStoreId }) => chooseShipmentStore(state, shipmentStoreId));
+  handleUpdate(recordStockSettingsSavedUpdate, stepCheck('saveStockSettings'), ({ savedAt }) => recordStockSettingsSaved(state, savedAt));
+  setHandler(makeshopApplicationApprovedSignal, async () => {
+    await condition(() => loaded);
     if (state.application.status !== 'waiting') {
       log.warn('makeshopApplicationApproved ignored: no application is waiting', { status: state.application.status });
       return;
     }
     state = approveApplication(state, 'temporal-ui', nowIso());
   });
-  setHandler(catalogActivatedSignal, (activation) => void (state = recordCatalogActivated(state, activation, nowIso())));
-  setHandler(syncStateChangedSignal, ({ state: syncState }) => void (state = recordSyncState(state, syncState, nowIso())));
+  setHandler(catalogActivatedSignal, async (activation) => {
+    await condition(() => loaded);
+    state = recordCatalogActivated(state, activation, nowIso());
+  });
+  setHandler(syncStateChangedSignal, async ({ state: syncState }) => {
+    await condition(() => loaded);
+    state = recordSyncState(state, syncState, nowIso());
+  });
+
+  if (!loaded) {
+    const stored = await activities.loadOnboardingProgress({ tenantId: input.tenantId });
+    if (stored) {
+      state = stored.state;
+      persistedRevision = stored.state.revision;
+      // What the sync and catalog workflows told a predecessor that had no time to save it.
+      if (stored.syncState) state = recordSyncState(state, stored.syncState, nowIso());
+      if (stored.catalog) state = recordCatalogActivated(state, stored.catalog, nowIso());
+    }
+    loaded = true;
+  }
 
   const readinessKey = () => JSON.stringify(readinessOf(state));
   const hasWork = () => state.revision > persistedRevision || readinessKey() !== publishedReadiness;

@@ -35,8 +35,10 @@ import {
   syncStatusQuery,
   tenantActiveChangedSignal,
 } from './messages';
+import { Mutex } from 'async-mutex';
 import {
   addPendingOrder,
+  applyStoredConfiguration,
   DEFAULT_SYNC_TIMING,
   initialSyncState,
   MAKESHOP_APP_UNINSTALLED_REASON,
@@ -76,6 +78,11 @@ const stockActivities = proxyActivities<SyncActivities>({
 });
 
 const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
+/** The tenant's record in MongoDB: keep trying until it is back, a lost write would lose 稼働. */
+const records = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
 
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
@@ -114,38 +121,36 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (active && !s.active) s.fullPushDue = true;
     s.active = active;
   });
+  // A rebuilt workflow (no carried state) answers 稼働 only once its stored configuration is loaded:
+  // the validator lets the update through until then and the handler checks it after loading.
+  let loaded = input.carried !== undefined;
+  const stateChanges = new Mutex();
   setHandler(
     setSyncStateUpdate,
     async ({ state }) => {
-      // The merchant decided: a later relink no longer restarts on its own.
-      s.stoppedByLostLink = false;
-      if (state !== s.state) {
-        s.state = state;
-        // Events seen while stopped are not trusted: 稼働 starts from a full push.
-        if (state === 'running') {
-          s.fullPushDue = true;
-          dirty.clear();
-        }
-        upsertSearchAttributes([{ key: SyncStateKey, value: state }]);
-        if (state === 'stopped') await stopPushInFlight(push);
-        await tellOnboarding(s.tenantId, state);
+      if (!loaded) {
+        await condition(() => loaded);
+        refuseRunningUnlessAllowed(s, state);
       }
-      return { state: s.state };
+      return stateChanges.runExclusive(async () => {
+        // The merchant decided: a later relink no longer restarts on its own.
+        s.stoppedByLostLink = false;
+        if (state !== s.state) {
+          s.state = state;
+          // Events seen while stopped are not trusted: 稼働 starts from a full push.
+          if (state === 'running') {
+            s.fullPushDue = true;
+            dirty.clear();
+          }
+          if (state === 'stopped') await stopPushInFlight(push);
+          await announceState(s);
+        }
+        return { state: s.state };
+      });
     },
     {
       validator: ({ state }) => {
-        if (state !== 'running') return;
-        if (!s.active) {
-          throw ApplicationFailure.nonRetryable('スマレジアプリの契約が終了しているため稼働できません。', 'tenant_inactive');
-        }
-        if (!s.readiness.ready) {
-          throw ApplicationFailure.create({
-            message: notReadyMessage(s.readiness),
-            type: 'not_ready',
-            nonRetryable: true,
-            details: [{ requiredActions: s.readiness.missing }],
-          });
-        }
+        if (loaded) refuseRunningUnlessAllowed(s, state);
       },
     },
   );
@@ -153,7 +158,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   // Handlers are in place before the first await, so no signal or update waits on this read.
   // Timing comes from the worker's configuration unless the starter (a test) pins it.
   const timing: SyncTiming = { ...(input.timing ? DEFAULT_SYNC_TIMING : await settings.syncTiming()), ...input.timing };
-  if (!input.carried) s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
+  if (!input.carried) {
+    s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
+    const stored = await records.loadSyncConfiguration({ tenantId: input.tenantId });
+    if (stored) applyStoredConfiguration(s, stored, Date.now());
+    if (s.state === 'running') upsertSearchAttributes([{ key: SyncStateKey, value: s.state }]);
+    loaded = true;
+  }
 
   const canWork = () => s.state === 'running' && s.active;
   const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
@@ -182,6 +193,22 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });
+}
+
+/** 稼働 needs an active subscription and every onboarding step that sync depends on. */
+function refuseRunningUnlessAllowed(s: SyncWorkflowState, state: SyncWorkflowState['state']): void {
+  if (state !== 'running') return;
+  if (!s.active) {
+    throw ApplicationFailure.nonRetryable('スマレジアプリの契約が終了しているため稼働できません。', 'tenant_inactive');
+  }
+  if (!s.readiness.ready) {
+    throw ApplicationFailure.create({
+      message: notReadyMessage(s.readiness),
+      type: 'not_ready',
+      nonRetryable: true,
+      details: [{ requiredActions: s.readiness.missing }],
+    });
+  }
 }
 
 /** Waits until the work stops growing for `debounceMs`, but never longer than `maxDelayMs` in all. */
@@ -291,8 +318,7 @@ async function stopForLostLink(s: SyncWorkflowState, reason: string): Promise<vo
   s.state = 'stopped';
   s.stoppedByLostLink = true;
   log.warn('sync stopped: MakeShop link lost', { tenantId: s.tenantId, reason });
-  upsertSearchAttributes([{ key: SyncStateKey, value: 'stopped' }]);
-  await tellOnboarding(s.tenantId, 'stopped');
+  await announceState(s);
 }
 
 /** Relinked (reinstall + launch): a sync the loss stopped runs again, failed work first. */
@@ -304,8 +330,14 @@ async function resumeAfterRelink(s: SyncWorkflowState, dirty: Set<string>): Prom
   s.fullPushDue = true;
   for (const id of s.retryProductIds.splice(0)) dirty.add(id);
   for (const order of s.deferredOrders.splice(0)) addPendingOrder(s, order);
-  upsertSearchAttributes([{ key: SyncStateKey, value: 'running' }]);
-  await tellOnboarding(s.tenantId, 'running');
+  await announceState(s);
+}
+
+/** A new 稼働/停止: in the search attribute, in MongoDB (what a rebuilt run loads), then in onboarding. */
+async function announceState(s: SyncWorkflowState): Promise<void> {
+  upsertSearchAttributes([{ key: SyncStateKey, value: s.state }]);
+  await records.saveSyncState({ tenantId: s.tenantId, state: s.state, stoppedByLostLink: s.stoppedByLostLink ?? false });
+  await tellOnboarding(s.tenantId, s.state);
 }
 
 async function tellOnboarding(tenantId: string, state: SyncWorkflowState['state']): Promise<void> {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson } from '../support/platforms';
-import { MAKESHOP_LOGIN, startStack, uploadCatalogFromShop, type Stack } from '../support/stack';
+import { installMakeshopApp, launchMakeshopApp, MAKESHOP_LOGIN, startStack, uploadCatalogFromShop, type Stack } from '../support/stack';
 import {
   alertsOf,
   alertWorld,
@@ -43,6 +43,21 @@ describe('MakeShop refuses the credentials (legacy)', () => {
     await replaceShop(stack, world, token, { password: MAKESHOP_LOGIN.password });
     await smaregiSale(stack, world, 'A-001');
     await waitForAlert(stack, token, 'makeshop-auth', 'resolved');
+  });
+});
+
+describe('the MakeShop app is uninstalled (apps mode)', () => {
+  const world = alertWorld('appsgone');
+  test('one mail, resolved when the app is installed and opened again', async () => {
+    const { token } = await merchantWithConfirmedAddress(stack, world, { apps: true });
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/apps/uninstall`, {});
+    const alert = await waitForAlert(stack, token, 'makeshop-app-revoked', 'open');
+    assert.match(alert.message, /アプリを入れ直し/);
+    await exactlyOneMail(stack, world, /MakeShop アプリとの接続が切れました/, '#/setup');
+
+    await installMakeshopApp(stack, world.shopId);
+    await launchMakeshopApp(stack, token, world.shopId);
+    await waitForAlert(stack, token, 'makeshop-app-revoked', 'resolved');
   });
 });
 

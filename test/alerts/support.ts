@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { getJson, postJson, eventually } from '../support/platforms';
 import { linkIn, mailsTo, waitForMails, type Mail } from '../support/mailpit';
-import { MAKESHOP_LOGIN, makeshopStock, onboardMerchant, type MerchantWorld, type Stack } from '../support/stack';
+import { MAKESHOP_LOGIN, makeshopStock, onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../support/stack';
 
 export interface AlertView {
   id: string;
@@ -40,22 +40,27 @@ export function alertWorld(name: string, extra: { products?: number } = {}): Mer
 export const addressOf = (world: MerchantWorld) => `${world.shopId}@example.jp`;
 
 /** Onboards the merchant (running) and confirms its sign-up address through the mailed link. */
-export async function merchantWithConfirmedAddress(stack: Stack, world: MerchantWorld, opts: { run?: boolean } = {}) {
-  const merchant = await onboardMerchant(stack, world, opts);
+export async function merchantWithConfirmedAddress(stack: Stack, world: MerchantWorld, opts: { run?: boolean; apps?: boolean } = {}) {
+  const merchant = await (opts.apps ? onboardAppsMerchant : onboardMerchant)(stack, world, opts);
   if (opts.run !== false) {
     // The full push of 稼働 is done: what a test provokes next starts from a settled shop.
     const first = world.products[0]!.productCode;
     await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get(first), 10), 60_000, 200);
   }
+  await confirmAddress(stack, world, merchant.token);
+  return merchant;
+}
+
+/** Opens the confirmation link the sign-up mailed, as the merchant would. */
+async function confirmAddress(stack: Stack, world: MerchantWorld, token: string): Promise<void> {
   const [confirmation] = await waitForMails(addressOf(world), /通知用メールアドレスの確認/);
   const link = linkIn(confirmation!);
   assert.ok(link.startsWith(`${stack.apiUrl}/alerts/verify?token=`), link);
   const res = await fetch(link, { redirect: 'manual' });
   assert.equal(res.status, 302);
   assert.equal(res.headers.get('location'), '/#/alerts?verified=1');
-  const recipients = await stack.http<{ recipients: { email: string; verified: boolean }[] }>('GET', '/api/v1/alerts/recipients', { token: merchant.token });
+  const recipients = await stack.http<{ recipients: { email: string; verified: boolean }[] }>('GET', '/api/v1/alerts/recipients', { token });
   assert.deepEqual(recipients.body.recipients.map((r) => [r.email, r.verified]), [[addressOf(world), true]]);
-  return merchant;
 }
 
 export async function alertsOf(stack: Stack, token: string): Promise<AlertView[]> {

@@ -3,20 +3,18 @@
 // pair refused with a clear report while the previous catalog stays active.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { generateCatalogPair } from '../../bench/generate-catalog';
 import { syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
 import { eventually } from '../support/platforms';
+import { sampleCsv } from '../support/samples';
 import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
 
-// The shared MakeShop sample pair (CP932), copied into the repository.
-const SAMPLES = join(__dirname, '..', 'fixtures', 'makeshop-samples');
-const sampleProducts = readFileSync(join(SAMPLES, 'products.csv'));
-const sampleOptions = readFileSync(join(SAMPLES, 'options.csv'));
+const sampleProducts = sampleCsv('products');
+const sampleOptions = sampleCsv('options');
 
 const world: MerchantWorld = {
   contractId: 'sb_catalog1',

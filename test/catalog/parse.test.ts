@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { sampleCsv } from '../support/samples';
 import iconv from 'iconv-lite';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { importCatalogPair, type CatalogImportResult } from '../../src/catalog/import';
@@ -20,8 +20,8 @@ import {
   PRODUCT_CSV_COLUMNS_76,
 } from '../../src/platforms/makeshop/csv-columns';
 
-// /work/shared/samples/products.csv and options.csv, decoded from CP932 (byte-identical when
-// re-encoded; checked below when the shared folder is present).
+// test/fixtures/makeshop-samples/products.csv and options.csv, decoded from CP932 (byte-identical when
+// re-encoded; checked below).
 const SAMPLE_PRODUCTS = [
   PRODUCT_CSV_COLUMNS.join(','),
   '0,0,000000000012,TS-001,,メンズ\\Tシャツ,ベーシックTシャツ 白,,3000,0,,1200,,,,25,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"綿100%、""定番""の一枚",4901234567894,Y,,,,,,,,,,,,,,,,,,,,,,,,,,,,10,,,',
@@ -197,14 +197,10 @@ function assertSampleItems(items: readonly StockItem[]): void {
 }
 
 describe('MakeShop sample CSVs', () => {
-  test(
-    'the embedded samples are the shared sample files',
-    { skip: !existsSync('/work/shared/samples') },
-    () => {
-      assert.ok(readFileSync('/work/shared/samples/products.csv').equals(SAMPLE_PAIR.products));
-      assert.ok(readFileSync('/work/shared/samples/options.csv').equals(SAMPLE_PAIR.options));
-    },
-  );
+  test('the embedded samples are the sample files of test/fixtures/makeshop-samples', () => {
+    assert.ok(sampleCsv('products').equals(SAMPLE_PAIR.products));
+    assert.ok(sampleCsv('options').equals(SAMPLE_PAIR.options));
+  });
 
   test('import as the samples README describes', async () => {
     const result = await importPair(SAMPLE_PAIR, {

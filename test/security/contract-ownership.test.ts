@@ -140,6 +140,11 @@ describe('what the callback refuses, changing nothing', () => {
     assert.equal(replay.status, 400);
     assert.match(replay.body, /無効か、有効期限が切れています/);
     assert.equal(await bindings(), afterLink);
+    const used = new URL(linked.callbackPath, 'http://callback');
+    for (const secret of [used.searchParams.get('code')!, used.searchParams.get('state')!]) {
+      assert.ok(!h.logLines.some((line) => line.includes(secret)), 'neither the code nor the state is logged');
+      assert.ok(!JSON.stringify(await h.db.collection('smaregi_auth_requests').find({}).toArray()).includes(secret), 'only a hash of the state is stored');
+    }
   });
 
   test('a link started by one tenant cannot be completed in another tenant’s browser (the owner’s)', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { sampleCsv } from '../support/samples';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +16,6 @@ import type { CallLogEntry, NotificationLogEntry } from '../../src/simulators/ma
  * behaviour (section numbers in the names), then the control API of DESIGN §6.
  */
 const logger = createLogger('makeshop-sim-test', 'silent');
-const SAMPLES = '/work/shared/samples';
 const xml = new XMLParser({
   ignoreDeclaration: true,
   parseTagValue: false,
@@ -44,7 +43,7 @@ interface Shop {
   orderAuthCode: string;
 }
 
-/** The sample shop of /work/shared/samples, under a fresh shop ID. */
+/** The sample shop of test/fixtures/makeshop-samples, under a fresh shop ID. */
 async function seedSampleShop(base = sim.baseUrl, extra: Record<string, unknown> = {}): Promise<Shop> {
   shopCounter += 1;
   const shop = { shopId: `s${shopCounter}`, accountId: `a${shopCounter}`, password: 'pass-word', orderAuthCode: `code-${shopCounter}` };
@@ -405,13 +404,13 @@ void describe('control API (DESIGN §6)', () => {
   void test('CSV downloads reproduce the admin files: オプションデータCSV byte for byte, 商品データCSV header and conventions', async () => {
     const shop = await seedSampleShop();
     const options = Buffer.from(await (await fetch(`${sim.baseUrl}/__sim/shops/${shop.shopId}/csv/options`)).arrayBuffer());
-    assert.deepEqual(options, readFileSync(`${SAMPLES}/options.csv`));
+    assert.deepEqual(options, sampleCsv('options'));
 
     const response = await fetch(`${sim.baseUrl}/__sim/shops/${shop.shopId}/csv/products`);
     assert.match(response.headers.get('content-type') ?? '', /Shift_JIS/i);
     assert.match(response.headers.get('content-disposition') ?? '', /upload_\d{14}\.csv/);
     const bytes = Buffer.from(await response.arrayBuffer());
-    const sample = readFileSync(`${SAMPLES}/products.csv`);
+    const sample = sampleCsv('products');
     const headerEnd = sample.indexOf('\r\n');
     assert.deepEqual(bytes.subarray(0, headerEnd + 2), sample.subarray(0, headerEnd + 2));
     const text = iconv.decode(bytes, 'cp932');

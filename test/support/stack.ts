@@ -176,7 +176,10 @@ function processWorker(config: Config): StackWorker {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     // info level: readiness is read from the worker's own 'worker polling' line.
-    Object.entries({ ...config, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: testInfra().bundlePath }).map(([k, v]) => [k, String(v)]),
+    // Unset optional settings stay unset (String(undefined) would be an invalid value).
+    Object.entries({ ...config, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: testInfra().bundlePath })
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
   );
   const lines: string[] = [];
   return {

@@ -39,6 +39,7 @@ const port: TenantSettingsPort = {
   contractId: async () => CONTRACT,
   stockSettings: async () => ({ storeIds: ['1', '2'], buffer: 0, overrides: [{ code: 'A-002', buffer: 2 }] }),
   shipmentStoreId: async () => '1',
+  orderImportMethod: async () => 'shipment',
   makeshopConnection: async () => creds,
 };
 

@@ -41,6 +41,7 @@ before(async () => {
         contractId: async () => 'sb_x',
         stockSettings: async () => null, // the merchant's stock stores are gone
         shipmentStoreId: async () => null,
+        orderImportMethod: async () => 'shipment',
         makeshopConnection: async () => null,
       },
     }),

@@ -4,7 +4,7 @@
 // temporary folder named in the test output.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,6 @@ import { createActivities } from '../../src/activities';
 import { createAppDeps } from '../../src/composition';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
-import { optionCsv, productCsv } from '../../src/simulators/makeshop/csv-export';
-import { SimShop } from '../../src/simulators/makeshop/shop';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
@@ -24,6 +22,7 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { startTestApi } from '../support/api';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from '../support/infra';
 import { eventually, getJson, postJson, startTestPlatforms, type TestPlatforms } from '../support/platforms';
+import { sampleCsv } from '../support/samples';
 
 const CONTRACT = 'sb_web_ui';
 const CONTRACT_WAITING = 'sb_web_ui_waiting';
@@ -61,37 +60,8 @@ async function openStep(key: string, on: Page = page): Promise<Locator> {
   return step(key, on).locator('.step-body');
 }
 
-const SAMPLES = '/work/shared/samples';
-
-/**
- * The sample 商品データCSV / オプションデータCSV pair. Where the shared samples folder is absent (a
- * fresh clone), the MakeShop simulator's admin-screen download of a shop with the same items (codes,
- * JANs, quantities; not every cell) stands in for it.
- */
-function sampleCsvPair(): { products: Buffer; options: Buffer } {
-  if (existsSync(join(SAMPLES, 'products.csv')) && existsSync(join(SAMPLES, 'options.csv'))) {
-    return { products: readFileSync(join(SAMPLES, 'products.csv')), options: readFileSync(join(SAMPLES, 'options.csv')) };
-  }
-  const option = (optionCode: string, option1: string, option2: string, quantity: number, jan: string) => ({ systemCode: '000000000013', optionCode, option1, option2, quantity, jan });
-  const shop = new SimShop({
-    ...SHOP,
-    products: [
-      { systemCode: '000000000012', customCode: 'TS-001', name: 'ベーシックTシャツ 白', jan: '4901234567894', quantity: 25 },
-      { systemCode: '000000000013', customCode: 'SH-100', name: 'ロゴスウェット', jan: '', quantity: null, optionNames: ['カラー', 'サイズ'] },
-      { systemCode: '000000000014', customCode: 'BG-7', name: 'トートバッグ, キャンバス', jan: '4901234567900', quantity: 0 },
-      { systemCode: '000000000015', customCode: 'CAP-01', name: 'キャップ（在庫管理なし）', jan: '', quantity: null },
-      { systemCode: '000000000016', customCode: 'MUG-02 ', name: 'マグカップ', jan: '4580000000017', quantity: 12 },
-    ],
-    options: [
-      option('SH-100-BK-M', 'ブラック', 'M', 3, '4901234567801'),
-      option('SH-100-BK-L', 'ブラック', 'L', 0, '4901234567818'),
-      option('SH-100-GY-M', 'グレー', 'M', 7, '4901234567825'),
-      option('SH-100-GY-L', 'グレー', 'L', 2, ''),
-    ],
-  });
-  return { products: productCsv(shop), options: optionCsv(shop) };
-}
-const SAMPLE_PAIR = sampleCsvPair();
+/** The sample 商品データCSV / オプションデータCSV pair of test/fixtures/makeshop-samples. */
+const SAMPLE_PAIR = { products: sampleCsv('products'), options: sampleCsv('options') };
 
 async function screenshot(name: string): Promise<string> {
   const path = join(screenshots, `${name}.png`);

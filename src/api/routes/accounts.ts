@@ -22,9 +22,10 @@ import type { AppDeps } from '../deps';
 import { HttpError } from '../errors';
 import { clearSessionCookie, startSession } from '../middleware/auth';
 import { onboardingDepsOf, type OnboardingOptions, type ResolvedOnboardingDeps } from '../onboarding-deps';
-import { startOnboardingWorkflow } from '../onboarding-workflow';
+import { startOnboarding } from '../temporal-calls';
 import { confirmSignUpAddress } from './alerts';
 import { documentedRoute } from '../openapi';
+import { workflowCallDeps } from './merchant-tenant';
 import { admitLogin, withRetryAfter } from '../login-throttle';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../passwords';
 import { parseRequest, requiredText, strictBody } from '../validation';
@@ -96,7 +97,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
   };
   // A concurrent sign-up may take the email between the read and the insert.
   if (!(await insertTenant(deps.db, tenant))) await insertTenant(deps.db, { ...tenant, email: unusableEmailOf(tenantId), emailTaken: true });
-  await startWorkflows(deps, onboarding, tenantId);
+  await startWorkflows(deps, tenantId);
   // A taken email stays with its first account: nothing is mailed to it on behalf of this one.
   if (!emailTaken) await confirmSignUpAddress(deps, tenantId, requestedEmail);
 
@@ -116,13 +117,10 @@ async function throttleSignUps(deps: AppDeps, options: OnboardingOptions, ctx: C
 }
 
 /** Without its onboarding workflow an account is unusable: undo the sign-up so the merchant can retry. */
-async function startWorkflows(deps: AppDeps, onboarding: ResolvedOnboardingDeps, tenantId: string): Promise<void> {
+async function startWorkflows(deps: AppDeps, tenantId: string): Promise<void> {
   const taskQueue = deps.config.TEMPORAL_TASK_QUEUE;
   try {
-    await startOnboardingWorkflow(
-      { temporal: deps.temporal, taskQueue, timeoutMs: onboarding.options.workflowCallTimeoutMs },
-      { tenantId, applicationReportAfterMs: onboarding.options.applicationReportAfterMs },
-    );
+    await startOnboarding(workflowCallDeps(deps), tenantId);
   } catch (err) {
     await deleteTenant(deps.db, tenantId);
     throw err;

@@ -16,7 +16,7 @@ import {
   type CatalogUploadDoc,
   type StoredCatalogFile,
 } from '../../storage/catalog-uploads';
-import { TenantIdKey } from '../../temporal/search-attributes';
+import { startCatalogImportWorkflow } from '../../temporal/tenant-workflows';
 import { catalogWorkflowId } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { HttpError, badRequest, notFound } from '../errors';
@@ -161,12 +161,7 @@ async function receiveUpload(deps: AppDeps, ctx: Context): Promise<void> {
   try {
     await insertCatalogUpload(db, upload);
     // Ids only: the files stay in GridFS and the activity reads them from there.
-    await temporal.workflow.start('catalogImportWorkflow', {
-      workflowId: catalogWorkflowId(tenantId, uploadId),
-      taskQueue: config.TEMPORAL_CATALOG_TASK_QUEUE,
-      args: [{ tenantId, uploadId }],
-      typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
-    });
+    await startCatalogImportWorkflow(temporal, config.TEMPORAL_CATALOG_TASK_QUEUE, { tenantId, uploadId });
   } catch (err) {
     await finishCatalogUpload(db, uploadId, { status: 'failed', error: 'internal' }, new Date()).catch(() => undefined);
     await discardAll(files);

@@ -19,11 +19,9 @@ import {
 } from '../../storage/makeshop-apps';
 import { findSessionTenant } from '../../storage/sessions';
 import { findTenantById } from '../../storage/tenants';
-import { TenantIdKey } from '../../temporal/search-attributes';
-import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
+import { signalSyncWorkflow, startCatalogImportWorkflow } from '../../temporal/tenant-workflows';
 import { ORDER_CMD } from '../../sync/orders';
 import {
-  catalogWorkflowId,
   makeshopAppsRevokedSignal,
   makeshopLinkChangedSignal,
   onboardingWorkflowId,
@@ -34,9 +32,10 @@ import { sessionTokenOf } from '../middleware/auth';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
 import { onboardingDepsOf } from '../onboarding-deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, PRINTABLE_ASCII, strictBody } from '../validation';
+import { makeshopAppConnectionAlert } from '../../alerts/sync-alerts';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
 
 /**
@@ -137,6 +136,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     deps.logger.warn({ tenantId, shopId: shop }, 'makeshop app uninstalled: sync stops');
     await tellSync(tenantId, false);
     await deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId: shop, at: new Date().toISOString() });
+    await makeshopAppConnectionAlert({ db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger }, tenantId, false);
   }
 
   router.post('/webhooks/makeshop/apps/orders', async (ctx) => {
@@ -168,6 +168,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     if (outcome === 'linked-elsewhere') return launchPage(ctx, 409, 'このショップは別のアカウントと連携されています。連携を切り替えるにはサポートまでご連絡ください。');
     await updateOnboarding(workflowCallDeps(deps), tenantId, recordMakeshopAppsLinkedUpdate, { shopId: shop, linkedAt: new Date().toISOString() });
     await tellSync(tenantId, true);
+    await makeshopAppConnectionAlert({ db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger }, tenantId, true);
     deps.logger.info({ tenantId, shopId: shop, outcome }, 'makeshop app linked');
     ctx.redirect('/#/setup');
   });
@@ -222,12 +223,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     const files = { productCsv: file('makeshop-products.csv'), optionCsv: file('makeshop-options.csv') };
     try {
       await insertCatalogUpload(deps.db, { _id: uploadId, tenantId, version, files, createdAt: new Date() });
-      await deps.temporal.workflow.start('catalogImportWorkflow', {
-        workflowId: catalogWorkflowId(tenantId, uploadId),
-        taskQueue,
-        args: [{ tenantId, uploadId, source: 'makeshop' }],
-        typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
-      });
+      await startCatalogImportWorkflow(deps.temporal, deps.config.TEMPORAL_CATALOG_TASK_QUEUE, { tenantId, uploadId, source: 'makeshop' });
     } catch (err) {
       await finishCatalogUpload(deps.db, uploadId, { status: 'failed', error: 'internal' }, new Date()).catch(() => undefined);
       throw err;

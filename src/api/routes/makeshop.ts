@@ -6,7 +6,7 @@ import { recordMakeshopCredentialsSavedUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
 import { onboardingDepsOf } from '../onboarding-deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';

@@ -3,7 +3,7 @@ import type { AppDeps } from '../deps';
 import { notFound } from '../errors';
 import { findTenantById, type TenantDocument } from '../../storage/tenants';
 import { onboardingOptionsOf } from '../onboarding-deps';
-import type { WorkflowCallDeps } from '../onboarding-workflow';
+import type { WorkflowCallDeps } from '../temporal-calls';
 import { tenantIdOf } from './tenant-context';
 
 /** The logged-in merchant's tenant (the only one its routes may read). */
@@ -14,5 +14,11 @@ export async function currentTenant(deps: Pick<AppDeps, 'db'>, ctx: Context): Pr
 }
 
 export function workflowCallDeps(deps: AppDeps): WorkflowCallDeps {
-  return { temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, timeoutMs: onboardingOptionsOf(deps).workflowCallTimeoutMs };
+  const options = onboardingOptionsOf(deps);
+  return {
+    temporal: deps.temporal,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    timeoutMs: options.workflowCallTimeoutMs,
+    applicationReportAfterMs: options.applicationReportAfterMs,
+  };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { describeOnboarding, STEP_KEYS, type MakeshopApplicationSubmission } from '../../domain/onboarding';
 import { chooseMakeshopAppsUpdate, submitMakeshopApplicationUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';

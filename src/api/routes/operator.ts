@@ -6,7 +6,8 @@ import { bindContract } from '../../storage/smaregi-contracts';
 import { approveMakeshopApplicationUpdate, linkSmaregiContractUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { conflict, notFound } from '../errors';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding, withTemporalDeadline } from '../temporal-calls';
+import { restartTenantWorkflows } from '../../temporal/tenant-workflows';
 import { documentedRoute } from '../openapi';
 import { parseRequest } from '../validation';
 import { workflowCallDeps } from './merchant-tenant';
@@ -129,6 +130,29 @@ export function operatorRoutes(deps: AppDeps): Router {
         linkedAt: now.toISOString(),
         linkedBy: 'operator',
       });
+    },
+  );
+  documentedRoute(
+    router,
+    {
+      method: 'post',
+      path: '/api/v1/operator/tenants/{tenantId}/workflows/restart',
+      summary: "Replace a tenant's sync and onboarding workflow runs by new ones rebuilt from MongoDB",
+      description:
+        'Terminates the running runs (stuck or not) and starts new ones that load 稼働/停止, readiness, catalog and subscription from MongoDB; 稼働 resumes with a full push and a reconciliation. See docs/operations.md.',
+      tags: ['operator'],
+      auth: 'operator',
+      response: z.object({ tenantId: z.string(), syncRunId: z.string(), onboardingRunId: z.string() }),
+    },
+    async (ctx) => {
+      const tenant = await findTenantById(deps.db, String(ctx.params.tenantId));
+      if (!tenant) throw notFound('テナントが見つかりません。');
+      const calls = workflowCallDeps(deps);
+      const runs = await withTemporalDeadline(calls, () =>
+        restartTenantWorkflows(deps.temporal, calls.taskQueue, { tenantId: tenant._id, applicationReportAfterMs: calls.applicationReportAfterMs }),
+      );
+      deps.logger.warn({ tenantId: tenant._id, ...runs }, 'operator restarted the tenant workflows');
+      ctx.body = { tenantId: tenant._id, ...runs };
     },
   );
   return router;

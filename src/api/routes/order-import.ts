@@ -1,19 +1,29 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { makeshopModeOf } from '../../domain/onboarding';
-import { rotateNotificationToken, type TenantDocument } from '../../storage/tenants';
+import { rotateNotificationToken, saveOrderImportMethod, type TenantDocument } from '../../storage/tenants';
+import { ORDER_IMPORT_METHODS, type OrderImportMethod } from '../../domain/sync';
 import { chooseShipmentStoreUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
 import { requireKnownStores, storesOfTenant } from './smaregi';
 
-export const shipmentStoreBody = strictBody({ shipmentStoreId: requiredText('出荷元店舗ID', { max: 32 }) });
+export const shipmentStoreBody = strictBody({
+  shipmentStoreId: requiredText('出荷元店舗ID', { max: 32 }),
+  method: z
+    .enum(ORDER_IMPORT_METHODS as [OrderImportMethod, ...OrderImportMethod[]], {
+      error: '取り込み方法（method）は "shipment"（出荷）または "stockAdjustment"（在庫調整）を指定してください。',
+    })
+    .optional(),
+});
 export const orderImportSettings = z.object({
   notificationUrl: z.string().nullable().describe('Paste into MakeShop: 注文データ連携設定 > 更新通知APIのURL (null in apps mode: the app receives 注文更新通知 itself)'),
-  method: z.literal('shipment').describe('Orders are imported as Smaregi shipments (出荷)'),
+  method: z
+    .enum(ORDER_IMPORT_METHODS as [OrderImportMethod, ...OrderImportMethod[]])
+    .describe('shipment: a Smaregi 出荷 per order; stockAdjustment: a relative stock subtraction (在庫調整) from the store'),
   shipmentStoreId: z.string().nullable(),
 });
 
@@ -23,10 +33,10 @@ export function notificationUrl(publicBaseUrl: string, token: string): string {
   return `${base}/webhooks/makeshop/orders/${token}?shopid=[SHOPID]&ordernum=[ORDERNUM]&cmd=[CMD]`;
 }
 
-function settingsOf(deps: AppDeps, tenant: Pick<TenantDocument, 'notificationToken' | 'onboarding'>, token = tenant.notificationToken) {
+function settingsOf(deps: AppDeps, tenant: Pick<TenantDocument, 'notificationToken' | 'onboarding' | 'orderImportMethod'>, token = tenant.notificationToken) {
   return {
     notificationUrl: makeshopModeOf(tenant.onboarding.state) === 'apps' ? null : notificationUrl(deps.config.PUBLIC_BASE_URL, token),
-    method: 'shipment' as const,
+    method: tenant.orderImportMethod ?? 'shipment',
     shipmentStoreId: tenant.onboarding.state.shipmentStoreId,
   };
 }
@@ -47,15 +57,17 @@ export function orderImportRoutes(deps: AppDeps): Router {
     {
       method: 'put',
       path,
-      summary: 'Step 4: choose the Smaregi store MakeShop orders are shipped (出荷) from',
+      summary: 'Step 4: choose the Smaregi store MakeShop orders are imported into, and the method (出荷 or 在庫調整)',
       tags: ['onboarding'],
       request: shipmentStoreBody,
       response: orderImportSettings,
     },
     async (ctx) => {
-      const { shipmentStoreId } = parseRequest(shipmentStoreBody, ctx.request.body);
+      const { shipmentStoreId, method } = parseRequest(shipmentStoreBody, ctx.request.body);
       const tenant = await currentTenant(deps, ctx);
       requireKnownStores(await storesOfTenant(deps, tenant), [shipmentStoreId], 'shipmentStoreId');
+      // Orders already imported keep the method they were imported with (the ledger records it).
+      if (method) await saveOrderImportMethod(deps.db, tenant._id, method);
       await updateOnboarding(workflowCallDeps(deps), tenant._id, chooseShipmentStoreUpdate, { shipmentStoreId });
       ctx.body = settingsOf(deps, await currentTenant(deps, ctx));
     },

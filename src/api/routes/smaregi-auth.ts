@@ -12,10 +12,11 @@ import { linkSmaregiContractUpdate, tenantActiveChangedSignal } from '../../work
 import type { AppDeps } from '../deps';
 import { setSessionCookie, sessionTokenOf } from '../middleware/auth';
 import { onboardingDepsOf } from '../onboarding-deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { workflowCallDeps } from './merchant-tenant';
 import { tenantIdOf } from './tenant-context';
+import { escapeHtml } from '../../lib/html';
 
 /**
  * スマレジID login (DESIGN §5): the only way a Smaregi contract is bound to a tenant (link, owner only),
@@ -206,9 +207,6 @@ async function logInAsContractUser(deps: AppDeps, ctx: Context, identity: Smareg
 function operatorContact(deps: AppDeps, tenantId: string): string {
   return `変更は行っていません。心当たりがない場合や契約の連携先を変更したい場合は、運営窓口（${deps.config.SUPPORT_CONTACT}）までご連絡ください。その際、お問い合わせ番号「${tenantId}」をお伝えください。`;
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function renderRefusal(deps: AppDeps, ctx: Context, refusal: RefusalPage): void {
   deps.logger.info({ status: refusal.status }, 'Smaregi ID callback refused');

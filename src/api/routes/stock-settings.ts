@@ -4,7 +4,7 @@ import { getStockSettings, saveStockSettings } from '../../storage/tenants';
 import { recordStockSettingsSavedUpdate, stockSettingsChangedSignal } from '../../workflows/messages';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
 import type { AppDeps } from '../deps';
-import { updateOnboarding } from '../onboarding-workflow';
+import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { PRINTABLE_ASCII, parseRequest, requiredText, strictBody } from '../validation';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';

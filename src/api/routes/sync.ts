@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WithStartWorkflowOperation } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { AppDeps } from '../deps';
 import type { SyncDeps } from '../../sync/ports';
 import { computeTargets, type ItemTarget } from '../../sync/targets';
@@ -9,12 +8,12 @@ import { activeCatalogVersion, listCatalogItems, pushKey } from '../../storage/c
 import { pageParams, parseRequest } from '../validation';
 import { readSyncLog } from '../../storage/sync-log';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
-import { TenantIdKey, SyncStateKey } from '../../temporal/search-attributes';
 import { resyncRequestedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../workflows/messages';
 import type { SyncStatus } from '../../domain/sync';
 import { tenantIdOf } from './tenant-context';
-import { currentTenant } from './merchant-tenant';
+import { currentTenant, workflowCallDeps } from './merchant-tenant';
 import { requireConfirmedContract } from './smaregi';
+import { updateSync, withTemporalDeadline } from '../temporal-calls';
 import { registerRoute } from '../openapi';
 
 const syncStateBody = z.strictObject({ state: z.enum(['running', 'stopped'], { error: 'state は "running" か "stopped" です' }) });
@@ -69,20 +68,9 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   });
 
   router.put('/state', async (ctx) => {
-    const tenantId = tenantIdOf(ctx);
     const { state } = syncStateBody.parse(ctx.request.body);
     if (state === 'running') requireConfirmedContract(await currentTenant(deps, ctx));
-    const startWorkflowOperation = new WithStartWorkflowOperation('syncWorkflow', {
-      workflowId: syncWorkflowId(tenantId),
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      args: [{ tenantId }],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: tenantId },
-        { key: SyncStateKey, value: 'stopped' },
-      ],
-    });
-    ctx.body = await temporal.workflow.executeUpdateWithStart(setSyncStateUpdate, { args: [{ state }], startWorkflowOperation });
+    ctx.body = await updateSync(workflowCallDeps(deps), tenantIdOf(ctx), setSyncStateUpdate, { state });
   });
 
   router.get('/log', async (ctx) => {
@@ -102,7 +90,9 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   });
 
   router.post('/resync', async (ctx) => {
-    await signalSyncWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, tenantIdOf(ctx), resyncRequestedSignal, [{ reason: 'merchant' }]);
+    await withTemporalDeadline(workflowCallDeps(deps), () =>
+      signalSyncWorkflow(temporal, config.TEMPORAL_TASK_QUEUE, tenantIdOf(ctx), resyncRequestedSignal, [{ reason: 'merchant' }]),
+    );
     ctx.status = 202;
     ctx.body = { accepted: true };
   });
@@ -124,9 +114,9 @@ async function previewPage(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   return items.map((item) => byKey.get(pushKey(item))).filter((t): t is ItemTarget => t !== undefined);
 }
 
-export async function syncStatus(deps: Pick<AppDeps, 'temporal'>, tenantId: string): Promise<SyncStatus | null> {
+export async function syncStatus(deps: AppDeps, tenantId: string): Promise<SyncStatus | null> {
   try {
-    return await deps.temporal.workflow.getHandle(syncWorkflowId(tenantId)).query(syncStatusQuery);
+    return await withTemporalDeadline(workflowCallDeps(deps), () => deps.temporal.workflow.getHandle(syncWorkflowId(tenantId)).query(syncStatusQuery));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;

@@ -1,6 +1,6 @@
 /**
  * Header names of MakeShop's bulk-registration CSV formats (reference makeshop-api.md §7),
- * spelled exactly as the admin screen downloads them (/work/shared/samples). Headers vary by
+ * spelled exactly as the admin screen downloads them (test/fixtures/makeshop-samples). Headers vary by
  * era and character width (e.g. オプション１名称 full-width vs オプション1項目 half-width), so
  * parsers should NFKC-normalise both sides and match by name, not by position.
  */

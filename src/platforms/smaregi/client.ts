@@ -19,6 +19,7 @@ import {
   formatSmaregiDateTime,
   wireProductSchema,
   wireShipmentSchema,
+  wireStockChangeSchema,
   wireStockRowSchema,
   wireStockWriteSchema,
   wireStoreSchema,
@@ -237,9 +238,10 @@ export class SmaregiClient {
    * Reverses an imported order. A shipment that is already gone counts as cancelled, so a retry
    * after a lost response succeeds.
    * ASSUMPTION (unconfirmed): `DELETE /shipments/{id}` deletes the shipment and restores the stock
-   * it took (Asinoura [U] lists the method; the stock effect is not documented anywhere).
+   * it took (Asinoura [U] lists the method; the stock effect is not documented anywhere). A 400 means
+   * the platform will not delete a shipped 出荷 ('refused'): the caller gives the stock back itself.
    */
-  async cancelShipment(contractId: string, shipmentId: string): Promise<void> {
+  async cancelShipment(contractId: string, shipmentId: string): Promise<'deleted' | 'refused'> {
     try {
       await this.call(contractId, {
         kind: 'write',
@@ -248,9 +250,35 @@ export class SmaregiClient {
         idempotent: true,
       });
     } catch (err) {
+      if (err instanceof PlatformError && err.status === 400) {
+        this.logger.info({ contractId, shipmentId, reason: err.message }, 'smaregi refused to delete the shipment');
+        return 'refused';
+      }
       if (!(err instanceof PlatformError && err.kind === 'not-found')) throw err;
       this.logger.info({ contractId, shipmentId }, 'smaregi shipment already gone; treating cancel as done');
     }
+    return 'deleted';
+  }
+
+  /**
+   * The stock change this service made with `memo` on one product in one store since `since`, if any:
+   * how a relative write whose answer was lost is settled (it landed, or it did not).
+   * ASSUMPTION (unconfirmed): `GET /stock/changes` (§5.5 [U]) filters by product_id, store_id and
+   * upd_date_time-from, pages like GET /stock and returns each row's `memo`; memos are matched exactly here.
+   */
+  async findStockChangeByMemo(
+    contractId: string,
+    input: { productId: string; storeId: string; memo: string; since: Date },
+  ): Promise<{ stockHistoryId: string; amount: number } | null> {
+    const memo = input.memo.slice(0, MEMO_MAX);
+    const found = await this.findInPages(
+      contractId,
+      '/stock/changes',
+      { product_id: input.productId, store_id: input.storeId, 'upd_date_time-from': formatSmaregiDateTime(input.since) },
+      wireStockChangeSchema,
+      (c) => c.memo === memo && c.productId === input.productId && c.storeId === input.storeId,
+    );
+    return found ? { stockHistoryId: found.id, amount: found.amount } : null;
   }
 
   private async writeStock(

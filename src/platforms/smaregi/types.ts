@@ -11,6 +11,7 @@ export const SMAREGI_DEFAULT_SCOPES: readonly string[] = [
   'pos.products:read',
   'pos.stock:read',
   'pos.stock:write',
+  'pos.stock-changes:read',
   'pos.shipments:read',
   'pos.shipments:write',
 ];

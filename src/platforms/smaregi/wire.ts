@@ -44,6 +44,14 @@ export const wireStockWriteSchema = z.object({
 });
 
 /** ASSUMPTION (unconfirmed): shipment responses echo the Asinoura [U] request schema plus `shipmentId`. */
+export const wireStockChangeSchema = z.object({
+  id: wireId,
+  productId: wireId,
+  storeId: wireId,
+  amount: wireNumber,
+  memo: z.string().nullish(),
+});
+
 export const wireShipmentSchema = z.object({
   shipmentId: wireId,
   shipmentStoreId: wireId,

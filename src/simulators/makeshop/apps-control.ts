@@ -24,18 +24,16 @@ const appsSchema = z.object({
   deniedApis: z.array(z.string()).optional(),
 });
 
-export const DEFAULT_LAUNCH_SECRET = 'sim-app-launch-secret';
 const LAUNCH_PATH = '/makeshop/apps/launch';
 
 export function appsControlRouter(state: MakeshopSimState): Router {
   const router = new Router({ prefix: '/__sim' });
-  const launch = { url: null as string | null, secret: DEFAULT_LAUNCH_SECRET };
 
   router.put('/apps', async (ctx) => {
     const { launchUrl, launchSecret, ...settings } = await readJson(ctx, appsSchema);
-    if (launchUrl !== undefined) launch.url = launchUrl;
-    if (launchSecret !== undefined) launch.secret = launchSecret;
-    ctx.body = { ...state.apps.configure(settings), launchUrl: launchUrlOf(state, launch.url) };
+    if (launchUrl !== undefined) state.apps.launchUrl = launchUrl;
+    if (launchSecret !== undefined) state.apps.launchSecret = launchSecret;
+    ctx.body = { ...state.apps.configure(settings), launchUrl: launchUrlOf(state) };
   });
   router.get('/apps/webhooks', (ctx) => {
     ctx.body = state.apps.webhooks;
@@ -51,19 +49,19 @@ export function appsControlRouter(state: MakeshopSimState): Router {
   });
   router.get('/shops/:shopId/apps/launch-url', (ctx) => {
     const shop = state.requireShop(shopIdOf(ctx));
-    const base = launchUrlOf(state, launch.url);
+    const base = launchUrlOf(state);
     if (!base) {
       ctx.status = 409;
       ctx.body = { error: { code: 'conflict', message: 'set installUrl or launchUrl with PUT /__sim/apps first' } };
       return;
     }
-    ctx.body = { url: signedLaunchUrl(base, shop.shopId, Math.floor(state.now() / 1000), launch.secret) };
+    ctx.body = { url: signedLaunchUrl(base, shop.shopId, Math.floor(state.now() / 1000), state.apps.launchSecret) };
   });
   return router;
 }
 
-function launchUrlOf(state: MakeshopSimState, explicit: string | null): string | null {
-  if (explicit) return explicit;
+function launchUrlOf(state: MakeshopSimState): string | null {
+  if (state.apps.launchUrl) return state.apps.launchUrl;
   const install = state.apps.settings.installUrl;
   return install ? new URL(LAUNCH_PATH, install).toString() : null;
 }

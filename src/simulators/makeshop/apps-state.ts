@@ -41,6 +41,10 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
  */
 export class SimApps {
   settings: SimAppSettings = { ...DEFAULT_SIM_APP_SETTINGS };
+  /** Where the app is opened from the shop admin (default: the install URL's origin + /makeshop/apps/launch). */
+  launchUrl: string | null = null;
+  /** Signs the launch URL (see signedLaunchUrl). */
+  launchSecret = 'sim-app-launch-secret';
   readonly webhooks: WebhookLogEntry[] = [];
   private readonly tokens = new Map<string, string>(); // token → shopId
   private readonly revoked = new Set<string>();

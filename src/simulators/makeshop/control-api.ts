@@ -60,6 +60,9 @@ const orderSchema = z.object({
   provisional: z.boolean().optional(),
 });
 
+const orderEditSchema = z.object({ lines: orderSchema.shape.lines });
+const stockEditSchema = z.object({ code: z.string().min(1), quantity });
+
 const notificationUrlSchema = z.object({
   url: z.string().refine(isNotificationTemplate, 'url must be an http(s) URL, optionally with [SHOPID] [ORDERNUM] [CMD], or "" to clear'),
 });
@@ -104,6 +107,18 @@ export function controlRouter(state: MakeshopSimState): Router {
   router.post('/shops/:shopId/orders/:orderNumber/cancel', (ctx) => {
     const order = state.cancelOrder(shopIdOf(ctx), String(ctx.params.orderNumber));
     ctx.body = { orderNumber: order.orderNumber, status: 'cancelled' };
+  });
+
+  router.post('/shops/:shopId/orders/:orderNumber/edit', async (ctx) => {
+    const { lines } = await readJson(ctx, orderEditSchema);
+    const order = state.editOrder(shopIdOf(ctx), String(ctx.params.orderNumber), lines);
+    ctx.body = { orderNumber: order.orderNumber, status: 'edited' };
+  });
+
+  router.put('/shops/:shopId/stock', async (ctx) => {
+    const { code, quantity: value } = await readJson(ctx, stockEditSchema);
+    state.requireShop(shopIdOf(ctx)).setStock(code, value);
+    ctx.body = { code, quantity: value };
   });
 
   router.get('/shops/:shopId/orders', (ctx) => {

@@ -3,7 +3,7 @@ import { OPTION_COLUMN, OPTION_CSV_COLUMNS, PRODUCT_COLUMN, PRODUCT_CSV_COLUMNS 
 import type { SimShop } from './shop';
 
 /**
- * The admin screen's 商品データCSV / オプションデータCSV downloads, reproducing /work/shared/samples:
+ * The admin screen's 商品データCSV / オプションデータCSV downloads, reproducing the sample downloads of test/fixtures/makeshop-samples:
  * CP932, CRLF after every line, header first, only cells holding , " CR or LF quoted.
  */
 export function productCsv(shop: SimShop): Buffer {

@@ -197,17 +197,60 @@ export class SimShop {
   }
 
   cancelOrder(orderNumber: string, at: number): SimOrder {
-    const order = this.orders.get(orderNumber);
-    if (!order) throw new ShopInputError(404, `no order ${orderNumber} in shop ${this.shopId}`);
-    if (order.status === '0') throw new ShopInputError(409, `order ${orderNumber} is already cancelled`);
+    const order = this.openOrder(orderNumber);
     for (const line of order.lines) {
-      const product = this.productBySystemCode(line.systemCode);
-      const holder = line.optionCode && product ? this.optionsOf(product).find((o) => o.optionCode === line.optionCode) : product;
+      const holder = this.holderOfLine(line);
       if (holder && holder.quantity !== null) holder.quantity += line.quantity;
     }
     order.status = '0';
     order.updatedAt = at;
     return order;
+  }
+
+  /**
+   * The merchant changes an order's lines in the admin (更新通知 cmd 1): stock moves by the difference, and
+   * an increase MakeShop cannot cover is refused, as a new order would be.
+   */
+  editOrder(orderNumber: string, lines: { code: string; quantity: number }[], at: number): SimOrder {
+    const order = this.openOrder(orderNumber);
+    const resolved = lines.map((line) => ({ item: this.itemForCode(line.code), quantity: line.quantity }));
+    const change = new Map<SimProduct | SimOption, number>();
+    for (const line of order.lines) {
+      const holder = this.holderOfLine(line);
+      if (holder) change.set(holder, (change.get(holder) ?? 0) + line.quantity);
+    }
+    for (const { item, quantity } of resolved) {
+      const holder = item.option ?? item.product;
+      change.set(holder, (change.get(holder) ?? 0) - quantity);
+    }
+    for (const [holder, delta] of change) {
+      if (holder.quantity !== null && holder.quantity + delta < 0) {
+        const code = 'optionCode' in holder ? holder.optionCode : holder.customCode;
+        throw new ShopInputError(409, `stock of ${JSON.stringify(code)} is ${holder.quantity}, cannot add ${-delta} to the order`);
+      }
+    }
+    for (const [holder, delta] of change) if (holder.quantity !== null) holder.quantity += delta;
+    order.lines = resolved.map(({ item, quantity }) => this.orderLine(item, quantity));
+    order.updatedAt = at;
+    return order;
+  }
+
+  /** An edit of 数量 in the MakeShop admin (no notification is sent for it). */
+  setStock(code: string, quantity: number | null): void {
+    const item = this.itemForCode(code);
+    (item.option ?? item.product).quantity = quantity;
+  }
+
+  private openOrder(orderNumber: string): SimOrder {
+    const order = this.orders.get(orderNumber);
+    if (!order) throw new ShopInputError(404, `no order ${orderNumber} in shop ${this.shopId}`);
+    if (order.status === '0') throw new ShopInputError(409, `order ${orderNumber} is already cancelled`);
+    return order;
+  }
+
+  private holderOfLine(line: SimOrderLine): SimProduct | SimOption | undefined {
+    const product = this.productBySystemCode(line.systemCode);
+    return line.optionCode && product ? this.optionsOf(product).find((o) => o.optionCode === line.optionCode) : product;
   }
 
   private itemForCode(code: string): StockItem {

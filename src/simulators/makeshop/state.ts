@@ -132,6 +132,14 @@ export class MakeshopSimState {
     return order;
   }
 
+  editOrder(shopId: string, orderNumber: string, lines: { code: string; quantity: number }[]): SimOrder {
+    const shop = this.requireShop(shopId);
+    const order = shop.editOrder(orderNumber, lines, this.options.now());
+    this.notify(shop, orderNumber, 1);
+    this.apps.recordOrderUpdate(shopId, orderNumber);
+    return order;
+  }
+
   /** Resolves once every 更新通知 started so far has been attempted. */
   async notificationsSettled(): Promise<void> {
     while (this.pendingNotifications.size > 0) await Promise.all([...this.pendingNotifications]);

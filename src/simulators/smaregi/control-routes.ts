@@ -15,6 +15,7 @@ import type { WebhookSender } from './webhook-sender';
  *   POST /__sim/contracts/{cid}/stock-adjustments/bulk      (extra) many at once, one webhook per change (benchmarks)
  *   GET  /__sim/contracts/{cid}/stock?productCode=          {perStore:[{storeId, amount}], total}
  *   GET  /__sim/contracts/{cid}/shipments                   every shipment, deleted ones flagged
+ *   PUT  /__sim/contracts/{cid}/options                     {shipmentDeleteRefused}: a shipped 出荷 can't be deleted (400)
  *   GET  /__sim/contracts/{cid}/webhook-deliveries          (extra) each webhook attempt and its outcome
  *   PUT  /__sim/webhook                                     {url, header:{name, value}}
  *   PUT  /__sim/faults                                      {errorRate, throttleRate, latencyMs, webhookDropRate (extra)}
@@ -69,6 +70,8 @@ const webhookBody = z.object({
     })
     .optional(),
 });
+
+const optionsBody = z.object({ shipmentDeleteRefused: z.boolean().optional() });
 
 const rate = z.number().min(0).max(1);
 const faultsBody = z
@@ -152,6 +155,12 @@ export function controlRouter(deps: ControlRouteDeps): Router {
         quantity: d.quantity,
       })),
     }));
+  });
+
+  router.put('/contracts/:contractId/options', async (ctx) => {
+    const contract = requireContract(state, routeParam(ctx, 'contractId'));
+    contract.options = { ...contract.options, ...(await readJsonBody(ctx, optionsBody, badInput)) };
+    ctx.body = contract.options;
   });
 
   router.get('/contracts/:contractId/webhook-deliveries', (ctx) => {

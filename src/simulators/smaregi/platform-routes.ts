@@ -9,6 +9,7 @@ import {
   type SimContract,
   type SimShipment,
   type SimStockHistory,
+  type SimStockRow,
   type SmaregiSimState,
 } from './state';
 
@@ -139,16 +140,18 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     const productId = queryParam(ctx, 'product_id');
     const productCode = queryParam(ctx, 'product_code');
     const window = updateWindow(ctx);
-    const products = [...contract.products.values()]
-      .filter(
-        (p) =>
-          (productId === undefined || p.productId === productId) &&
-          (productCode === undefined || p.productCode === productCode),
-      )
-      // No sort: productIds are assigned in seed order, so the Map's insertion order is primary-key order
-      // (sorting 300k products for every page made large catalogs crawl).
-      .filter((p) => window(p.updDateTime));
-    ctx.body = page(ctx, products).map((p) => ({
+    // One lazy pass in productId order (the Map's insertion order: ids are assigned in seed order) that
+    // stops at the end of the page: copying, filtering or sorting 300k products per page made large
+    // catalogs crawl (O(n²) over a full listing).
+    const products = pageWhere(
+      ctx,
+      contract.products.values(),
+      (p) =>
+        (productId === undefined || p.productId === productId) &&
+        (productCode === undefined || p.productCode === productCode) &&
+        window(p.updDateTime),
+    );
+    ctx.body = products.map((p) => ({
       productId: p.productId,
       productCode: p.productCode,
       productName: p.productName,
@@ -165,20 +168,42 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     const storeId = queryParam(ctx, 'store_id');
     const productId = queryParam(ctx, 'product_id');
     const window = updateWindow(ctx);
-    const rows = [...contract.stock.values()]
-      .filter(
-        (r) =>
-          (storeId === undefined || r.storeId === storeId) &&
-          (productId === undefined || r.productId === productId),
-      )
-      .filter((r) => window(r.updDateTime))
-      .sort((a, b) => Number(a.productId) - Number(b.productId) || Number(a.storeId) - Number(b.storeId));
-    ctx.body = page(ctx, rows).map((r) => ({
+    const rows = pageWhere(
+      ctx,
+      stockInIdOrder(contract.stock),
+      (r) =>
+        (storeId === undefined || r.storeId === storeId) &&
+        (productId === undefined || r.productId === productId) &&
+        window(r.updDateTime),
+    );
+    ctx.body = rows.map((r) => ({
       storeId: r.storeId,
       productId: r.productId,
       stockAmount: String(r.stockAmount),
       layawayStockAmount: String(r.layawayStockAmount),
       updDateTime: formatJst(r.updDateTime),
+    }));
+  });
+
+  // ASSUMPTION (unconfirmed): the stock-change history list (§5.5 [U]) filters by product_id, store_id and
+  // upd_date_time-from/-to like GET /stock, pages the same way, and sorts by id.
+  router.get('/:contractId/pos/stock/changes', (ctx) => {
+    const contract = authorize(ctx, state, 'pos.stock-changes:read');
+    const storeId = queryParam(ctx, 'store_id');
+    const productId = queryParam(ctx, 'product_id');
+    const window = updateWindow(ctx);
+    const rows = contract.history.filter(
+      (h) => (storeId === undefined || h.storeId === storeId) && (productId === undefined || h.productId === productId) && window(h.updDateTime),
+    );
+    ctx.body = page(ctx, rows).map((h) => ({
+      id: h.id,
+      productId: h.productId,
+      storeId: h.storeId,
+      amount: String(h.amount),
+      stockAmount: String(h.stockAmount),
+      stockDivision: h.stockDivision,
+      memo: h.memo,
+      updDateTime: formatJst(h.updDateTime),
     }));
   });
 
@@ -303,11 +328,43 @@ function wireShipment(s: SimShipment) {
 }
 
 /** `limit` 1–1000 (default 100) and `page` from 1 ([O] §4.1); anything else is a 400. */
-function page<T>(ctx: Koa.Context, rows: T[]): T[] {
+/** Stock rows are only ever added: their (productId, storeId) order is sorted again only when one was. */
+const stockOrder = new WeakMap<SimContract['stock'], { size: number; keys: string[] }>();
+
+function* stockInIdOrder(stock: SimContract['stock']): Iterable<SimStockRow> {
+  let order = stockOrder.get(stock);
+  if (order?.size !== stock.size) {
+    const sorted = [...stock.values()].sort((a, b) => Number(a.productId) - Number(b.productId) || Number(a.storeId) - Number(b.storeId));
+    order = { size: stock.size, keys: sorted.map((r) => stockKey(r.productId, r.storeId)) };
+    stockOrder.set(stock, order);
+  }
+  for (const key of order.keys) yield stock.get(key)!;
+}
+
+function pageQuery(ctx: Koa.Context): { limit: number; pageNo: number } {
   const limit = positiveIntQuery(ctx, 'limit') ?? DEFAULT_LIMIT;
   const pageNo = positiveIntQuery(ctx, 'page') ?? 1;
   if (limit > MAX_LIMIT) throw badRequest(`limit は1〜${MAX_LIMIT}で指定してください`);
+  return { limit, pageNo };
+}
+
+function page<T>(ctx: Koa.Context, rows: T[]): T[] {
+  const { limit, pageNo } = pageQuery(ctx);
   return rows.slice((pageNo - 1) * limit, pageNo * limit);
+}
+
+/** The requested page of the rows `keep` accepts, read lazily up to the page's end. */
+function pageWhere<T>(ctx: Koa.Context, rows: Iterable<T>, keep: (row: T) => boolean): T[] {
+  const { limit, pageNo } = pageQuery(ctx);
+  const skip = (pageNo - 1) * limit;
+  const found: T[] = [];
+  let kept = 0;
+  for (const row of rows) {
+    if (!keep(row) || kept++ < skip) continue;
+    found.push(row);
+    if (found.length === limit) break;
+  }
+  return found;
 }
 
 function positiveIntQuery(ctx: Koa.Context, name: string): number | undefined {

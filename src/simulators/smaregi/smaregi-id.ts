@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type Koa from 'koa';
 import { SimProblem, readRawBody } from './sim-http';
+import { escapeHtml } from '../../lib/html';
 
 /**
  * The スマレジID side of the ID server: the users of each contract, the login form of the
@@ -146,9 +147,6 @@ function parseAuthorizeRequest(get: (name: string) => string | null | undefined,
   });
   return { clientId, redirectUri, state: get('state') ?? '', scopes, codeChallenge: get('code_challenge')!, params };
 }
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function loginForm(request: AuthorizeRequest, error?: string): string {
   const hidden = request.params.map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`).join('\n');

@@ -60,6 +60,13 @@ export interface SimContract {
   shipments: Map<string, SimShipment>;
   nextHistoryId: number;
   nextShipmentId: number;
+  options: ContractOptions;
+}
+
+/** Platform behaviour a contract can be switched to (PUT /__sim/contracts/{id}/options). */
+export interface ContractOptions {
+  /** A shipped 出荷 cannot be deleted (400), as a strict reading of the platform allows. */
+  shipmentDeleteRefused: boolean;
 }
 
 export interface ContractSeed {
@@ -134,6 +141,7 @@ export class SmaregiSimState {
       shipments: new Map(),
       nextHistoryId: 1,
       nextShipmentId: 1,
+      options: { shipmentDeleteRefused: false },
     };
     seed.products.forEach((p, i) => {
       if (contract.productIdByCode.has(p.productCode))
@@ -281,6 +289,9 @@ export class SmaregiSimState {
     const contract = this.requireContract(contractId);
     const shipment = contract.shipments.get(shipmentId);
     if (!shipment || shipment.deletedAt !== undefined) throw notFoundProblem();
+    if (shipment.status === SHIPPED && contract.options.shipmentDeleteRefused) {
+      throw badRequest('出荷済みの出荷は削除できません');
+    }
     if (shipment.status === SHIPPED) {
       this.changeStock(contractId, shipmentStockChanges(shipment, 1, `出荷取消 ${shipmentId}`));
     }

@@ -1,4 +1,4 @@
-// Entry point: decides between the login screen and the logged-in screens (#/setup, #/status).
+// Entry point: decides between the login screen and the logged-in screens (#/setup, #/status, #/alerts).
 // The session is an HttpOnly cookie, so "logged in" is whatever the server says.
 import { api, ApiError, onSessionExpired } from './api.js';
 import { h, replaceChildren } from './dom.js';
@@ -6,10 +6,12 @@ import { errorNotice } from './forms.js';
 import { renderLogin } from './login.js';
 import { renderSetup } from './setup.js';
 import { renderStatus } from './sync.js';
+import { refreshAlertBadge, renderAlerts } from './alerts.js';
 
 const ROUTES = {
   setup: { title: '初期設定', render: renderSetup },
   status: { title: '連携状況', render: renderStatus },
+  alerts: { title: 'お知らせ', render: renderAlerts },
 };
 
 const main = document.getElementById('main');
@@ -63,6 +65,7 @@ async function show({ focus = false } = {}) {
   if (sequence !== renderSequence) return;
   replaceChildren(main, page);
   if (focus) main.focus();
+  void refreshAlertBadge();
 }
 
 async function afterLogin() {

@@ -3,6 +3,7 @@ import { api, ApiError } from './api.js';
 import { badge, formatDateTime, formatNumber, h, notice, replaceChildren, table } from './dom.js';
 import { errorNotice, onAction } from './forms.js';
 import { loadOnboarding } from './onboarding.js';
+import { openAlertsCard } from './alerts.js';
 
 const STATE_LABELS = { running: '稼働中', stopped: '停止中' };
 const LOG_KINDS = { 'stock-push': '在庫送信', 'order-import': '注文取込', 'order-cancel': '注文取消', resync: '再同期', error: 'エラー' };
@@ -83,6 +84,7 @@ export function renderSyncStateStep(setup) {
 
 export async function renderStatus(main) {
   const source = await loadOnboarding();
+  const openAlerts = await openAlertsCard().catch(() => null);
   const overview = h('section', { class: 'card' }, h('p', { class: 'muted', text: '読み込み中…' }));
   const preview = h('section', { class: 'card' });
   const log = h('section', { class: 'card' });
@@ -103,6 +105,7 @@ export async function renderStatus(main) {
       h('div', {}, h('h1', { text: '連携状況' }), h('p', { class: 'lead', text: '在庫連携の状態、次に送る在庫、これまでの送信と注文取込の記録です。' })),
       h('div', {}, h('div', { class: 'actions' }, reload), reloadStatus),
     ),
+    openAlerts,
     h('section', { class: 'card' }, h('h2', { text: '在庫連携の状態' }), syncStateControl(source, { onChanged: () => loadOverview(overview) })),
     overview,
     preview,
