@@ -91,7 +91,8 @@ export const configSchema = z.object({
 
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps:// (smtp://user:pass@host:587)').default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().min(3).default('zaiko-sync <no-reply@zaiko-sync.localhost>'),
-  OPERATOR_ALERT_EMAIL: z.email({ message: 'must be an email address' }).optional(),
+  // Empty (compose's `${OPERATOR_ALERT_EMAIL:-}`) means unset.
+  OPERATOR_ALERT_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.email({ message: 'must be an email address' }).optional()),
   ALERT_STALL_MS: duration(15 * 60 * 1000),
   ALERT_MAIL_INTERVAL_MS: duration(60 * 60 * 1000),
   MAILPIT_SMTP_PORT: port(1025),

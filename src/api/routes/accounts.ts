@@ -99,7 +99,9 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
   if (!(await insertTenant(deps.db, tenant))) await insertTenant(deps.db, { ...tenant, email: unusableEmailOf(tenantId), emailTaken: true });
   await startWorkflows(deps, tenantId);
   // A taken email stays with its first account: nothing is mailed to it on behalf of this one.
-  if (!emailTaken) await confirmSignUpAddress(deps, tenantId, requestedEmail);
+  // Not awaited (it catches its own errors): only a new email gets a mail, and the answer must not take
+  // longer for it than for a known one.
+  if (!emailTaken) void confirmSignUpAddress(deps, tenantId, requestedEmail);
 
   const session = await createSession(deps.db, tenantId, options.sessionTtlMs, now);
   deps.logger.info({ tenantId, emailTaken }, 'merchant account created');

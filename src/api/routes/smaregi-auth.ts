@@ -168,6 +168,10 @@ async function linkContract(deps: AppDeps, tenantId: string, identity: SmaregiId
     contractId: identity.contractId,
     linkedAt: now.toISOString(),
     linkedBy: proof,
+  }).catch((err: unknown) => {
+    // The binding is saved; linking again records step 1 (bindContract is repeatable).
+    deps.logger.warn({ err, tenantId }, 'Smaregi contract bound, but step 1 could not be recorded yet');
+    throw new RefusalPage(503, '連携の記録に時間がかかっています。', 'しばらくしてから、管理画面でもう一度「スマレジIDで連携する」を行ってください。');
   });
 }
 
