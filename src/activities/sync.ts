@@ -5,6 +5,7 @@ import { PlatformError } from '../platforms/http';
 import { pushStock, type PushStockInput, type PushStockResult } from '../sync/push';
 import { processOrder, OrderBusyError, OrderNotFoundYetError, type ProcessOrderInput, type ProcessOrderResult } from '../sync/orders';
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
+import { discoverOrders, type DiscoverOrdersInput, type DiscoverOrdersResult } from '../sync/discovery';
 import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
 import { createWorkflowRecordActivities } from './workflow-records';
@@ -29,6 +30,10 @@ export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timin
     },
     async processOrder(input: ProcessOrderInput): Promise<ProcessOrderResult> {
       return asActivityFailure(() => watched(deps, 'processOrder', input, () => processOrder(withHeartbeat, input), () => true));
+    },
+    /** Orders MakeShop took since the last look, recorded as pending before a push (issue 10 #4). */
+    async discoverOrders(input: DiscoverOrdersInput): Promise<DiscoverOrdersResult> {
+      return asActivityFailure(() => discoverOrders(withHeartbeat, input));
     },
     async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
       return asActivityFailure(() => watched(deps, 'reconcile', input, () => reconcile(withHeartbeat, input), () => true));

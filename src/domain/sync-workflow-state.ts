@@ -40,6 +40,8 @@ export interface SyncWorkflowState {
   recentEventIds: string[];
   stockCursor: string | null;
   nextReconcileAt: number;
+  /** When MakeShop is asked once more for orders after a push; null when no look is owed. */
+  followUpDiscoveryAt: number | null;
   lastPushAt: string | null;
   lastError: { at: string; message: string } | null;
   counters: SyncStatus['counters'];
@@ -75,6 +77,7 @@ export function initialSyncState(now: number, timing: SyncTiming, tenantId = '')
     stockCursor: null,
     // The first reconciliation runs soon after 稼働 so a gap before start-up is covered too.
     nextReconcileAt: now + Math.min(timing.reconcileIntervalMs, 60_000),
+    followUpDiscoveryAt: null,
     lastPushAt: null,
     lastError: null,
     counters: { pushes: 0, ordersImported: 0, ordersCancelled: 0, reconciliations: 0 },

@@ -2,6 +2,7 @@ import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
 import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
 import { orderLedger, takenFromSmaregi, type OrderLedgerDoc, type OrderLine, type OrderMovement } from '../storage/orders';
+import { countMissingOrder } from '../storage/order-cursors';
 import { writeSyncLog } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
 
@@ -13,7 +14,7 @@ export interface ProcessOrderInput {
   cmd: number;
 }
 
-export type OrderOutcome = 'imported' | 'edited' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found';
+export type OrderOutcome = 'imported' | 'edited' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found' | 'given-up';
 
 export interface ProcessOrderResult {
   outcome: OrderOutcome;
@@ -80,6 +81,17 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
   return settleOrder(deps, input.tenantId, order);
 }
 
+/**
+ * Records an order found by listing MakeShop's orders (not notified) as pending, so its quantities are
+ * reserved before the next targets are computed. True when it was not known before.
+ */
+export async function recordDiscoveredOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<boolean> {
+  if (await orderLedger(deps.db).findOne({ tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } })) return false;
+  if (order.status === 'cancelled') return false;
+  await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines));
+  return true;
+}
+
 /** Brings Smaregi in line with the order as MakeShop holds it now (also used with orders read in bulk). */
 export async function settleOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<ProcessOrderResult> {
   const cancelled = order.status === 'cancelled';
@@ -113,10 +125,25 @@ export async function settleOrder(deps: SyncDeps, tenantId: string, order: Makes
 /** A 仮注文 that MakeShop deleted (payment never completed) stops reserving stock after a grace period. */
 const VANISHED_AFTER_MS = 60 * 60 * 1000;
 
+/** Look-ups of an order MakeShop never returns before it is given up (one per cycle or reconciliation). */
+export const MISSING_ORDER_ATTEMPTS = 5;
+
 async function vanishedOrder(deps: SyncDeps, input: ProcessOrderInput): Promise<ProcessOrderResult> {
   const { tenantId, orderNumber } = input;
   const existing = await orderLedger(deps.db).findOne({ tenantId, orderNumber });
-  if (existing?.status !== 'pending' || Date.now() - existing.createdAt.getTime() < VANISHED_AFTER_MS) {
+  if (!existing) {
+    // A notification for an order MakeShop does not return: never retried in a loop that holds pushes.
+    const attempts = await countMissingOrder(deps.db, tenantId, orderNumber);
+    if (attempts < MISSING_ORDER_ATTEMPTS) return { outcome: 'not-found', affectedProductIds: [] };
+    if (attempts === MISSING_ORDER_ATTEMPTS) {
+      deps.logger.warn({ tenantId, orderNumber, attempts }, 'MakeShop never returned a notified order; giving up');
+      await writeSyncLog(deps.db, [
+        { tenantId, at: new Date(), kind: 'error', orderNumber, ok: false, message: `MakeShopから注文 ${orderNumber} を取得できないため、取り込みを中止しました。MakeShopの管理画面で注文を確認してください。` },
+      ]);
+    }
+    return { outcome: 'given-up', affectedProductIds: [] };
+  }
+  if (existing.status !== 'pending' || Date.now() - existing.createdAt.getTime() < VANISHED_AFTER_MS) {
     throw new OrderNotFoundYetError(`MakeShop has no order ${orderNumber} (yet)`);
   }
   const now = new Date();

@@ -1,4 +1,5 @@
 import { orderLedger } from '../storage/orders';
+import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
 import { activeCatalogVersion } from '../storage/catalog-items';
 import { SyncConfigurationError, type SyncDeps } from './ports';
 import { ORDER_CMD } from './orders';
@@ -17,8 +18,11 @@ export interface ReconcileResult {
 
 /** Smaregi's upd_date_time has second precision and clocks drift: re-read a little of the past. */
 const CURSOR_OVERLAP_MS = 2 * 60 * 1000;
-/** How far back MakeShop orders are re-checked. */
-const ORDER_WINDOW_MS = 24 * 60 * 60 * 1000;
+/**
+ * However recent the settled point, orders are re-read this far back: a cancellation can come days after
+ * the order (bank-transfer auto-cancel after 7 days), and its notification may be lost.
+ */
+const LATE_CANCELLATION_WINDOW_MS = 10 * 24 * 60 * 60 * 1000;
 /** The first run has no cursor: look back this far. */
 const FIRST_RUN_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
@@ -48,7 +52,11 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
   if ((await activeCatalogVersion(deps.db, tenantId)) === null) return [];
   const credentials = await deps.tenants.makeshopConnection(tenantId);
   if (!credentials) return [];
-  const orders = await deps.makeshop.listOrders(credentials, { from: new Date(now.getTime() - ORDER_WINDOW_MS), to: now });
+  // From the settled point the last complete reconciliation reached (a long 停止 is covered), and at least
+  // the late-cancellation window.
+  const settled = (await readOrderCursor(deps.db, tenantId))?.settledThrough?.getTime() ?? Number.POSITIVE_INFINITY;
+  const from = new Date(Math.min(settled - CURSOR_OVERLAP_MS, now.getTime() - LATE_CANCELLATION_WINDOW_MS));
+  const orders = await deps.makeshop.listOrders(credentials, { from, to: now });
   deps.heartbeat?.({ step: 'orders', count: orders.length });
   const ledger = new Map<string, string>();
   const docs = orderLedger(deps.db).find(
@@ -69,5 +77,6 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
   for await (const d of orderLedger(deps.db).find({ tenantId, status: 'pending' }, { projection: { orderNumber: 1 } })) {
     if (!found.some((o) => o.orderNumber === d.orderNumber)) found.push({ orderNumber: d.orderNumber, cmd: ORDER_CMD.created });
   }
+  await advanceOrderCursor(deps.db, tenantId, 'settledThrough', now);
   return found;
 }

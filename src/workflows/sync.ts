@@ -77,6 +77,13 @@ const stockActivities = proxyActivities<SyncActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 
+// Discovery is a hint before a push: a MakeShop hiccup must not hold the push for long.
+const discoveryActivities = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
 const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
 /** The tenant's record in MongoDB: keep trying until it is back, a lost write would lose 稼働. */
 const records = proxyActivities<SyncActivities>({
@@ -173,26 +180,56 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     workflowInfo().continueAsNewSuggested ||
     (input.maxHistoryEvents !== undefined && workflowInfo().historyLength > input.maxHistoryEvents);
 
+  const followUpDue = () => s.followUpDiscoveryAt !== null && Date.now() >= s.followUpDiscoveryAt;
+  const nextTimer = () => Math.max(1, Math.min(s.nextReconcileAt, s.followUpDiscoveryAt ?? Number.POSITIVE_INFINITY) - Date.now());
+
   for (;;) {
     await condition(
-      () => shouldContinueAsNew() || (canWork() && (workCount() > 0 || reconcileDue())),
-      canWork() ? Math.max(1, s.nextReconcileAt - Date.now()) : undefined,
+      () => shouldContinueAsNew() || (canWork() && (workCount() > 0 || reconcileDue() || followUpDue())),
+      canWork() ? nextTimer() : undefined,
     );
     if (shouldContinueAsNew()) break;
     if (!canWork()) continue;
 
     if (reconcileDue()) await reconcile(s, dirty, timing);
+    if (workCount() === 0 && followUpDue()) {
+      // The look shortly after a push: orders placed while it was in flight.
+      s.followUpDiscoveryAt = null;
+      addDiscovered(s, await discoverOrders(s));
+      continue;
+    }
+    // Order discovery runs while the debounce waits, so it adds no latency to a sparse change.
+    const discovery = discoverOrders(s);
     await debounce(workCount, timing);
+    addDiscovered(s, await discovery);
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
     await importPendingOrders(s, dirty);
     if (!canWork()) continue;
     await pushChangedStock(s, dirty, push);
+    s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });
+}
+
+/** How long after a push MakeShop is asked once more for orders (those placed during the push). */
+const FOLLOW_UP_DISCOVERY_MS = 3000;
+
+/** Orders MakeShop took that no notification announced; a failed look is recorded and retried next cycle. */
+async function discoverOrders(s: SyncWorkflowState): Promise<{ orderNumber: string; cmd: number }[]> {
+  try {
+    return (await discoveryActivities.discoverOrders({ tenantId: s.tenantId })).orders;
+  } catch (err) {
+    recordError(s, 'order discovery failed', err);
+    return [];
+  }
+}
+
+function addDiscovered(s: SyncWorkflowState, orders: { orderNumber: string; cmd: number }[]): void {
+  for (const order of orders) addPendingOrder(s, order);
 }
 
 /** 稼働 needs an active subscription and every onboarding step that sync depends on. */
@@ -248,6 +285,8 @@ async function importPendingOrders(s: SyncWorkflowState, dirty: Set<string>): Pr
     try {
       const result = await orderActivities.processOrder({ tenantId: s.tenantId, ...order });
       for (const id of result.affectedProductIds) dirty.add(id);
+      // MakeShop did not return it: looked up again at the next reconciliation, a bounded number of times.
+      if (result.outcome === 'not-found') s.deferredOrders.push(order);
       if (result.outcome === 'imported') s.counters.ordersImported++;
       if (result.outcome === 'cancelled') s.counters.ordersCancelled++;
     } catch (err) {

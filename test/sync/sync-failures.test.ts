@@ -70,6 +70,7 @@ test('a full push that cannot succeed is reported once and deferred to the recon
   assert.equal(status.pending.fullPush, true, 'the full push is still owed');
   await new Promise((r) => setTimeout(r, 2000));
   const history = await handle.fetchHistory();
-  const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
-  assert.ok(scheduled <= 2, `expected the failing push to be tried once, saw ${scheduled} activity schedules`);
+  // Order discovery runs around each push; only the push itself must not repeat.
+  const scheduled = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'pushStock').length;
+  assert.ok(scheduled <= 1, `expected the failing push to be tried once, saw ${scheduled} pushStock schedules`);
 });

@@ -1,0 +1,41 @@
+import { activeCatalogVersion } from '../storage/catalog-items';
+import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
+import type { SyncDeps } from './ports';
+import { ORDER_CMD, recordDiscoveredOrder } from './orders';
+
+export interface DiscoverOrdersInput {
+  tenantId: string;
+}
+
+export interface DiscoverOrdersResult {
+  /** Orders MakeShop took that the ledger did not know: now pending (reserved), to be imported. */
+  orders: { orderNumber: string; cmd: number }[];
+}
+
+/** Re-read a little before the last look: MakeShop's clock and order dates (whole seconds, JST) are not ours. */
+const DISCOVERY_OVERLAP_MS = 2 * 60 * 1000;
+/** The first look of a tenant reaches back this far (the reconciliation covers anything older). */
+const FIRST_DISCOVERY_LOOKBACK_MS = 60 * 60 * 1000;
+
+/**
+ * Order discovery before a push (issue 10 #4): asks MakeShop (legacy orderinfo window, apps searchOrder,
+ * through the gateway) for orders since the last look and records unseen ones as pending, so their
+ * quantities are reserved before targets are computed — a lost or late notification cannot let a push
+ * erase MakeShop's own decrement.
+ */
+export async function discoverOrders(deps: SyncDeps, input: DiscoverOrdersInput, now = new Date()): Promise<DiscoverOrdersResult> {
+  const { tenantId } = input;
+  if ((await activeCatalogVersion(deps.db, tenantId)) === null) return { orders: [] };
+  const connection = await deps.tenants.makeshopConnection(tenantId);
+  if (!connection) return { orders: [] };
+  const cursor = await readOrderCursor(deps.db, tenantId);
+  const lastLook = cursor?.discoveredThrough?.getTime() ?? now.getTime() - FIRST_DISCOVERY_LOOKBACK_MS;
+  const listed = await deps.makeshop.listOrders(connection, { from: new Date(lastLook - DISCOVERY_OVERLAP_MS), to: now });
+  const orders: DiscoverOrdersResult['orders'] = [];
+  for (const order of listed) {
+    if (await recordDiscoveredOrder(deps, tenantId, order)) orders.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
+  }
+  await advanceOrderCursor(deps.db, tenantId, 'discoveredThrough', now);
+  if (orders.length > 0) deps.logger.info({ tenantId, orders: orders.length }, 'orders found before a push that no notification had announced');
+  return { orders };
+}

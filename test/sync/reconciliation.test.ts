@@ -1,0 +1,79 @@
+// Lost notifications and deferred orders with short intervals (issue 10 #4, #7, #10): an order no
+// notification announced is reserved before the next push; a backdated order is found by the
+// reconciliation's settled window; an order MakeShop never returns does not hold pushes.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, postJson } from '../support/platforms';
+import { makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { orderLedger } from '../../src/storage/orders';
+
+const codes = ['RC-001', 'RC-002', 'RC-003'];
+const world: MerchantWorld = {
+  contractId: 'sb_reconcile',
+  shopId: 'reconcileshop',
+  stores: [
+    { storeId: '1', storeName: '本店' },
+    { storeId: '2', storeName: '支店' },
+  ],
+  products: codes.map((productCode) => ({ productCode, productName: productCode })),
+  stock: codes.flatMap((productCode) => [
+    { storeId: '1', productCode, amount: 6 },
+    { storeId: '2', productCode, amount: 4 },
+  ]),
+  shop: {
+    products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
+    options: [],
+  },
+  stockStoreIds: ['1', '2'],
+  shipmentStoreId: '1',
+};
+
+let stack: Stack;
+let merchant: { tenantId: string; token: string };
+const shopSim = () => `${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}`;
+const sale = (code: string, storeId: string, delta: number) =>
+  postJson(`${stack.platforms.smaregi.baseUrl}/__sim/contracts/${world.contractId}/stock-adjustments`, { storeId, productCode: code, delta });
+const ledgerOf = (orderNumber: string) => orderLedger(stack.database.db).findOne({ tenantId: merchant.tenantId, orderNumber });
+
+before(async () => {
+  stack = await startStack('reconcile', { sync: { debounceMs: 100, maxDelayMs: 1000, reconcileIntervalMs: 4000 } });
+  merchant = await onboardMerchant(stack, world);
+  await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-001'), 10));
+  // MakeShop's notifications are lost from here on.
+  await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, { notificationDropRate: 1 }, 'PUT');
+});
+after(async () => stack?.close());
+
+test('#4 an order whose notification was lost is reserved before the next push', async () => {
+  const { orderNumber } = (await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-001', quantity: 3 }] })) as { orderNumber: string };
+  await sale('RC-001', '2', -1);
+  // Allowed: 10 − 1 sold − 3 ordered = 6, at every moment after the sale.
+  const seen: number[] = [];
+  const until = Date.now() + 6000;
+  while (Date.now() < until) {
+    seen.push((await makeshopStock(stack, world.shopId)).get('RC-001') ?? -1);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(seen.every((q) => q <= 7), `MakeShop showed ${Math.max(...seen)} (allowed 6): ${seen.join(',')}`);
+  await eventually(async () => assert.equal((await ledgerOf(orderNumber))?.status, 'imported'));
+  await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-001'), 6));
+});
+
+test('#7 an older order with a lost notification is found by the reconciliation', async () => {
+  const orderedAt = new Date(Date.now() - 3 * 24 * 60 * 60 * 1000).toISOString();
+  const { orderNumber } = (await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-002', quantity: 2 }], orderedAt })) as { orderNumber: string };
+  await eventually(async () => assert.equal((await ledgerOf(orderNumber))?.status, 'imported'), 30_000, 200);
+  await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-002'), 8));
+});
+
+test('#10 a notification for an order MakeShop never returns does not hold pushes', async () => {
+  await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, { notificationDropRate: 0 }, 'PUT');
+  const { notificationUrl } = (await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: merchant.token })).body;
+  const url = notificationUrl.replace('[SHOPID]', world.shopId).replace('[ORDERNUM]', 'PB-NEVER-THERE').replace('[CMD]', '0');
+  assert.equal((await fetch(url)).status, 200);
+  await new Promise((r) => setTimeout(r, 300));
+  const started = Date.now();
+  await sale('RC-003', '1', -2);
+  await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-003'), 8), 15_000);
+  assert.ok(Date.now() - started < 15_000, `the push waited ${Date.now() - started} ms`);
+});
