@@ -104,7 +104,8 @@ export async function loadAppsConnection(db: Db, box: SecretBox, tenantId: strin
 /** The installation of the shop as the tenant may see it: only when it is not linked to someone else. */
 export async function installationView(db: Db, tenantId: string, shopId: string): Promise<AppInstallationView | null> {
   const doc = await installations(db).findOne({ _id: shopId });
-  if (!doc || (doc.tenantId !== null && doc.tenantId !== tenantId)) return null;
+  // `?? null`: a pending install may lack the field (FerretDB and $setOnInsert).
+  if (!doc || ((doc.tenantId ?? null) !== null && doc.tenantId !== tenantId)) return null;
   return {
     shopId,
     status: doc.status,

@@ -178,9 +178,11 @@ describe('a new merchant on the makeshop apps path, from sign-up to 稼働', () 
       assert.equal(status.body.state, 'stopped');
       assert.match(status.body.lastError?.message ?? '', /MakeShop アプリがアンインストールされました/);
     });
-    const onboarding = await stack.http<{ steps: { key: string; status: string }[]; canSetRunning: boolean }>('GET', '/api/v1/onboarding', { token: merchant.token });
-    assert.equal(onboarding.body.steps.find((s) => s.key === 'makeshopApplication')?.status, 'waiting');
-    assert.equal(onboarding.body.canSetRunning, false);
+    await eventually(async () => {
+      const onboarding = await stack.http<{ steps: { key: string; status: string }[]; canSetRunning: boolean }>('GET', '/api/v1/onboarding', { token: merchant.token });
+      assert.equal(onboarding.body.steps.find((s) => s.key === 'makeshopApplication')?.status, 'waiting');
+      assert.equal(onboarding.body.canSetRunning, false);
+    });
     const refused = await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'running' } });
     assert.equal(refused.status, 409);
 

@@ -138,6 +138,7 @@ async function startStack(): Promise<void> {
     SMAREGI_ID_BASE_URL: platforms.smaregi.baseUrl,
     SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
     SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
+    MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
     SYNC_DEBOUNCE_MS: 50,
     SYNC_MAX_DELAY_MS: 200,
   };
@@ -481,7 +482,7 @@ describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
 });
 
 describe('a merchant whose MakeShop application is under review', TEST_TIMEOUT, () => {
-  test('a bad shop URL is refused in Japanese; the corrected form waits for review and step 3 says to wait', async () => {
+  test('a bad shop URL is refused in Japanese; the corrected form waits for review and step 3 says to wait; the makeshop app links the shop instead', async () => {
     const reviewContext = await browser.newContext({ locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1180, height: 900 } });
     await routePublicAddressToApi(reviewContext);
     const reviewPage = await reviewContext.newPage();
@@ -522,6 +523,30 @@ describe('a merchant whose MakeShop application is under review', TEST_TIMEOUT, 
       await credentials.getByRole('button', { name: '保存' }).click();
       await credentials.locator('.form-status .notice-error').getByText('MakeShopの審査が完了してから登録してください').waitFor();
       await reviewPage.screenshot({ path: join(screenshots, '06-waiting-for-review.png'), fullPage: true });
+
+      // Rather than wait for the review, the merchant connects through the makeshop app.
+      await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: 'reviewshop', accountId: 'reviewshop', password: 'pw', orderAuthCode: 'c', products: [], options: [] });
+      await postJson(`${platforms.makeshop.baseUrl}/__sim/apps`, { installUrl: `${api.baseUrl}/webhooks/makeshop/apps/install` }, 'PUT');
+      await application.getByLabel('makeshop アプリで連携（推奨）').check();
+      assert.equal(await application.getByLabel('ショップURL').isVisible(), false, 'the legacy form is hidden');
+      await application.getByLabel('アプリで連携するショップのID').fill('reviewshop');
+      await application.getByRole('button', { name: 'makeshop アプリで連携する' }).click();
+      await application.getByText('アプリはまだインストールされていません').waitFor();
+      const installed = await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/reviewshop/apps/install`, {});
+      assert.deepEqual(installed, { status: 'installed', httpStatus: 200 }, JSON.stringify(await getJson(`${platforms.makeshop.baseUrl}/__sim/apps/webhooks`)));
+      await application.getByRole('button', { name: '連携状態を更新' }).click();
+      await application.getByText('アプリはインストール済みです').waitFor();
+      // Opening the app from the MakeShop admin while logged in links it and comes back to 初期設定.
+      const { url: launchUrl } = await getJson<{ url: string }>(`${platforms.makeshop.baseUrl}/__sim/shops/reviewshop/apps/launch-url`);
+      await reviewPage.goto(launchUrl);
+      await reviewPage.getByRole('heading', { name: '初期設定', level: 1 }).waitFor();
+      await reviewPage.locator('li.step[data-step="makeshopApplication"] .step-badge').getByText('完了').waitFor();
+      assert.match((await reviewPage.locator('li.step[data-step="makeshopCredentials"] .step-detail').textContent()) ?? '', /不要/);
+      const linked = await openStep('makeshopApplication', reviewPage);
+      await linked.getByText('makeshop アプリで連携済みです。').waitFor();
+      const catalogStep = await openStep('catalog', reviewPage);
+      assert.equal(await catalogStep.getByRole('button', { name: 'MakeShop から商品を取り込む' }).isVisible(), true);
+      await reviewPage.screenshot({ path: join(screenshots, '07-makeshop-app-linked.png'), fullPage: true });
     } finally {
       await reviewContext.close();
     }

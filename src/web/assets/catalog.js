@@ -3,6 +3,7 @@
 import { api, ApiError } from './api.js';
 import { formatDateTime, formatNumber, h, notice, replaceChildren, table } from './dom.js';
 import { actions, errorNotice, field, onSubmit, submitButton } from './forms.js';
+import { makeshopImportForm } from './apps.js';
 
 const FILE_LABELS = { productCsv: '商品データCSV', optionCsv: 'オプションデータCSV' };
 const ITEM_TABS = [
@@ -39,19 +40,23 @@ export function renderCatalogStep(setup) {
     actions(submitButton('アップロードして照合')),
   );
 
-  onSubmit(form, async () => {
+  /** An upload or a MakeShop import: the same progress, report and activation. */
+  const follow = async (uploadId) => {
     replaceChildren(reportSlot);
-    const { uploadId } = await api('POST', '/catalog/uploads', chosenFiles(form));
     const upload = await followUpload(uploadId, progressSlot);
     replaceChildren(reportSlot, uploadReport(upload));
     const catalogDone = (view) => view.steps.find((s) => s.key === 'catalog')?.status === 'done';
     await Promise.all([upload.status === 'succeeded' ? setup.refreshUntil(catalogDone) : setup.refresh(), loadSummary(summarySlot)]);
     if (upload.status === 'succeeded') return '商品データを取り込み、有効にしました。';
     return notice('error', failureMessage(upload));
+  };
+  onSubmit(form, async () => {
+    replaceChildren(reportSlot);
+    return follow((await api('POST', '/catalog/uploads', chosenFiles(form))).uploadId);
   });
 
   void loadSummary(summarySlot);
-  return h('div', { class: 'step-content' }, form, progressSlot, reportSlot, summarySlot);
+  return h('div', { class: 'step-content' }, makeshopImportForm(setup, follow), form, progressSlot, reportSlot, summarySlot);
 }
 
 /** Only files actually chosen, so a missing one is reported by the server by name. */

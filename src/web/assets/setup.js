@@ -11,11 +11,11 @@ const STATUS_LABELS = { todo: '未完了', waiting: '審査待ち', done: '完�
 /** The checklist rows, in order. `stockSettings` is no numbered step, but 稼働 needs it (DESIGN §1). */
 const ITEMS = [
   { key: 'account', number: '1', title: 'アプリ利用登録', render: renderAccountStep },
-  { key: 'makeshopApplication', number: '2', title: 'MakeShop 外部システム連携 利用申請', render: renderApplicationStep },
+  { key: 'makeshopApplication', number: '2', title: 'MakeShop との連携（makeshop アプリ／外部システム連携）', render: renderApplicationStep },
   { key: 'makeshopCredentials', number: '3', title: 'MakeShop の管理者情報と認証コード', render: renderCredentialsStep },
   { key: 'orderImport', number: '4', title: '受注の取り込み（更新通知APIと出荷元店舗）', render: renderOrderImportStep },
   { key: 'stockSettings', number: '＋', title: '在庫連携する店舗', render: renderStockSettingsStep },
-  { key: 'catalog', number: '5', title: '商品データCSVのアップロード', render: renderCatalogStep },
+  { key: 'catalog', number: '5', title: '商品データの取り込み（CSV／MakeShop から）', render: renderCatalogStep },
   { key: 'syncState', number: '6', title: '在庫連携の状態（稼働／停止）', render: renderSyncStateStep },
 ];
 

@@ -2,6 +2,7 @@
 import { api, ApiError } from './api.js';
 import { formatDateTime, h, notice, replaceChildren } from './dom.js';
 import { actions, errorNotice, field, onAction, onSubmit, submitButton, valuesOf } from './forms.js';
+import { renderAppsPanel } from './apps.js';
 
 const MAKESHOP_PASSWORD_MAX_LENGTH = 12;
 const MAKESHOP_ORDER_SETTINGS = 'MakeShop管理画面の「注文データ連携設定」（新しい管理画面では「ショップ構築 > 設定 > API > 注文」）';
@@ -58,17 +59,32 @@ export function renderApplicationStep(setup) {
   });
 
   const doneNote = notice('success', 'MakeShop の外部システム連携は利用できる状態です。');
-  const container = h(
+  const legacyPanel = h(
     'div',
-    { class: 'step-content' },
+    { class: 'legacy-panel' },
     h('p', { text: 'MakeShop の在庫更新と注文データの取得には「外部システム連携」の利用申請が必要です。MakeShop の審査には通常数日〜1週間かかります。' }),
     doneNote,
     form,
   );
+  const appsPanel = renderAppsPanel(setup);
+  const modeChoice = h(
+    'fieldset',
+    { class: 'fieldset mode-choice' },
+    h('legend', { text: 'MakeShop との連携方法' }),
+    h('label', { class: 'check' }, h('input', { type: 'radio', name: 'makeshopMode', value: 'apps' }), h('span', { text: 'makeshop アプリで連携（推奨）' })),
+    h('label', { class: 'check' }, h('input', { type: 'radio', name: 'makeshopMode', value: 'legacy' }), h('span', { text: '外部システム連携（従来のAPI）で連携' })),
+  );
+  const radios = [...modeChoice.querySelectorAll('input')];
+  let chosen = setup.view.makeshopMode ?? 'legacy';
+  for (const radio of radios) radio.addEventListener('change', () => ((chosen = radio.value), show()));
+  const container = h('div', { class: 'step-content' }, modeChoice, appsPanel, legacyPanel);
   const show = () => {
     const done = statusOf() === 'done';
-    doneNote.hidden = !done;
-    form.hidden = done;
+    for (const radio of radios) radio.checked = radio.value === chosen;
+    appsPanel.hidden = chosen !== 'apps';
+    legacyPanel.hidden = chosen !== 'legacy';
+    doneNote.hidden = !done || setup.view.makeshopMode !== 'legacy';
+    form.hidden = done && setup.view.makeshopMode === 'legacy';
     labelButton();
   };
   setup.subscribe(show);
