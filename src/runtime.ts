@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { loadConfig, type Config } from './config';
+import { loadConfig, secretKeysOf, type Config } from './config';
 import { createLogger, type Logger } from './lib/logger';
 import { connectDatabase, type Database } from './storage/db';
 import { connectTemporal } from './temporal/connection';
@@ -19,10 +19,11 @@ export interface Runtime {
 export async function openRuntime(processName: string, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const config = loadConfig(env);
   const logger = createLogger(processName, config.LOG_LEVEL);
-  if (!config.APP_SECRET_KEY) {
-    throw new Error('APP_SECRET_KEY is required (32 random bytes, base64): openssl rand -base64 32');
+  const keys = secretKeysOf(config);
+  if (keys.length === 0) {
+    throw new Error('APP_SECRET_KEYS (or APP_SECRET_KEY) is required (32 random bytes, base64): openssl rand -base64 32');
   }
-  const secretBox = new SecretBox(config.APP_SECRET_KEY);
+  const secretBox = new SecretBox(keys);
   const database = await connectDatabase(config.MONGODB_URL, config.MONGODB_DB, logger);
   await ensureIndexes(database.db);
   const { connection, client } = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);

@@ -3,16 +3,11 @@ import type { SmaregiClient } from '../platforms/smaregi/client';
 import type { SecretBox } from '../storage/crypto';
 import { APPLICATION_REPORT_AFTER_MS } from '../domain/onboarding';
 import type { AppDeps } from './deps';
+import type { LoginThrottleOptions } from './login-throttle';
 
 /** Tunables of accounts and onboarding; defaults suit production, tests shorten them. */
-export interface OnboardingOptions {
+export interface OnboardingOptions extends LoginThrottleOptions {
   sessionTtlMs: number;
-  /** Login throttling: failures counted in fixed windows of this length… */
-  loginWindowMs: number;
-  /** …per account (email)… */
-  maxLoginFailuresPerAccount: number;
-  /** …and per client address (higher: offices share one address). */
-  maxLoginFailuresPerAddress: number;
   /** Sign-ups per client address in a fixed window of signUpWindowMs (throttles account creation and email probing). */
   maxSignUpsPerAddress: number;
   signUpWindowMs: number;
@@ -25,8 +20,11 @@ export interface OnboardingOptions {
 export const DEFAULT_ONBOARDING_OPTIONS: OnboardingOptions = {
   sessionTtlMs: 7 * 24 * 60 * 60 * 1000,
   loginWindowMs: 15 * 60 * 1000,
-  maxLoginFailuresPerAccount: 5,
-  maxLoginFailuresPerAddress: 20,
+  maxLoginAttemptsPerAccountAddress: 5,
+  maxLoginAttemptsPerAddress: 20,
+  slowLoginsAfterPerAccount: 5,
+  loginDelayStepMs: 1000,
+  maxLoginDelayMs: 10_000,
   maxSignUpsPerAddress: 10,
   signUpWindowMs: 60 * 60 * 1000,
   applicationReportAfterMs: APPLICATION_REPORT_AFTER_MS,

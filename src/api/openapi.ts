@@ -37,6 +37,15 @@ export function registerRoute(doc: RouteDoc): void {
   registry.set(`${doc.method} ${path}`, { ...doc, path });
 }
 
+/** The documented route a request is for (paths compared case-insensitively, as the router does). */
+export function findRegisteredRoute(method: string, path: string): RouteDoc | undefined {
+  const wanted = `${method.toLowerCase()} ${path.toLowerCase().replace(/\/+$/, '')}`;
+  return [...registry].find(([key]) => routePattern(key).test(wanted))?.[1];
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const routePattern = (key: string) => new RegExp(`^${key.toLowerCase().split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+')}$`);
+
 export function registeredRoutes(): RouteDoc[] {
   return [...registry.values()];
 }

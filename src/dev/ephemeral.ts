@@ -46,6 +46,8 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
       WORKFLOW_BUNDLE_PATH: bundlePath,
       APP_SECRET_KEY: process.env.APP_SECRET_KEY ?? generateSecretKey(),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+      // Tests and benches only: scrypt at 2^14 instead of 2^17 (production refuses less than 2^17).
+      PASSWORD_HASH_LOG2N: process.env.PASSWORD_HASH_LOG2N ?? '14',
     },
     async stop(opts = {}) {
       await Promise.all([temporal.process.stop(), mongo.process.stop(), mail.process.stop()]);

@@ -32,3 +32,12 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
 }
 
 export type { Logger };
+
+/**
+ * A request path fit for a log line: path segments that are secrets (the MakeShop 更新通知 token) are
+ * replaced. Every logger call that names a request path goes through this.
+ */
+const SECRET_PATH_SEGMENTS = [/^(\/webhooks\/makeshop\/orders\/)[^/]+/i];
+export function redactPath(path: string): string {
+  return SECRET_PATH_SEGMENTS.reduce((p, pattern) => p.replace(pattern, '$1[redacted]'), path);
+}

@@ -6,6 +6,8 @@ import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
 import { SYNC_LOG_INDEXES } from './sync-log';
 import { SESSION_INDEXES } from './sessions';
+import { LOGIN_ATTEMPT_INDEXES } from './login-attempts';
+import { WEBHOOK_EVENT_INDEXES } from './webhook-events';
 import { SMAREGI_PRODUCT_INDEXES } from './smaregi-products';
 import { SMAREGI_AUTH_REQUEST_INDEXES } from './smaregi-auth-requests';
 import { SMAREGI_CONTRACT_INDEXES } from './smaregi-contracts';
@@ -27,11 +29,12 @@ const INDEXES: IndexSpec[] = [
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,
+  ...LOGIN_ATTEMPT_INDEXES,
+  ...WEBHOOK_EVENT_INDEXES,
   ...MAKESHOP_APP_INDEXES,
   ...ALERT_INDEXES,
   ...SMAREGI_CONTRACT_INDEXES,
   ...SMAREGI_AUTH_REQUEST_INDEXES,
-  ['webhook_events', { at: 1 }, { expireAfterSeconds: 7 * 24 * 3600 }],
 ];
 
 /** Indexes whose options changed: dropped when found in the old form, so createIndex can make the new one. */

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { LegacyConnection } from '../platforms/makeshop/gateway';
-import type { EncryptedValue, SecretBox } from './crypto';
+import { isEncryptedValue, type EncryptedValue, type SecretBox } from './crypto';
 import { tenantsCollection } from './tenants';
 
 /**
@@ -35,7 +35,12 @@ export interface MakeshopCredentialsSummary {
 
 const secretsCollection = (db: Db): Collection<MakeshopSecretDocument> => db.collection<MakeshopSecretDocument>('secrets');
 const makeshopSecretId = (tenantId: string) => `${tenantId}:makeshop`;
-const associatedData = (tenantId: string, field: 'password' | 'orderAuthCode') => `${tenantId}:makeshop:${field}`;
+/**
+ * Every sealed value in `secrets` is bound to `<document id>:<field>`: one rule, so the re-encryption
+ * below can reseal any document's fields without knowing its kind.
+ */
+export const sealContext = (documentId: string, field: string) => `${documentId}:${field}`;
+const associatedData = (tenantId: string, field: 'password' | 'orderAuthCode') => sealContext(makeshopSecretId(tenantId), field);
 
 export async function saveMakeshopCredentials(
   db: Db,
@@ -84,4 +89,38 @@ export async function loadMakeshopCredentials(db: Db, secretBox: SecretBox, tena
     password: secretBox.open(doc.password, associatedData(tenantId, 'password')),
     orderAuthCode: secretBox.open(doc.orderAuthCode, associatedData(tenantId, 'orderAuthCode')),
   };
+}
+
+export interface ReencryptionProgress {
+  scanned: number;
+  total: number;
+  resealed: number;
+}
+
+/**
+ * Reseals every value in `secrets` that an older key sealed with the newest key (key rotation: put
+ * the new key first in APP_SECRET_KEYS, run this, then drop the old key). Each document is replaced
+ * only if it is unchanged since it was read, so a merchant saving new credentials meanwhile wins;
+ * running it again finishes what an interrupted run left.
+ */
+export async function reencryptSecrets(db: Db, secretBox: SecretBox, onProgress: (p: ReencryptionProgress) => void): Promise<ReencryptionProgress> {
+  const collection = db.collection<Record<string, unknown> & { _id: string }>('secrets');
+  const progress: ReencryptionProgress = { scanned: 0, total: await collection.countDocuments({}), resealed: 0 };
+  for await (const doc of collection.find({}).sort({ _id: 1 })) {
+    const stale = Object.entries(doc).filter(([, value]) => isEncryptedValue(value) && secretBox.isStale(value));
+    if (stale.length > 0) {
+      const update: Record<string, EncryptedValue> = {};
+      const unchanged: Record<string, unknown> = { _id: doc._id };
+      for (const [field, value] of stale as [string, EncryptedValue][]) {
+        const context = sealContext(doc._id, field);
+        update[field] = secretBox.seal(secretBox.open(value, context), context);
+        unchanged[`${field}.iv`] = value.iv;
+      }
+      const result = await collection.updateOne(unchanged, { $set: update });
+      progress.resealed += result.modifiedCount;
+    }
+    progress.scanned += 1;
+    onProgress({ ...progress });
+  }
+  return progress;
 }

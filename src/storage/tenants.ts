@@ -231,6 +231,11 @@ export async function countOnboardingGauges(db: Db): Promise<{ waiting: number; 
   return { waiting: waiting ?? 0, waitingTooLong: waitingTooLong ?? 0, byNextStep };
 }
 
+/** After a login with an outdated password hash; a concurrent password change wins. */
+export async function replacePasswordHash(db: Db, tenantId: string, previous: string, next: string): Promise<void> {
+  await tenantsCollection(db).updateOne({ _id: tenantId, passwordHash: previous }, { $set: { passwordHash: next } });
+}
+
 /** The sync workflow's record of 稼働/停止, read back when the workflow is rebuilt (DESIGN §7). */
 export async function saveSyncState(db: Db, tenantId: string, record: { state: SyncState; stoppedByLostLink: boolean }, now: Date): Promise<void> {
   await tenantsCollection(db).updateOne({ _id: tenantId }, { $set: { sync: { ...record, updatedAt: now } } });

@@ -25,7 +25,7 @@ after(async () => {
 });
 
 async function metric(name: string, labels: string): Promise<number | undefined> {
-  const text = (await (await fetch(`${stack.apiUrl}/metrics`)).text()).split('\n');
+  const text = (await (await fetch(`${stack.apiUrl}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text()).split('\n');
   const line = text.find((l) => l.startsWith(`${name}{`) && l.includes(labels));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }

@@ -15,7 +15,12 @@ const ACCOUNT = { email: 'Owner@Example.jp', password: 'correct-horse-1', shopNa
 
 before(async () => {
   temporal = await temporalClient();
-  h = await startHarness('accounts', temporal, { maxLoginFailuresPerAccount: 5, maxLoginFailuresPerAddress: 8, sessionTtlMs: 60_000 });
+  h = await startHarness(
+    'accounts',
+    temporal,
+    { maxLoginAttemptsPerAccountAddress: 5, maxLoginAttemptsPerAddress: 8, slowLoginsAfterPerAccount: 5, loginDelayStepMs: 10, sessionTtlMs: 60_000 },
+    { TRUST_PROXY: true }, // the tests play clients behind the proxy with X-Forwarded-For
+  );
   await h.startWorker();
   for (const contractId of ['sb_acct_1', 'sb_acct_2', 'sb_acct_3']) await h.seedSmaregiContract(contractId, [{ storeId: '1', storeName: '本店' }]);
 });
@@ -130,20 +135,25 @@ describe('sessions', () => {
 });
 
 describe('login throttling (in MongoDB, shared by every replica)', () => {
-  test('5 failures for one account → 429 in Japanese even with the right password; other accounts unaffected', async () => {
+  test('5 failures for one account from one address → 429 in Japanese there, even with the right password; other accounts unaffected', async () => {
     const second = await signUp(h, { email: 'second@example.jp', smaregiContractId: 'sb_acct_2' });
     tenants.push(second.tenantId);
     for (let i = 0; i < 5; i++) {
-      const res = await logIn(ACCOUNT.email, 'wrong-password', `198.51.100.${i}`);
+      const res = await logIn(ACCOUNT.email, 'wrong-password', '198.51.100.7');
       assert.equal(res.status, 401);
       assert.equal(res.body.error.code, 'invalid_credentials');
     }
-    const locked = await logIn(ACCOUNT.email, ACCOUNT.password, '198.51.100.99');
+    const locked = await logIn(ACCOUNT.email, ACCOUNT.password, '198.51.100.7');
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'too_many_login_attempts');
     assert.match(locked.body.error.message, /分後に再度お試しください/);
     assert.ok(Number(locked.headers.get('retry-after')) > 0);
-    assert.equal((await logIn('second@example.jp', 'merchant-pass-123')).status, 200);
+    assert.equal((await logIn('second@example.jp', 'merchant-pass-123', '198.51.100.7')).status, 200);
+  });
+
+  test("someone else's failures from many addresses never lock the owner out (the account is only slowed down)", async () => {
+    for (let i = 0; i < 12; i++) assert.equal((await logIn(ACCOUNT.email, 'wrong-password', `198.51.100.${20 + i}`)).status, 401);
+    assert.equal((await logIn(ACCOUNT.email, ACCOUNT.password, '203.0.113.77')).status, 200);
   });
 
   test('many failures from one address across accounts → 429 for that address only', async () => {

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../../src/activities';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { applySubscriptionNotification } from '../../src/activities/subscription';
 import type { OnboardingOptions } from '../../src/api/onboarding-deps';
 import { SecretBox } from '../../src/storage/crypto';
@@ -50,6 +50,7 @@ export async function startHarness(
   label: string,
   temporal: { client: Client; native: NativeConnection },
   options: Partial<OnboardingOptions> = {},
+  config: Partial<Config> = {},
 ) {
   const { bundlePath } = testInfra();
   const database = await testDatabase(`onb_${label}`);
@@ -87,6 +88,8 @@ export async function startHarness(
       SMAREGI_ID_BASE_URL: smaregiSim.baseUrl,
       SMAREGI_CLIENT_ID: TEST_CLIENT_ID,
       SMAREGI_CLIENT_SECRET: TEST_CLIENT_SECRET,
+      MAKESHOP_GRAPHQL_URL: `${makeshopBaseUrl}/v1/graphql`,
+      ...config,
     },
     onboarding: { secretBox, smaregi, makeshop, options: { workflowCallTimeoutMs: 20_000, ...options } },
     sync: { db: database.db, logger: apiLogger, smaregi, makeshop, tenants: createTenantSettings(database.db, secretBox) },

@@ -40,7 +40,7 @@ after(async () => {
 });
 
 async function metric(name: string): Promise<number | undefined> {
-  const text = (await h.http<string>('GET', '/metrics')).body;
+  const text = (await h.http<string>('GET', '/metrics', { token: OPERATOR_TOKEN })).body;
   const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.split(' ').at(-1));
 }
@@ -65,7 +65,7 @@ test('an application waiting longer than the limit is logged, recorded and expos
   const approve = await h.http('POST', `/api/v1/operator/tenants/${tenant.tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN });
   assert.equal(approve.status, 200);
   assert.equal(await metric('zaiko_onboarding_applications_waiting_too_long'), 0);
-  assert.match((await h.http<string>('GET', '/metrics')).body, /zaiko_onboarding_tenants\{next_step="makeshopCredentials"[^}]*\} 1/);
+  assert.match((await h.http<string>('GET', '/metrics', { token: OPERATOR_TOKEN })).body, /zaiko_onboarding_tenants\{next_step="makeshopCredentials"[^}]*\} 1/);
 });
 
 test('an update sent while no worker runs completes once a new worker starts', async () => {

@@ -33,12 +33,15 @@ export function apiAuth(deps: Pick<AppDeps, 'db' | 'config'>): Middleware {
       requireOperator(deps.config, ctx);
       return next();
     }
+    const bearer = bearerToken(ctx);
     const token = sessionTokenOf(ctx);
     if (!token) throw unauthorized();
     const tenantId = await findSessionTenant(deps.db, token, new Date());
     if (!tenantId) throw unauthorized('ログインの有効期限が切れたか、ログアウト済みです。もう一度ログインしてください。');
     ctx.state.tenantId = tenantId;
     ctx.state.sessionToken = token;
+    /** csrfGuard holds cookie sessions to same-origin requests. */
+    ctx.state.authenticatedBy = bearer ? 'bearer' : 'cookie';
     return next();
   };
 }
@@ -53,7 +56,13 @@ function bearerToken(ctx: Context): string | null {
   return match?.[1] ?? null;
 }
 
-function requireOperator(config: Pick<Config, 'OPERATOR_TOKEN'>, ctx: Context): void {
+/** The request carries the operator token (for /metrics and /readyz details). */
+export function isOperator(config: Pick<Config, 'OPERATOR_TOKEN'>, ctx: Context): boolean {
+  const token = bearerToken(ctx);
+  return Boolean(config.OPERATOR_TOKEN && token && constantTimeEquals(token, config.OPERATOR_TOKEN));
+}
+
+export function requireOperator(config: Pick<Config, 'OPERATOR_TOKEN'>, ctx: Context): void {
   if (!config.OPERATOR_TOKEN) {
     throw new HttpError(503, 'operator_disabled', 'OPERATOR_TOKEN が設定されていないため、運用者APIは使えません。');
   }
@@ -74,4 +83,19 @@ export function setSessionCookie(ctx: Context, token: string, expiresAt: Date): 
 
 export function clearSessionCookie(ctx: Context): void {
   ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', secure: ctx.secure, expires: new Date(0), path: '/', overwrite: true });
+}
+
+/**
+ * Answers a login: the HttpOnly cookie always; the token in JSON only for API clients. A browser
+ * (it sends Sec-Fetch-Site or Origin) keeps a cookie session, and its scripts never see the token.
+ */
+export function startSession(ctx: Context, tenantId: string, session: { token: string; expiresAt: Date }, status = 200): void {
+  setSessionCookie(ctx, session.token, session.expiresAt);
+  ctx.status = status;
+  ctx.body = isBrowserRequest(ctx) ? { tenantId } : { tenantId, token: session.token };
+}
+
+/** Browsers send Sec-Fetch-Site (all current ones) or at least Origin on state-changing requests. */
+export function isBrowserRequest(ctx: Context): boolean {
+  return Boolean(ctx.get('Sec-Fetch-Site') || ctx.get('Origin'));
 }

@@ -7,7 +7,7 @@ import {
   WorkflowFailedError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Logger } from '../../lib/logger';
+import { redactPath, type Logger } from '../../lib/logger';
 import { HttpError } from '../errors';
 
 interface ErrorBody {
@@ -21,8 +21,8 @@ export function errorMiddleware(logger: Logger): Middleware {
       await next();
     } catch (err) {
       const { status, body } = toHttp(err);
-      if (status >= 500) logger.error({ err, path: ctx.path, method: ctx.method }, 'request failed');
-      else logger.debug({ status, code: body.error.code, path: ctx.path }, 'request rejected');
+      if (status >= 500) logger.error({ err, path: redactPath(ctx.path), method: ctx.method }, 'request failed');
+      else logger.debug({ status, code: body.error.code, path: redactPath(ctx.path) }, 'request rejected');
       ctx.status = status;
       ctx.body = body;
     }

@@ -12,26 +12,22 @@ import {
   newNotificationToken,
   newTenantId,
   normalizeEmail,
+  replacePasswordHash,
   unusableEmailOf,
   type TenantDocument,
 } from '../../storage/tenants';
-import {
-  clearLoginFailures,
-  createSession,
-  purgeExpiredSessions,
-  recordLoginFailure,
-  revokeSession,
-  throttledFor,
-} from '../../storage/sessions';
+import { createSession, purgeExpiredSessions, revokeSession } from '../../storage/sessions';
+import { attemptWindow, takeAttemptSlot } from '../../storage/login-attempts';
 import type { AppDeps } from '../deps';
 import { HttpError } from '../errors';
-import { clearSessionCookie, setSessionCookie } from '../middleware/auth';
+import { clearSessionCookie, startSession } from '../middleware/auth';
 import { onboardingDepsOf, type OnboardingOptions, type ResolvedOnboardingDeps } from '../onboarding-deps';
 import { startOnboarding } from '../temporal-calls';
 import { confirmSignUpAddress } from './alerts';
 import { documentedRoute } from '../openapi';
 import { workflowCallDeps } from './merchant-tenant';
-import { hashPassword, verifyAgainstDummy, verifyPassword } from '../passwords';
+import { admitLogin, withRetryAfter } from '../login-throttle';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../passwords';
 import { parseRequest, requiredText, strictBody } from '../validation';
 
 const email = z
@@ -48,7 +44,10 @@ export const accountBody = strictBody({
   smaregiContractId: z.string().max(200).optional().describe('Ignored: the Smaregi contract is linked by スマレジID login (GET /api/v1/auth/smaregi/link)'),
 });
 export const sessionBody = strictBody({ email, password: password('パスワード').min(1, 'パスワードを入力してください。') });
-export const sessionAnswer = z.object({ tenantId: z.string(), token: z.string().describe('Bearer token; the same value is set as the HttpOnly session cookie') });
+export const sessionAnswer = z.object({
+  tenantId: z.string(),
+  token: z.string().optional().describe('Bearer token for API clients; omitted for browsers, which get only the HttpOnly session cookie'),
+});
 
 /** Sign-up, login and logout (DESIGN §5). */
 export function accountRoutes(deps: AppDeps): Router {
@@ -105,18 +104,16 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
   if (!emailTaken) void confirmSignUpAddress(deps, tenantId, requestedEmail);
 
   const session = await createSession(deps.db, tenantId, options.sessionTtlMs, now);
-  setSessionCookie(ctx, session.token, session.expiresAt);
   deps.logger.info({ tenantId, emailTaken }, 'merchant account created');
-  ctx.status = 201;
-  ctx.body = { tenantId, token: session.token };
+  startSession(ctx, tenantId, session, 201);
 }
 
 /** Sign-ups per client address in a fixed window, counted in MongoDB before anything else (replicas agree). */
 async function throttleSignUps(deps: AppDeps, options: OnboardingOptions, ctx: Context, now: Date): Promise<void> {
-  const key = `signup:${ctx.ip}`;
-  await recordLoginFailure(deps.db, key, options.signUpWindowMs, now);
-  const waitMs = await throttledFor(deps.db, [{ key, maxFailures: options.maxSignUpsPerAddress + 1 }], now);
-  if (waitMs === null) return;
+  // Counted before anything else, in one atomic write, like login attempts: a parallel burst gets no more.
+  const window = attemptWindow(`signup:${ctx.ip}`, options.signUpWindowMs, now);
+  if (await takeAttemptSlot(deps.db, window, options.maxSignUpsPerAddress)) return;
+  const waitMs = window.windowEndsAt.getTime() - now.getTime();
   ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
   throw new HttpError(429, 'too_many_sign_ups', `登録の操作が続いたため、一時的に受け付けを制限しています。約${Math.max(1, Math.ceil(waitMs / 60_000))}分後に再度お試しください。`);
 }
@@ -140,33 +137,14 @@ async function startWorkflows(deps: AppDeps, tenantId: string): Promise<void> {
 async function logIn(deps: AppDeps, onboarding: ResolvedOnboardingDeps, ctx: Context): Promise<void> {
   const body = parseRequest(sessionBody, ctx.request.body);
   const { options } = onboarding;
-  const accountKey = `account:${normalizeEmail(body.email)}`;
-  const addressKey = `address:${ctx.ip}`;
   const now = new Date();
-  const waitMs = await throttledFor(
-    deps.db,
-    [
-      { key: accountKey, maxFailures: options.maxLoginFailuresPerAccount },
-      { key: addressKey, maxFailures: options.maxLoginFailuresPerAddress },
-    ],
-    now,
-  );
-  if (waitMs !== null) {
-    const minutes = Math.max(1, Math.ceil(waitMs / 60_000));
-    ctx.set('Retry-After', String(Math.ceil(waitMs / 1000)));
-    throw new HttpError(429, 'too_many_login_attempts', `ログインの失敗が続いたため、一時的にログインを制限しています。約${minutes}分後に再度お試しください。`);
-  }
-
+  const attempt = await admitLogin(deps.db, options, body.email, ctx.ip, now).catch((err: unknown) => withRetryAfter(ctx, err));
   const tenant = await findTenantByEmail(deps.db, body.email);
   const valid = tenant ? await verifyPassword(body.password, tenant.passwordHash) : await verifyAgainstDummy(body.password);
-  if (!tenant || !valid) {
-    await recordLoginFailure(deps.db, accountKey, options.loginWindowMs, now);
-    await recordLoginFailure(deps.db, addressKey, options.loginWindowMs, now);
-    throw new HttpError(401, 'invalid_credentials', 'メールアドレスまたはパスワードが正しくありません。');
-  }
-  await clearLoginFailures(deps.db, accountKey, now);
+  if (!tenant || !valid) throw new HttpError(401, 'invalid_credentials', 'メールアドレスまたはパスワードが正しくありません。');
+  await attempt.succeeded();
+  if (needsRehash(tenant.passwordHash)) await replacePasswordHash(deps.db, tenant._id, tenant.passwordHash, await hashPassword(body.password));
   await purgeExpiredSessions(deps.db, now);
   const session = await createSession(deps.db, tenant._id, options.sessionTtlMs, now);
-  setSessionCookie(ctx, session.token, session.expiresAt);
-  ctx.body = { tenantId: tenant._id, token: session.token };
+  startSession(ctx, tenant._id, session);
 }

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../deps';
 import { pingDatabase } from '../../storage/db';
+import { isOperator, requireOperator } from '../middleware/auth';
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -32,9 +33,12 @@ export function healthRoutes(deps: AppDeps): Router {
     ]);
     const ready = mongodb.ok && temporal.ok;
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not-ready', checks: { mongodb, temporal } };
+    // Error texts name hosts and ports: only the operator sees them.
+    const checks = isOperator(deps.config, ctx) ? { mongodb, temporal } : { mongodb: { ok: mongodb.ok }, temporal: { ok: temporal.ok } };
+    ctx.body = { status: ready ? 'ready' : 'not-ready', checks };
   });
   router.get('/metrics', async (ctx) => {
+    requireOperator(deps.config, ctx);
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });

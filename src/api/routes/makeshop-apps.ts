@@ -34,7 +34,7 @@ import { conflict } from '../errors';
 import { onboardingDepsOf } from '../onboarding-deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
-import { parseRequest, strictBody } from '../validation';
+import { parseRequest, PRINTABLE_ASCII, strictBody } from '../validation';
 import { makeshopAppConnectionAlert } from '../../alerts/sync-alerts';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
 
@@ -46,7 +46,7 @@ import { currentTenant, workflowCallDeps } from './merchant-tenant';
  * MakeShop refuses the stored token, an order notice only causes a re-read.
  */
 const shopId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
-const installBody = z.object({ app_id: z.string().max(200).default(''), plan_id: z.coerce.string().max(200).default(''), app_name: z.string().optional(), shop_id: shopId, token: z.string().min(8).max(4096) }).loose();
+const installBody = z.object({ app_id: z.string().max(200).default(''), plan_id: z.coerce.string().max(200).default(''), app_name: z.string().optional(), shop_id: shopId, token: z.string().min(8).max(4096).regex(PRINTABLE_ASCII) }).loose(); // a token that cannot be a header value is malformed (400), not a MakeShop outage (503)
 const uninstallBody = z.object({ shop_id: shopId }).loose();
 const orderNumber = z.string().regex(/^[0-9A-Za-z_-]{1,40}$/);
 const orderUpdateBody = z

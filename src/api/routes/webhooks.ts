@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import { MongoBulkWriteError, type Db } from 'mongodb';
-import { SignalBatcher, type BatchOutcome } from '../signal-batcher';
+import type { Context, Middleware } from 'koa';
+import { SignalBatcher } from '../signal-batcher';
+import { claimEvents, releaseClaims, settleClaims } from '../../storage/webhook-events';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
@@ -37,11 +37,6 @@ export interface WebhookTenantLookup {
   applySubscription(contractId: string, action: string): Promise<boolean>;
 }
 
-interface WebhookEventDoc {
-  _id: string;
-  at: Date;
-}
-
 /**
  * Platform webhooks. They answer as soon as the event is durably handed to Temporal (the signal is in
  * the workflow's history), so a sender that retries on failure retries exactly the lost ones, and the
@@ -50,13 +45,13 @@ interface WebhookEventDoc {
 export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLookup }): Router {
   const router = new Router({ prefix: '/webhooks' });
   const { config, metrics } = deps;
-  const events = deps.db.collection<WebhookEventDoc>('webhook_events');
   /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
   const withinSenderTimeout = <T>(fn: () => Promise<T>) => deps.temporal.withDeadline(Date.now() + SENDER_TIMEOUT_MS, fn);
   const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
     const outcomes = await claimEvents(deps.db, batch.map((e) => e.claimId));
     const fresh = batch.filter((_, i) => outcomes[i] === 'accepted');
     if (fresh.length === 0) return outcomes;
+    const claimIds = fresh.map((e) => e.claimId);
     try {
       await withinSenderTimeout(() =>
         signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenantId, stockChangedSignal, [
@@ -64,15 +59,19 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
         ]),
       );
     } catch (err) {
-      await events.deleteMany({ _id: { $in: fresh.map((e) => e.claimId) } }); // so the senders' retries are accepted
+      await releaseClaims(deps.db, claimIds).catch((releaseErr: unknown) =>
+        deps.logger.warn({ err: releaseErr, tenantId }, 'could not release webhook claims; they lapse with their lease'),
+      );
       throw err;
     }
+    await settleClaims(deps.db, claimIds).catch((err: unknown) =>
+      deps.logger.warn({ err, tenantId }, 'could not settle webhook claims; a redelivery after the lease signals again (harmless)'),
+    );
     return outcomes;
   });
 
   router.post('/smaregi', async (ctx) => {
-    const secret = { name: config.SMAREGI_WEBHOOK_HEADER_NAME, value: config.SMAREGI_WEBHOOK_HEADER_VALUE };
-    if (!verifySmaregiWebhookSecret(ctx.headers, secret)) return reject(ctx, 401, 'smaregi', 'bad-secret');
+    // The secret header was checked by smaregiWebhookGate before the body was read.
     let event;
     try {
       event = parseSmaregiWebhook(ctx.headers, ctx.request.body);
@@ -125,20 +124,37 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     accept(ctx, 'makeshop', 'accepted');
   });
 
-  function accept(ctx: Context, source: string, outcome: string): void {
-    metrics.webhooksReceived.inc({ source, outcome });
-    ctx.status = 200;
-    ctx.body = { ok: true };
-  }
-
-  /** No detail for auth failures: a prober learns nothing. Malformed requests say what is wrong. */
-  function reject(ctx: Context, status: number, source: string, outcome: string, message?: string): void {
-    metrics.webhooksReceived.inc({ source, outcome });
-    ctx.status = status;
-    ctx.body = { error: { code: status === 400 ? 'invalid_request' : status === 503 ? 'unavailable' : 'rejected', message: message ?? '' } };
-  }
-
+  const accept = (ctx: Context, source: string, outcome: string) => answerAccepted(metrics, ctx, source, outcome);
+  const reject = (ctx: Context, status: number, source: string, outcome: string, message?: string) =>
+    answerRejected(metrics, ctx, status, source, outcome, message);
   return router;
+}
+
+/**
+ * Checks the Smaregi secret header before anything reads the body (it runs ahead of the body
+ * parser): an unauthenticated sender cannot make the api parse a large or malformed body.
+ */
+export function smaregiWebhookGate(deps: Pick<AppDeps, 'config' | 'metrics'>): Middleware {
+  const secret = { name: deps.config.SMAREGI_WEBHOOK_HEADER_NAME, value: deps.config.SMAREGI_WEBHOOK_HEADER_VALUE };
+  return async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path.toLowerCase().replace(/\/+$/, '') === '/webhooks/smaregi' && !verifySmaregiWebhookSecret(ctx.headers, secret)) {
+      return answerRejected(deps.metrics, ctx, 401, 'smaregi', 'bad-secret');
+    }
+    return next();
+  };
+}
+
+function answerAccepted(metrics: AppDeps['metrics'], ctx: Context, source: string, outcome: string): void {
+  metrics.webhooksReceived.inc({ source, outcome });
+  ctx.status = 200;
+  ctx.body = { ok: true };
+}
+
+/** No detail for auth failures: a prober learns nothing. Malformed requests say what is wrong. */
+function answerRejected(metrics: AppDeps['metrics'], ctx: Context, status: number, source: string, outcome: string, message?: string): void {
+  metrics.webhooksReceived.inc({ source, outcome });
+  ctx.status = status;
+  ctx.body = { error: { code: status === 400 ? 'invalid_request' : status === 503 ? 'unavailable' : 'rejected', message: message ?? '' } };
 }
 
 const SENDER_TIMEOUT_MS = 2500;
@@ -147,24 +163,4 @@ interface StockEvent {
   claimId: string;
   eventId: string;
   productIds: string[];
-}
-
-/** First delivery of an event id wins (unique _id); later ones, and repeats within the batch, are duplicates. */
-async function claimEvents(db: Db, ids: string[]): Promise<BatchOutcome[]> {
-  const at = new Date();
-  const duplicates = new Set<number>();
-  try {
-    await db.collection<WebhookEventDoc>('webhook_events').insertMany(
-      ids.map((_id) => ({ _id, at })),
-      { ordered: false },
-    );
-  } catch (err) {
-    if (!(err instanceof MongoBulkWriteError)) throw err;
-    const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-    for (const e of writeErrors) {
-      if (e.code !== 11000) throw err;
-      duplicates.add(e.index);
-    }
-  }
-  return ids.map((_, i) => (duplicates.has(i) ? 'duplicate' : 'accepted'));
 }
