@@ -7,6 +7,7 @@ import { tenantsCollection } from '../../src/storage/tenants';
 import { temporalClient } from '../support/infra';
 import { linkSmaregiContract, simOwner } from '../support/smaregi-id';
 import { startHarness, type Harness } from '../onboarding/harness';
+import { startTestApi } from '../support/api';
 
 type Answer = { tenantId: string; token: string; error?: { code: string; message: string } };
 
@@ -94,4 +95,21 @@ test(`sign-ups are throttled per address (${MAX_SIGN_UPS} per window): 429 in Ja
   assert.match(refused.answer.error?.message ?? '', /分後に再度お試しください/);
   assert.ok(Number(refused.retryAfter) > 0);
   assert.equal((await signUp({ email: `other${++seq}@merchant.example` }, '127.0.0.21')).status, 201);
+});
+
+test('a parallel burst from one address gets no more sign-ups than a serial one, across two api replicas', async () => {
+  const replica = await startTestApi(h.api.deps);
+  try {
+    const address = '127.0.0.30';
+    const before = await tenantsCollection(h.db).countDocuments({});
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signUp({ email: `burst${++seq}@merchant.example` }, address, i % 2 === 0 ? h.api.baseUrl : replica.baseUrl)),
+    );
+    const created = burst.filter((r) => r.status === 201).length;
+    assert.ok(created <= MAX_SIGN_UPS, `${created} sign-ups got through`);
+    assert.ok(burst.every((r) => r.status === 201 || r.status === 429));
+    assert.equal(await tenantsCollection(h.db).countDocuments({}), before + created);
+  } finally {
+    await replica.close();
+  }
 });
