@@ -12,6 +12,7 @@ import type { AppsConnection, StockPushRow } from '../../src/platforms/makeshop/
 import { makeshopAppsSchema } from '../../src/simulators/makeshop/apps-schema';
 import { type RunningMakeshopSimulator, startMakeshopSimulator } from '../../src/simulators/makeshop/harness';
 import type { CallLogEntry } from '../../src/simulators/makeshop/shop';
+import { simControl } from '../support/platforms';
 
 const logger = createLogger('makeshop-apps-client-test', 'silent');
 const API_KEY = 'test-app-api-key';
@@ -72,16 +73,7 @@ async function installedShop(extra: { products?: unknown[]; options?: unknown[] 
   return { mode: 'apps', shopId, token: delivered.token };
 }
 
-async function control<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${running.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const control = <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => simControl<T>(running.baseUrl, method, path, body);
 
 function client(options: Partial<MakeshopAppsClientOptions> = {}): MakeshopAppsClient {
   return new MakeshopAppsClient({ graphqlUrl: `${running.baseUrl}/v1/graphql`, apiKey: API_KEY, logger, retryBaseMs: 5, ...options });

@@ -10,6 +10,7 @@ import { LegacyMakeshopClient, type LegacyMakeshopClientOptions } from '../../sr
 import { notificationUrlTemplate } from '../../src/platforms/makeshop/notification';
 import { type RunningMakeshopSimulator, startMakeshopSimulator } from '../../src/simulators/makeshop/harness';
 import type { CallLogEntry, NotificationLogEntry } from '../../src/simulators/makeshop/shop';
+import { simControl } from '../support/platforms';
 
 const INTERVAL_MS = 50;
 const logger = createLogger('makeshop-client-test', 'silent');
@@ -49,16 +50,7 @@ async function seedShop(overrides: { externalIntegrationEnabled?: boolean } = {}
   return creds;
 }
 
-async function control<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${running.baseUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = (await response.json()) as T;
-  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const control = <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => simControl<T>(running.baseUrl, method, path, body);
 
 function client(options: Partial<LegacyMakeshopClientOptions> = {}): LegacyMakeshopClient {
   return new LegacyMakeshopClient({ baseUrl: running.baseUrl, minIntervalMs: INTERVAL_MS, logger, ...options });
