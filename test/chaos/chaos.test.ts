@@ -57,7 +57,9 @@ let merchant: { tenantId: string; token: string };
 let notificationUrl: string;
 
 before(async () => {
-  stack = await startStack('chaos', { workerMode: 'process', makeshopIntervalMs: 20, sync: { debounceMs: 100, maxDelayMs: 1000 } });
+  // A worker killed mid-order leaves its order's claim (a 5-minute lease) behind; the reconciliation settles
+  // that order once the lease lapses, so it runs every minute here (10 minutes in production).
+  stack = await startStack('chaos', { workerMode: 'process', makeshopIntervalMs: 20, sync: { debounceMs: 100, maxDelayMs: 1000, reconcileIntervalMs: 60_000 } });
   merchant = await onboardMerchant(stack, world);
   notificationUrl = (await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: merchant.token })).body.notificationUrl;
   await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('CH-001'), await targetOf('CH-001')), 60_000);
