@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { bucketId, bucketOf as bucketOfIn, fieldOf } from './buckets';
 
 /**
  * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
@@ -14,24 +15,13 @@ export interface PushedStockBucket {
 }
 
 const BUCKETS = 64;
+const bucketOf = (key: string) => bucketOfIn(key, BUCKETS);
 
 export const pushedStock = (db: Db) => db.collection<PushedStockBucket>('pushed_stock');
 
 export const PUSHED_STOCK_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
   ['pushed_stock', { tenantId: 1 }, {}],
 ];
-
-/** FNV-1a: a stable bucket for a key. */
-function bucketOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % BUCKETS;
-}
-
-/** Item keys are merchant codes: escape what MongoDB reads as path syntax in a field name. */
-const fieldOf = (key: string) => key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');
-
-const bucketId = (tenantId: string, bucket: number) => `${tenantId}:${bucket}`;
 
 export async function lastPushed(db: Db, tenantId: string, keys: string[]): Promise<Map<string, number>> {
   const ids = [...new Set(keys.map((k) => bucketId(tenantId, bucketOf(k))))];

@@ -4,8 +4,7 @@ import { SignalBatcher } from '../signal-batcher';
 import { claimEvents, releaseClaims, settleClaims } from '../../storage/webhook-events';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
-import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
-import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
+import { handSyncWork } from '../sync-work';
 import type { AppDeps } from '../deps';
 import { registerRoute } from '../openapi';
 import { z } from 'zod';
@@ -46,18 +45,14 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   const router = new Router({ prefix: '/webhooks' });
   const { config, metrics } = deps;
   /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
-  const withinSenderTimeout = <T>(fn: () => Promise<T>) => deps.temporal.withDeadline(Date.now() + SENDER_TIMEOUT_MS, fn);
+  const syncWork = { db: deps.db, temporal: deps.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE };
   const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
     const outcomes = await claimEvents(deps.db, batch.map((e) => e.claimId));
     const fresh = batch.filter((_, i) => outcomes[i] === 'accepted');
     if (fresh.length === 0) return outcomes;
     const claimIds = fresh.map((e) => e.claimId);
     try {
-      await withinSenderTimeout(() =>
-        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenantId, stockChangedSignal, [
-          { events: fresh.map(({ eventId, productIds }) => ({ eventId, productIds })) },
-        ]),
-      );
+      await handSyncWork(syncWork, tenantId, { productIds: fresh.flatMap((e) => e.productIds) }, SENDER_TIMEOUT_MS);
     } catch (err) {
       await releaseClaims(deps.db, claimIds).catch((releaseErr: unknown) =>
         deps.logger.warn({ err: releaseErr, tenantId }, 'could not release webhook claims; they lapse with their lease'),
@@ -112,11 +107,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       return reject(ctx, 404, 'makeshop', 'shop-mismatch');
     }
     try {
-      await withinSenderTimeout(() =>
-        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, orderNotifiedSignal, [
-          { orderNumber: notification.orderNumber, cmd: notification.cmd },
-        ]),
-      );
+      await handSyncWork(syncWork, tenant.tenantId, { orders: [{ orderNumber: notification.orderNumber, cmd: notification.cmd }] }, SENDER_TIMEOUT_MS);
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a MakeShop notification to Temporal');
       return reject(ctx, 503, 'makeshop', 'unavailable');
