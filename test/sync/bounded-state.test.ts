@@ -86,7 +86,7 @@ test(`${CHANGED_PRODUCTS} changed products and ${NOTIFIED_ORDERS} order notifica
     assert.equal(res.status, 200, await res.text());
   });
   const { notificationUrl } = (await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: merchant.token })).body;
-  await inBatches(Array.from({ length: NOTIFIED_ORDERS }, (_, i) => i), 16, async (n) => {
+  await inBatches(Array.from({ length: NOTIFIED_ORDERS }, (_, i) => i), 48, async (n) => {
     const url = notificationUrl.replace('[SHOPID]', w.shopId).replace('[ORDERNUM]', String(700_000_000 + n)).replace('[CMD]', '0');
     const res = await fetch(url);
     assert.equal(res.status, 200, await res.text());

@@ -65,6 +65,12 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     return outcomes;
   });
 
+  // Notifications arriving together for one tenant are stored in one write and hinted in one signal.
+  const orderNotifications = new SignalBatcher<{ orderNumber: string; cmd: number }>(async (tenantId, orders) => {
+    await handSyncWork(syncWork, tenantId, { orders }, SENDER_TIMEOUT_MS);
+    return orders.map(() => 'accepted');
+  });
+
   router.post('/smaregi', async (ctx) => {
     // The secret header was checked by smaregiWebhookGate before the body was read.
     let event;
@@ -107,7 +113,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       return reject(ctx, 404, 'makeshop', 'shop-mismatch');
     }
     try {
-      await handSyncWork(syncWork, tenant.tenantId, { orders: [{ orderNumber: notification.orderNumber, cmd: notification.cmd }] }, SENDER_TIMEOUT_MS);
+      await orderNotifications.add(tenant.tenantId, { orderNumber: notification.orderNumber, cmd: notification.cmd });
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a MakeShop notification to Temporal');
       return reject(ctx, 503, 'makeshop', 'unavailable');
