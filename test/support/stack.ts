@@ -30,7 +30,7 @@ export interface StackOptions {
   trustProxy?: boolean;
   makeshopIntervalMs?: number;
   catalogMaxFileBytes?: number;
-  sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
+  sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number; driftRepairIntervalMs?: number };
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
@@ -68,6 +68,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
+    SYNC_DRIFT_REPAIR_INTERVAL_MS: opts.sync?.driftRepairIntervalMs ?? 24 * 60 * 60 * 1000,
     ALERT_STALL_MS: opts.alerts?.stallMs ?? 15 * 60 * 1000,
     ALERT_MAIL_INTERVAL_MS: opts.alerts?.mailIntervalMs ?? 60 * 60 * 1000,
     OPERATOR_ALERT_EMAIL: opts.alerts?.operatorEmail,
