@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
-import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
+import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -184,7 +184,8 @@ function processWorker(config: Config): StackWorker {
   const lines: string[] = [];
   return {
     async start() {
-      proc = startProcess('worker', join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
+      const { command, args } = typescriptCommand('src/worker/main.ts');
+      proc = startProcess('worker', command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
         output: (line) => lines.push(line),
