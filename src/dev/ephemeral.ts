@@ -39,6 +39,8 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     work,
     env: {
       TEMPORAL_ADDRESS: temporal.address,
+      /** The dev server's Prometheus metrics (benchmarks count workflow and activity tasks there). */
+      TEMPORAL_METRICS_URL: temporal.metricsUrl,
       MONGODB_URL: mongo.url,
       SMTP_URL: mail.smtpUrl,
       /** Mailpit's HTTP API, where the tests read the mails the service sent. */
