@@ -96,6 +96,7 @@ export const configSchema = z.object({
   OPERATOR_ALERT_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.email({ message: 'must be an email address' }).optional()),
   ALERT_STALL_MS: duration(15 * 60 * 1000),
   ALERT_MAIL_INTERVAL_MS: duration(60 * 60 * 1000),
+  WORKFLOW_HEALTH_CHECK_INTERVAL_MS: duration(60 * 1000),
   MAILPIT_SMTP_PORT: port(1025),
   MAILPIT_UI_PORT: port(8025),
 });

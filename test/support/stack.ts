@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
-import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
+import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -222,7 +222,8 @@ function childService(name: string, entry: string, config: Config, readyText: st
   return {
     async start() {
       ready = false;
-      proc = startProcess(name, join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), [entry], {
+      const { command, args } = typescriptCommand(entry);
+      proc = startProcess(name, command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
         output: (line) => {
