@@ -29,12 +29,7 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     startMailpit({ smtpPort: await freePort(), uiPort: await freePort(), dbFile: join(work, 'mailpit.db'), output }),
   ]);
   console.log(`[${label}] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
-  });
-  const bundlePath = join(work, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  const bundlePath = await bundleWorkflows(work);
   return {
     work,
     env: {
@@ -55,4 +50,15 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
       if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/** The workflow bundle built once per run into `work`, shared by every worker of the run; answers its path. */
+export async function bundleWorkflows(work: string): Promise<string> {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
+  const bundlePath = join(work, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  return bundlePath;
 }

@@ -1,9 +1,12 @@
 // `npm test`: the whole suite (node's test runner over test/**/*.test.ts) against a real Temporal dev
-// server and a real FerretDB started for this run; arguments filter test files by substring.
+// server and a real FerretDB started for this run; arguments filter test files by substring. The fast
+// layer (test/workflows-fast/) runs on the time-skipping test server it starts itself: when only its
+// files are selected (`npm test -- fast`), the other servers are not started.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { startEphemeralServers } from './ephemeral';
+import { bundleWorkflows, startEphemeralServers, type EphemeralServers } from './ephemeral';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -23,7 +26,8 @@ async function main(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`no test files match ${filters.join(' ')}`);
 
-  const servers = await startEphemeralServers('test');
+  const fastOnly = files.every((f) => f.startsWith(join('test', 'workflows-fast')));
+  const servers = fastOnly ? await bundleOnly() : await startEphemeralServers('test');
   console.log(`[test] running ${files.length} test files…`);
   const code = await new Promise<number>((done) => {
     const child = spawn(
@@ -35,6 +39,18 @@ async function main(): Promise<void> {
   });
   await servers.stop({ keepWorkdir: code !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) });
   process.exit(code);
+}
+
+/** The fast layer needs only the workflow bundle (and TEMPORAL_TEST_SERVER_PATH, set by scripts/zaiko.mjs). */
+async function bundleOnly(): Promise<EphemeralServers> {
+  const work = mkdtempSync(join(tmpdir(), 'zaiko-fast-'));
+  return {
+    work,
+    env: { WORKFLOW_BUNDLE_PATH: await bundleWorkflows(work) },
+    async stop(opts = {}) {
+      if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
+    },
+  };
 }
 
 main().catch((err: unknown) => {
