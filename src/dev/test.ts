@@ -2,11 +2,9 @@
 // server and a real FerretDB started for this run; arguments filter test files by substring. The fast
 // layer (test/workflows-fast/) runs on the time-skipping test server it starts itself: when only its
 // files are selected (`npm test -- fast`), the other servers are not started.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { bundleWorkflows, startEphemeralServers, type EphemeralServers } from './ephemeral';
+import { runAgainstEphemeralServers } from './ephemeral';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -26,31 +24,15 @@ async function main(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`no test files match ${filters.join(' ')}`);
 
-  const fastOnly = files.every((f) => f.startsWith(join('test', 'workflows-fast')));
-  const servers = fastOnly ? await bundleOnly() : await startEphemeralServers('test');
+  const bundleOnly = files.every((f) => f.startsWith(join('test', 'workflows-fast')));
   console.log(`[test] running ${files.length} test files…`);
-  const code = await new Promise<number>((done) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...servers.env, ZAIKO_TEST_WORKDIR: servers.work } },
-    );
-    child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)));
-  });
-  await servers.stop({ keepWorkdir: code !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) });
+  const code = await runAgainstEphemeralServers(
+    'test',
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    { cwd: ROOT, workdirEnv: 'ZAIKO_TEST_WORKDIR', bundleOnly, keepWorkdir: (c) => c !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) },
+  );
   process.exit(code);
-}
-
-/** The fast layer needs only the workflow bundle (and TEMPORAL_TEST_SERVER_PATH, set by scripts/zaiko.mjs). */
-async function bundleOnly(): Promise<EphemeralServers> {
-  const work = mkdtempSync(join(tmpdir(), 'zaiko-fast-'));
-  return {
-    work,
-    env: { WORKFLOW_BUNDLE_PATH: await bundleWorkflows(work) },
-    async stop(opts = {}) {
-      if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
-    },
-  };
 }
 
 main().catch((err: unknown) => {
