@@ -13,7 +13,7 @@ import type { SecretBox } from './storage/crypto';
 import { createTenantSettings } from './storage/tenant-settings';
 import { findTenantByContractId, findTenantByNotificationToken } from './storage/tenants';
 import { applySubscriptionNotification } from './activities/subscription';
-import type { WebhookTenantLookup } from './api/routes/webhooks';
+import type { WebhookTenantLookup } from './api/deps';
 import type { AppDeps } from './api/deps';
 import { createMetrics, type Metrics } from './lib/metrics';
 

@@ -7,6 +7,8 @@ import { catalogImportWorkflow, type CatalogImportInput } from '../workflows/cat
 import { catalogWorkflowId, makeshopAppsRevokedSignal, onboardingWorkflowId, syncWorkflowId } from '../workflows/messages';
 import { onboardingWorkflow, type OnboardingWorkflowInput } from '../workflows/onboarding';
 import { syncWorkflow, type SyncWorkflowInput } from '../workflows/sync';
+import { alertMailWorkflow } from '../workflows/alert-mail';
+import { alertMailWorkflowId, alertNoticesQueuedSignal } from '../workflows/alert-messages';
 import { initialOnboardingState, nextOpenStep } from '../domain/onboarding';
 import { OnboardingStepKey, SyncStateKey, TenantIdKey } from './search-attributes';
 
@@ -125,4 +127,20 @@ export async function restartTenantWorkflows(
 /** Tells the tenant's onboarding that its makeshop app installation is revoked (step 2 to do again). */
 export async function signalMakeshopAppsRevoked(client: Client, tenantId: string, shopId: string): Promise<void> {
   await client.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId, at: new Date().toISOString() });
+}
+
+/**
+ * Wakes the mailbox's alert mail workflow, starting it if it is not running (it ends when nothing waits).
+ * A tenant's mailbox carries its TenantId; the shared operator mailbox has none.
+ */
+export async function wakeAlertMailWorkflow(client: Client, taskQueue: string, mailbox: string, tenantId: string | null): Promise<void> {
+  await client.workflow.signalWithStart(alertMailWorkflow, {
+    workflowId: alertMailWorkflowId(mailbox),
+    taskQueue,
+    args: [{ mailbox }],
+    signal: alertNoticesQueuedSignal,
+    signalArgs: [],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    ...(tenantId !== null && { typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }] }),
+  });
 }

@@ -29,7 +29,7 @@ import {
 import { sessionTokenOf } from '../middleware/auth';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
-import { onboardingDepsOf } from '../onboarding-deps';
+import { onboardingDepsOf } from '../deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, PRINTABLE_ASCII, strictBody } from '../validation';
