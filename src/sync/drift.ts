@@ -1,6 +1,7 @@
 import { PlatformError } from '../platforms/http';
 import { stockRowIdentity, type MakeshopConnection, type StockRowKey } from '../platforms/makeshop/gateway';
-import { activeCatalogVersion, pushKey, pushRow, readSyncedItems } from '../storage/catalog-items';
+import { activeCatalogVersion, readSyncedItems } from '../storage/catalog-items';
+import { pushKey, pushRow } from './push-rows';
 import { driftRepairDue, recordDriftRepair } from '../storage/drift-repairs';
 import { lastPushed, recordPushed } from '../storage/pushed-stock';
 import { discoverOrders } from './discovery';
