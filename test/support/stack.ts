@@ -34,6 +34,8 @@ export interface StackOptions {
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
+  /** The api's deadline for one call to Temporal before it answers 503 (default 15 s). */
+  workflowCallTimeoutMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -80,10 +82,11 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
   const composed = createAppDeps(base);
-  const appDeps =
-    opts.applicationReportAfterMs === undefined
-      ? composed
-      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
+  const onboardingOptions = {
+    ...(opts.applicationReportAfterMs !== undefined && { applicationReportAfterMs: opts.applicationReportAfterMs }),
+    ...(opts.workflowCallTimeoutMs !== undefined && { workflowCallTimeoutMs: opts.workflowCallTimeoutMs }),
+  };
+  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...onboardingOptions } } };
   const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
   await api.start();
 
@@ -265,6 +268,37 @@ export interface MerchantWorld {
   buffer?: number;
   /** MakeShop admin login; default MAKESHOP_LOGIN. The simulator finds a shop by its admin ID: shops of one stack need their own. */
   login?: typeof MAKESHOP_LOGIN;
+}
+
+/**
+ * A merchant whose Smaregi products are its MakeShop products, one to one by code (no options): `stock`
+ * maps each product code to its Smaregi stock, in store '1' or per store. MakeShop starts at 0 for each.
+ */
+export function merchantWorld(
+  name: string,
+  stock: Record<string, number | Record<string, number>>,
+  opts: Partial<Pick<MerchantWorld, 'stores' | 'stockStoreIds' | 'shipmentStoreId' | 'login' | 'buffer'>> & { productNames?: Record<string, string> } = {},
+): MerchantWorld {
+  const codes = Object.keys(stock);
+  const productName = (code: string) => opts.productNames?.[code] ?? code;
+  const { productNames: _names, ...rest } = opts;
+  return {
+    contractId: `sb_${name}`,
+    shopId: `${name}shop`,
+    stores: [{ storeId: '1', storeName: '本店' }],
+    products: codes.map((productCode) => ({ productCode, productName: productName(productCode) })),
+    stock: codes.flatMap((productCode) => {
+      const amounts = stock[productCode]!;
+      return Object.entries(typeof amounts === 'number' ? { '1': amounts } : amounts).map(([storeId, amount]) => ({ storeId, productCode, amount }));
+    }),
+    shop: {
+      products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: productName(customCode), jan: '', quantity: 0 })),
+      options: [],
+    },
+    stockStoreIds: ['1'],
+    shipmentStoreId: '1',
+    ...rest,
+  };
 }
 
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
