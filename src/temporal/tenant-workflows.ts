@@ -4,7 +4,7 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SignalDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { catalogImportWorkflow, type CatalogImportInput } from '../workflows/catalog-import';
-import { catalogWorkflowId, onboardingWorkflowId, syncWorkflowId } from '../workflows/messages';
+import { catalogWorkflowId, makeshopAppsRevokedSignal, onboardingWorkflowId, syncWorkflowId } from '../workflows/messages';
 import { onboardingWorkflow, type OnboardingWorkflowInput } from '../workflows/onboarding';
 import { syncWorkflow, type SyncWorkflowInput } from '../workflows/sync';
 import { alertMailWorkflow } from '../workflows/alert-mail';
@@ -122,6 +122,11 @@ export async function restartTenantWorkflows(
   const onboardingRun = await client.workflow.start(onboardingWorkflow, { ...onboardingWorkflowStart(taskQueue, onboarding), ...replace });
   const syncRun = await client.workflow.start(syncWorkflow, { ...syncWorkflowStart(taskQueue, onboarding.tenantId), ...replace });
   return { syncRunId: syncRun.firstExecutionRunId, onboardingRunId: onboardingRun.firstExecutionRunId };
+}
+
+/** Tells the tenant's onboarding that its makeshop app installation is revoked (step 2 to do again). */
+export async function signalMakeshopAppsRevoked(client: Client, tenantId: string, shopId: string): Promise<void> {
+  await client.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId, at: new Date().toISOString() });
 }
 
 /**
