@@ -12,7 +12,7 @@ import { SmaregiClient } from './platforms/smaregi/client';
 import type { SecretBox } from './storage/crypto';
 import { createTenantSettings } from './storage/tenant-settings';
 import { findTenantByContractId, findTenantByNotificationToken } from './storage/tenants';
-import { applySubscriptionNotification } from './activities/subscription';
+import { applySubscriptionNotification } from './sync/subscription';
 import type { WebhookTenantLookup } from './api/deps';
 import type { AppDeps } from './api/deps';
 import { createMetrics, type Metrics } from './lib/metrics';
