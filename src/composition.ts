@@ -29,6 +29,7 @@ export function createMakeshopAppsClient(config: Config, logger: Logger): Makesh
     graphqlUrl: config.MAKESHOP_GRAPHQL_URL,
     apiKey: config.MAKESHOP_APP_API_KEY,
     maxRowsPerCall: config.MAKESHOP_APPS_ROWS_PER_CALL,
+    requestsPerMinute: config.MAKESHOP_APPS_REQUESTS_PER_MINUTE,
     logger: logger.child({ platform: 'makeshop-apps' }),
   });
 }
