@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { applicationShopIdOf } from '../domain/onboarding';
 import type { OrderImportMethod, StockSettings, SyncState } from '../domain/sync';
 import type { StoredOnboardingProgress, StoredSyncConfiguration } from '../domain/workflow-records';
 import { activeCatalog } from './catalog-items';
@@ -93,7 +94,7 @@ function toSummary(doc: Pick<TenantDocument, '_id' | 'shopName' | 'smaregiContra
     shopName: doc.shopName,
     smaregiContractId: doc.smaregiContractId ?? null,
     active: doc.active,
-    makeshopShopId: doc.onboarding?.state?.application?.form?.shopId ?? null,
+    makeshopShopId: applicationShopIdOf(doc.onboarding?.state),
   };
 }
 

@@ -1,5 +1,6 @@
 import { stockRowIdentity, type MakeshopConnection, type StockRowKey } from '../platforms/makeshop/gateway';
-import { pushKey, pushRow, type CatalogItemDoc } from '../storage/catalog-items';
+import type { CatalogItemDoc } from '../storage/catalog-items';
+import { pushKey, pushRow } from './push-rows';
 import type { SyncDeps } from './ports';
 
 /**

@@ -66,6 +66,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
     MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
+    // Relaxed like the legacy interval: the suites' shops are far busier than a real one.
+    MAKESHOP_APPS_REQUESTS_PER_MINUTE: 60_000,
     CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
