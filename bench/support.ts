@@ -1,7 +1,8 @@
 // Shared pieces of the sync benchmarks: a merchant with N plain products, set up through the public API
 // on the full stack (api in this process, the real worker as its own process).
-import { cpus, totalmem } from 'node:os';
-import type { MerchantWorld } from '../test/support/stack';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
 
 export function benchWorld(label: string, products: number, stores = 2): MerchantWorld {
   const codes = Array.from({ length: products }, (_, i) => `B${String(i + 1).padStart(6, '0')}`);
@@ -21,6 +22,20 @@ export function benchWorld(label: string, products: number, stores = 2): Merchan
   };
 }
 
+export type MakeshopMode = 'legacy' | 'apps';
+
+/** BENCH_MAKESHOP_MODE: `legacy` (the seed's webftp/CSV API, default) or `apps` (the GraphQL API of the makeshop app). */
+export function benchMakeshopMode(): MakeshopMode {
+  const mode = process.env.BENCH_MAKESHOP_MODE ?? 'legacy';
+  if (mode !== 'legacy' && mode !== 'apps') throw new Error(`BENCH_MAKESHOP_MODE must be legacy or apps, not ${mode}`);
+  return mode;
+}
+
+/** A merchant from sign-up to 稼働 through the public API, connected to MakeShop in the given mode. */
+export async function onboardBenchMerchant(stack: Stack, world: MerchantWorld, mode: MakeshopMode): Promise<{ tenantId: string; token: string }> {
+  return mode === 'apps' ? onboardAppsMerchant(stack, world) : onboardMerchant(stack, world);
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -38,4 +53,119 @@ export function reportFigures(bench: string, figures: Record<string, number>): v
   process.once('exit', (code) => {
     if (code === 0) process.stdout.write(`${JSON.stringify({ bench, ...figures })}\n`);
   });
+}
+
+/** Every process's parent, from /proc. */
+function processTree(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process went away
+    }
+  }
+  return children;
+}
+
+/** Sums `read(pid)` over `pid` and every process below it (0 for processes that went away). */
+function sumOverTree(pid: number, read: (pid: number) => number, combine: (a: number, b: number) => number): number {
+  const children = processTree();
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      total = combine(total, read(p));
+    } catch {
+      // gone
+    }
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return total;
+}
+
+/** Peak resident memory (VmHWM) of the processes below `pid` — the api and worker run under tsx. */
+export function peakRssOfTree(pid: number): number {
+  return sumOverTree(pid, (p) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024, Math.max);
+}
+
+/** CPU seconds (user + system) used so far by `pid` and the processes below it. */
+export function cpuSecondsOfTree(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return sumOverTree(
+    pid,
+    (p) => {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    },
+    (a, b) => a + b,
+  );
+}
+
+/**
+ * The Temporal dev server and FerretDB of this bench run (started by `npm run bench:…`), found by the port
+ * in their command lines: for their CPU time.
+ */
+export function serverPids(): { temporal: number | null; ferretdb: number | null } {
+  const temporalPort = process.env.TEMPORAL_ADDRESS?.split(':')[1];
+  const mongoPort = process.env.MONGODB_URL ? new URL(process.env.MONGODB_URL).port : undefined;
+  let temporal: number | null = null;
+  let ferretdb: number | null = null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (temporalPort && cmdline.includes('start-dev') && cmdline.includes(`--port ${temporalPort} `)) temporal = Number(entry);
+    if (mongoPort && cmdline.includes('ferretdb') && cmdline.includes(`--listen-addr=127.0.0.1:${mongoPort}`)) ferretdb = Number(entry);
+  }
+  return { temporal, ferretdb };
+}
+
+/** The 1-minute load average, for the log lines a RESULTS entry quotes (what else was running). */
+export function load(): string {
+  return loadavg()[0]!.toFixed(1);
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once; the first failure stops the rest. */
+export async function inParallel<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        await work(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/**
+ * Workflow and activity tasks the Temporal server has seen completed so far: its frontend's
+ * `service_requests` for RespondWorkflowTaskCompleted / RespondActivityTaskCompleted (failed ones
+ * included), read from the dev server's Prometheus endpoint (TEMPORAL_METRICS_URL, set by `npm run bench:*`).
+ */
+export async function temporalTaskCounts(): Promise<{ workflowTasks: number; activityTasks: number }> {
+  const url = process.env.TEMPORAL_METRICS_URL;
+  if (!url) throw new Error('TEMPORAL_METRICS_URL is not set: run the bench through `npm run bench:…`');
+  const text = await (await fetch(url)).text();
+  const sum = (operations: string[]) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith('service_requests{') && line.includes('service_name="frontend"') && operations.some((op) => line.includes(`operation="${op}"`)))
+      .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  return {
+    workflowTasks: sum(['RespondWorkflowTaskCompleted', 'RespondWorkflowTaskFailed']),
+    activityTasks: sum(['RespondActivityTaskCompleted', 'RespondActivityTaskFailed', 'RespondActivityTaskCanceled']),
+  };
 }

@@ -1,10 +1,11 @@
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { generateSecretKey } from '../storage/crypto';
 import { startFerretdb, startMailpit, startTemporal } from './infra';
-import { freePort } from './processes';
+import { freePort, STOP_SIGNALS } from './processes';
+import { spawn } from 'node:child_process';
 
 /**
  * A throw-away Temporal dev server, FerretDB and Mailpit on free ports (so they run beside a live `npm start`),
@@ -29,16 +30,13 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     startMailpit({ smtpPort: await freePort(), uiPort: await freePort(), dbFile: join(work, 'mailpit.db'), output }),
   ]);
   console.log(`[${label}] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
-  });
-  const bundlePath = join(work, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  const bundlePath = await bundleWorkflows(work);
   return {
     work,
     env: {
       TEMPORAL_ADDRESS: temporal.address,
+      /** The dev server's Prometheus metrics (benchmarks count workflow and activity tasks there). */
+      TEMPORAL_METRICS_URL: temporal.metricsUrl,
       MONGODB_URL: mongo.url,
       SMTP_URL: mail.smtpUrl,
       /** Mailpit's HTTP API, where the tests read the mails the service sent. */
@@ -52,6 +50,70 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     async stop(opts = {}) {
       await Promise.all([temporal.process.stop(), mongo.process.stop(), mail.process.stop()]);
       serverLog.end();
+      if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The workflow bundle built once per run into `work`, shared by every worker of the run; answers its path. */
+export async function bundleWorkflows(work: string): Promise<string> {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
+  const bundlePath = join(work, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  return bundlePath;
+}
+
+/**
+ * Runs one child (the test runner, a benchmark) against fresh servers and stops them after it, whatever
+ * ends it: its own exit or a signal (Ctrl-C, or one sent to the whole process group, which the child also
+ * receives). Resolves with the exit code to use.
+ */
+export async function runAgainstEphemeralServers(
+  label: string,
+  command: string,
+  args: string[],
+  opts: {
+    cwd: string;
+    workdirEnv: string;
+    keepWorkdir?: (code: number) => boolean;
+    /** Only the workflow bundle, no servers (the fast layer starts its own time-skipping server). */
+    bundleOnly?: boolean;
+  },
+): Promise<number> {
+  let stopSignal: NodeJS.Signals | undefined;
+  let forward: (signal: NodeJS.Signals) => void = () => {};
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      stopSignal ??= signal;
+      forward(signal);
+    });
+  }
+  const servers = opts.bundleOnly ? await bundleOnlyWorkdir(label) : await startEphemeralServers(label);
+  let code = 130;
+  if (!stopSignal) {
+    code = await new Promise<number>((done) => {
+      const child = spawn(command, args, {
+        cwd: opts.cwd,
+        stdio: 'inherit',
+        env: { ...process.env, ...servers.env, [opts.workdirEnv]: servers.work },
+      });
+      forward = (signal) => child.kill(signal);
+      child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)));
+    });
+  }
+  await servers.stop({ keepWorkdir: opts.keepWorkdir?.(code) ?? false });
+  return stopSignal ? 128 + (osConstants.signals[stopSignal] ?? 0) : code;
+}
+
+async function bundleOnlyWorkdir(label: string): Promise<EphemeralServers> {
+  const work = mkdtempSync(join(tmpdir(), `zaiko-${label}-`));
+  return {
+    work,
+    env: { WORKFLOW_BUNDLE_PATH: await bundleWorkflows(work) },
+    async stop(opts = {}) {
       if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,5 @@
+import { codeAsFieldName } from './db';
+
 /**
  * Per-tenant bucket documents: a set of keys (item codes, product ids, order numbers) spread over a fixed
  * number of documents addressed by _id, so a tenant's set of any size is a few dozen single-document
@@ -12,7 +14,7 @@ export function bucketOf(key: string, buckets: number): number {
 }
 
 /** Keys become field names: escape what MongoDB reads as path syntax. */
-export const fieldOf = (key: string) => key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');
+export const fieldOf = codeAsFieldName;
 
 const UNESCAPED: Record<string, string> = { '%25': '%', '%2E': '.', '%24': '$' };
 /** The key a field name was made from (inverse of fieldOf). */

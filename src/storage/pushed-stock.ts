@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
 import { bucketId, bucketOf as bucketOfIn, fieldOf } from './buckets';
+import { findByIds } from './db';
 
 /**
  * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
@@ -15,7 +16,6 @@ export interface PushedStockBucket {
 }
 
 const BUCKETS = 64;
-const bucketOf = (key: string) => bucketOfIn(key, BUCKETS);
 
 export const pushedStock = (db: Db) => db.collection<PushedStockBucket>('pushed_stock');
 
@@ -23,10 +23,12 @@ export const PUSHED_STOCK_INDEXES: [string, Record<string, 1 | -1>, Record<strin
   ['pushed_stock', { tenantId: 1 }, {}],
 ];
 
+const bucketOf = (key: string) => bucketOfIn(key, BUCKETS);
+
 export async function lastPushed(db: Db, tenantId: string, keys: string[]): Promise<Map<string, number>> {
   const ids = [...new Set(keys.map((k) => bucketId(tenantId, bucketOf(k))))];
   const buckets = new Map<string, Record<string, number>>();
-  for (const doc of await pushedStock(db).find({ _id: { $in: ids } }).toArray()) buckets.set(doc._id, doc.quantities);
+  for (const doc of await findByIds(pushedStock(db), ids)) buckets.set(doc._id, doc.quantities);
   const result = new Map<string, number>();
   for (const key of keys) {
     const qty = buckets.get(bucketId(tenantId, bucketOf(key)))?.[fieldOf(key)];

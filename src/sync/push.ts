@@ -1,5 +1,5 @@
 import { stockRowIdentity } from '../platforms/makeshop/gateway';
-import { pushRow } from '../storage/catalog-items';
+import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
 import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -76,8 +76,10 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   result.retryProductIds = [...new Set(retry.map((t) => t.item.smaregiProductId!))];
   const acceptedCodes = new Set(succeeded.map(displayCode));
   await deps.alerts?.itemsPushed(tenantId, {
-    rejected: changed.filter((t) => failureByKey.has(t.key)).map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)! })),
-    accepted: (code) => acceptedCodes.has(code),
+    rejected: changed
+      .filter((t) => failureByKey.has(t.key))
+      .map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)!, unwritable: permanentKeys.has(t.key) })),
+    accepted: [...acceptedCodes],
   });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;

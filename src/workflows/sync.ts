@@ -127,6 +127,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   setHandler(syncWorkRecordedSignal, ({ products, orders }) => {
     if (!stored) return void (storeInUse = true);
     stored.signals++;
+    // Counts for the status until the next push or reconciliation counts what is really stored.
+    stored.pendingItems += products;
+    stored.pendingOrders += orders;
     if (products > 0) stored.productsDue = true;
     if (orders > 0) stored.ordersDue = true;
   });

@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
-import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
+import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -24,12 +24,18 @@ const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-s
 
 export interface StackOptions {
   workerMode?: 'in-process' | 'process';
+  /** 'process': the real api entry point (src/api/main.ts) as its own OS process, e.g. to measure its memory. */
+  apiMode?: 'in-process' | 'process';
+  /** Behind a proxy: the api takes the client address from X-Forwarded-For (see onboardMerchant's clientAddress). */
+  trustProxy?: boolean;
   makeshopIntervalMs?: number;
   catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number; driftRepairIntervalMs?: number };
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
+  /** The api's deadline for one call to Temporal before it answers 503 (default 15 s). */
+  workflowCallTimeoutMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -60,6 +66,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
     MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
+    // Relaxed like the legacy interval: the suites' shops are far busier than a real one.
+    MAKESHOP_APPS_REQUESTS_PER_MINUTE: 60_000,
     CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
@@ -68,17 +76,21 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     ALERT_STALL_MS: opts.alerts?.stallMs ?? 15 * 60 * 1000,
     ALERT_MAIL_INTERVAL_MS: opts.alerts?.mailIntervalMs ?? 60 * 60 * 1000,
     OPERATOR_ALERT_EMAIL: opts.alerts?.operatorEmail,
+    HOST: '127.0.0.1',
+    PORT: apiPort,
+    TRUST_PROXY: opts.trustProxy ?? false,
   };
   const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
   const composed = createAppDeps(base);
-  const appDeps =
-    opts.applicationReportAfterMs === undefined
-      ? composed
-      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
-  const server: Server = createApp(appDeps).listen(apiPort, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const onboardingOptions = {
+    ...(opts.applicationReportAfterMs !== undefined && { applicationReportAfterMs: opts.applicationReportAfterMs }),
+    ...(opts.workflowCallTimeoutMs !== undefined && { workflowCallTimeoutMs: opts.workflowCallTimeoutMs }),
+  };
+  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...onboardingOptions } } };
+  const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
+  await api.start();
 
   // The makeshop app's webhooks go to this api, as `npm start` wires them (注文更新通知 flushed by tests).
   await postJson(
@@ -93,7 +105,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     },
     'PUT',
   );
-  const worker = opts.workerMode === 'process' ? processWorker(config) : inProcessWorker(base, appDeps.sync);
+  const worker = opts.workerMode === 'process' ? childService('worker', 'src/worker/main.ts', config, 'worker polling') : inProcessWorker(base, appDeps.sync);
   await worker.start();
 
   const tenantIds: string[] = [];
@@ -104,14 +116,20 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     temporal,
     platforms,
     worker,
+    api,
     tenantIds,
     /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
     sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
-    async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+    async http<T = unknown>(
+      method: string,
+      path: string,
+      opts2: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+    ): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
         method,
         headers: {
+          ...opts2.headers,
           ...(opts2.token && { authorization: `Bearer ${opts2.token}` }),
           ...(opts2.body !== undefined && { 'content-type': 'application/json' }),
         },
@@ -128,8 +146,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
         }
       }
       await worker.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await api.stop();
       await platforms.close();
       await temporal.connection.close();
       await database.drop();
@@ -137,7 +154,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   };
 }
 
-interface StackWorker {
+interface StackService {
   start(): Promise<void>;
   /** SIGKILL: no graceful shutdown, in-flight activities are lost mid-way. */
   kill(): Promise<void>;
@@ -146,7 +163,7 @@ interface StackWorker {
   pid(): number | undefined;
 }
 
-function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
+function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackService {
   let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
@@ -172,27 +189,56 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
   };
 }
 
-/** The real worker entry point (src/worker/main.ts) as a child process with the stack's configuration. */
-function processWorker(config: Config): StackWorker {
+/** The api in this process, on the stack's port. */
+function inProcessApi(app: ReturnType<typeof createApp>, port: number): Pick<StackService, 'start' | 'stop' | 'pid'> {
+  let server: Server | null = null;
+  return {
+    async start() {
+      const listening = app.listen(port, '127.0.0.1');
+      await new Promise<void>((resolve) => listening.once('listening', resolve));
+      server = listening;
+    },
+    async stop() {
+      if (!server) return;
+      const closing = server;
+      server = null;
+      closing.closeAllConnections();
+      await new Promise<void>((resolve) => closing.close(() => resolve()));
+    },
+    pid: () => undefined,
+  };
+}
+
+/**
+ * A real entry point (src/worker/main.ts, src/api/main.ts) as a child process with the stack's
+ * configuration; ready once it logs `readyText` (at info level).
+ */
+function childService(name: string, entry: string, config: Config, readyText: string): StackService {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    // info level: readiness is read from the worker's own 'worker polling' line.
     // Unset optional settings stay unset (String(undefined) would be an invalid value).
     Object.entries({ ...config, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: testInfra().bundlePath })
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, String(v)]),
   );
+  /** The last lines only: a long benchmark's output would grow without bound. */
   const lines: string[] = [];
+  let ready = false;
   return {
     async start() {
-      proc = startProcess('worker', join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
+      ready = false;
+      const { command, args } = typescriptCommand(entry);
+      proc = startProcess(name, command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
-        output: (line) => lines.push(line),
+        output: (line) => {
+          if (line.includes(readyText)) ready = true;
+          if (lines.push(line) > 100) lines.shift();
+        },
       });
       await eventually(async () => {
-        if (proc?.child.exitCode !== null) throw new Error(`worker exited:\n${lines.slice(-20).join('\n')}`);
-        if (!lines.some((l) => l.includes('worker polling'))) throw new Error('worker not polling yet');
+        if (proc?.child.exitCode !== null) throw new Error(`${name} exited:\n${lines.slice(-20).join('\n')}`);
+        if (!ready) throw new Error(`${name} not ready yet`);
       }, 60_000, 100);
     },
     async kill() {
@@ -226,6 +272,37 @@ export interface MerchantWorld {
   login?: typeof MAKESHOP_LOGIN;
 }
 
+/**
+ * A merchant whose Smaregi products are its MakeShop products, one to one by code (no options): `stock`
+ * maps each product code to its Smaregi stock, in store '1' or per store. MakeShop starts at 0 for each.
+ */
+export function merchantWorld(
+  name: string,
+  stock: Record<string, number | Record<string, number>>,
+  opts: Partial<Pick<MerchantWorld, 'stores' | 'stockStoreIds' | 'shipmentStoreId' | 'login' | 'buffer'>> & { productNames?: Record<string, string> } = {},
+): MerchantWorld {
+  const codes = Object.keys(stock);
+  const productName = (code: string) => opts.productNames?.[code] ?? code;
+  const { productNames: _names, ...rest } = opts;
+  return {
+    contractId: `sb_${name}`,
+    shopId: `${name}shop`,
+    stores: [{ storeId: '1', storeName: '本店' }],
+    products: codes.map((productCode) => ({ productCode, productName: productName(productCode) })),
+    stock: codes.flatMap((productCode) => {
+      const amounts = stock[productCode]!;
+      return Object.entries(typeof amounts === 'number' ? { '1': amounts } : amounts).map(([storeId, amount]) => ({ storeId, productCode, amount }));
+    }),
+    shop: {
+      products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: productName(customCode), jan: '', quantity: 0 })),
+      options: [],
+    },
+    stockStoreIds: ['1'],
+    shipmentStoreId: '1',
+    ...rest,
+  };
+}
+
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
 
 /**
@@ -236,7 +313,15 @@ export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567
 export async function onboardMerchant(
   stack: Stack,
   world: MerchantWorld,
-  opts: { run?: boolean; catalog?: boolean; stopAfterAccount?: boolean } = {},
+  opts: {
+    run?: boolean;
+    catalog?: boolean;
+    stopAfterAccount?: boolean;
+    /** The merchant's own address, sent as X-Forwarded-For at sign-up (a stack with trustProxy: many merchants, each under the sign-up limit). */
+    clientAddress?: string;
+    /** How long the catalog import may take (default 2 min; imports queue when many merchants onboard at once). */
+    catalogTimeoutMs?: number;
+  } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
   await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
@@ -256,6 +341,7 @@ export async function onboardMerchant(
     'sign-up',
     await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
       body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
+      ...(opts.clientAddress && { headers: { 'x-forwarded-for': opts.clientAddress } }),
     }),
     201,
   );
@@ -280,7 +366,7 @@ export async function onboardMerchant(
     await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } }),
   );
   if (opts.catalog === false) return { tenantId, token };
-  await uploadCatalogFromShop(stack, token, world.shopId);
+  await uploadCatalogFromShop(stack, token, world.shopId, opts.catalogTimeoutMs);
   if (opts.run !== false) {
     // The catalog's activation reaches the onboarding and sync workflows just after the upload succeeds.
     await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
@@ -289,7 +375,7 @@ export async function onboardMerchant(
 }
 
 /** Downloads the shop's CSVs as the MakeShop admin screen does and uploads them as step 5. */
-export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string): Promise<void> {
+export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string, timeoutMs = 120_000): Promise<void> {
   const download = async (kind: string) =>
     new Blob([await (await fetch(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/csv/${kind}`)).arrayBuffer()]);
   const form = new FormData();
@@ -302,7 +388,18 @@ export async function uploadCatalogFromShop(stack: Stack, token: string, shopId:
     const upload = await stack.http<{ status: string; report: unknown }>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token });
     if (upload.body.status === 'failed') throw new Error(`catalog upload failed: ${JSON.stringify(upload.body.report)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog upload still ${upload.body.status}`);
-  }, 120_000, 200);
+  }, timeoutMs, 200);
+}
+
+/**
+ * Waits until the sync workflow has recorded a stock change as pending (GET /sync): a condition to
+ * wait on before asserting that a stopped sync pushed nothing, instead of a fixed sleep.
+ */
+export async function stockChangePending(stack: Stack, token: string): Promise<void> {
+  await eventually(async () => {
+    const { body } = await stack.http<{ pending: { items: number } }>('GET', '/api/v1/sync', { token });
+    if (!(body.pending.items > 0)) throw new Error(`no stock change pending yet: ${JSON.stringify(body)}`);
+  }, 30_000, 100);
 }
 
 /** MakeShop's stock per code (option code for options, 独自商品コード for products). */

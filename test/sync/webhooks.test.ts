@@ -91,6 +91,18 @@ describe('POST /webhooks/smaregi', () => {
     assert.equal(await productsSignalled(), 40);
   });
 
+  test('a burst for one tenant goes to Temporal in fewer signals than requests, every event once', async () => {
+    const signalsBefore = (await workSignals()).length;
+    const before = await productsSignalled();
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    const answers = await Promise.all(ids.map((id) => smaregiHook(id, { productId: `b-${id}` })));
+    assert.ok(answers.every((r) => r.status === 200));
+    assert.equal((await productsSignalled()) - before, ids.length);
+    assert.deepEqual((await storedProducts()).filter((p) => p.startsWith('b-')).sort(), ids.map((id) => `b-${id}`).sort());
+    const signals = (await workSignals()).length - signalsBefore;
+    assert.ok(signals < ids.length, `${signals} signals for ${ids.length} concurrent requests`);
+  });
+
   test('a pos:stock webhook without Smaregi-Event-Id is accepted once and its repeats are duplicates', async () => {
     const body = (historyId: string) => ({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: historyId, productId: '77', storeId: '1' }] });
     const before = await productsSignalled();

@@ -1,11 +1,12 @@
+import { performance } from 'node:perf_hooks';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { SignalBatcher } from '../signal-batcher';
-import { claimEvents, releaseClaims, settleClaims } from '../../storage/webhook-events';
+import { claimEvents, releaseClaims } from '../../storage/webhook-events';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { handSyncWork } from '../sync-work';
-import type { AppDeps } from '../deps';
+import type { AppDeps, WebhookTenantLookup } from '../deps';
 import { registerRoute } from '../openapi';
 import { z } from 'zod';
 
@@ -29,13 +30,6 @@ registerRoute({
   response: webhookAnswer,
 });
 
-/** What the webhook routes need beyond AppDeps: how to find the tenant a platform call is for. */
-export interface WebhookTenantLookup {
-  byContractId(contractId: string): Promise<{ tenantId: string; active: boolean } | null>;
-  byNotificationToken(token: string): Promise<{ tenantId: string; makeshopShopId: string | null } | null>;
-  applySubscription(contractId: string, action: string): Promise<boolean>;
-}
-
 /**
  * Platform webhooks. They answer as soon as the event is durably handed to Temporal (the signal is in
  * the workflow's history), so a sender that retries on failure retries exactly the lost ones, and the
@@ -47,21 +41,23 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
   const syncWork = { db: deps.db, temporal: deps.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE };
   const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
+    const flushedAt = performance.now();
+    for (const e of batch) observeStage(metrics, 'batch-wait', e.receivedAt, flushedAt);
     const outcomes = await claimEvents(deps.db, batch.map((e) => e.claimId));
+    observeStage(metrics, 'claim', flushedAt);
     const fresh = batch.filter((_, i) => outcomes[i] === 'accepted');
     if (fresh.length === 0) return outcomes;
     const claimIds = fresh.map((e) => e.claimId);
+    const signalAt = performance.now();
     try {
       await handSyncWork(syncWork, tenantId, { productIds: fresh.flatMap((e) => e.productIds) }, SENDER_TIMEOUT_MS);
+      observeStage(metrics, 'signal', signalAt);
     } catch (err) {
       await releaseClaims(deps.db, claimIds).catch((releaseErr: unknown) =>
         deps.logger.warn({ err: releaseErr, tenantId }, 'could not release webhook claims; they lapse with their lease'),
       );
       throw err;
     }
-    await settleClaims(deps.db, claimIds).catch((err: unknown) =>
-      deps.logger.warn({ err, tenantId }, 'could not settle webhook claims; a redelivery after the lease signals again (harmless)'),
-    );
     return outcomes;
   });
 
@@ -73,6 +69,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
 
   router.post('/smaregi', async (ctx) => {
     // The secret header was checked by smaregiWebhookGate before the body was read.
+    const receivedAt = performance.now();
     let event;
     try {
       event = parseSmaregiWebhook(ctx.headers, ctx.request.body);
@@ -91,7 +88,8 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     const productIds = [...new Set(event.changes.map((c) => c.productId))];
     let outcome;
     try {
-      outcome = await stockEvents.add(tenant.tenantId, { claimId: `smaregi:${event.contractId}:${event.eventId}`, eventId: event.eventId, productIds });
+      outcome = await stockEvents.add(tenant.tenantId, { claimId: `smaregi:${event.contractId}:${event.eventId}`, eventId: event.eventId, productIds, receivedAt });
+      observeStage(metrics, 'handler', receivedAt);
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand Smaregi webhooks to Temporal');
       return reject(ctx, 503, 'smaregi', 'unavailable');
@@ -160,4 +158,10 @@ interface StockEvent {
   claimId: string;
   eventId: string;
   productIds: string[];
+  /** performance.now() when the route started on it (after the body was read). */
+  receivedAt: number;
+}
+
+function observeStage(metrics: AppDeps['metrics'], stage: string, since: number, until = performance.now()): void {
+  metrics.webhookStages.observe({ stage }, (until - since) / 1000);
 }
