@@ -38,7 +38,8 @@ async function resyncOnce(path: MakeshopPath): Promise<Record<string, number>> {
     t = performance.now();
     await waitForTargets(stack, world.shopId, expected, SETUP_TIMEOUT_MS, 1000);
     const firstPushSeconds = seconds(t);
-    console.log(`[resync ${path}] in step ${firstPushSeconds.toFixed(0)} s later: ${lastPushTimings(stack) ?? 'no timing line'}; MakeShop loses every quantity…`);
+    const firstPush = await nextPushTimings(stack, null);
+    console.log(`[resync ${path}] in step ${firstPushSeconds.toFixed(0)} s later (the worker's timing of that push: ${firstPush ?? 'no line'}); MakeShop loses every quantity…`);
 
     // Re-seeding the shop sets every quantity back to 0 and empties its call log (an installed app stays installed).
     await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...(world.login ?? MAKESHOP_LOGIN), ...world.shop });
@@ -48,7 +49,8 @@ async function resyncOnce(path: MakeshopPath): Promise<Record<string, number>> {
     if (res.status !== 202) throw new Error(`resync: ${res.status} ${JSON.stringify(res.body)}`);
     await waitForTargets(stack, world.shopId, expected, SETUP_TIMEOUT_MS, 200);
     const resyncSeconds = seconds(t);
-    return report(path, stack, world.shopId, { setupSeconds, firstPushSeconds, resyncSeconds, requestedAt });
+    const resyncPush = await nextPushTimings(stack, firstPush);
+    return report(path, stack, world.shopId, { setupSeconds, firstPushSeconds, resyncSeconds, requestedAt, resyncPush });
   } finally {
     await stack.close();
   }
@@ -58,7 +60,7 @@ async function report(
   path: MakeshopPath,
   stack: Stack,
   shopId: string,
-  run: { setupSeconds: number; firstPushSeconds: number; resyncSeconds: number; requestedAt: number },
+  run: { setupSeconds: number; firstPushSeconds: number; resyncSeconds: number; requestedAt: number; resyncPush: string | null },
 ): Promise<Record<string, number>> {
   const calls = await makeshopCalls(stack, shopId);
   // Legacy: webftp + upload pairs. Apps: every GraphQL call (the simulator logs them as one endpoint; order reads are a few).
@@ -74,7 +76,7 @@ async function report(
   console.log(`    request → first MakeShop stock call: ${beforeMakeshop.toFixed(1)} s (signal, workflow, catalog read, Smaregi stock read, last-pushed record)`);
   console.log(`    MakeShop stock calls, first start → last end: ${inMakeshop.toFixed(1)} s (${stockCalls.length} calls)`);
   console.log(`    last call → all targets seen by this bench: ${(run.resyncSeconds - beforeMakeshop - inMakeshop).toFixed(1)} s (recording what was pushed, polling)`);
-  console.log(`    the worker's own timing of the push: ${lastPushTimings(stack) ?? 'no timing line'}`);
+  console.log(`    the worker's own timing of the push: ${run.resyncPush ?? 'no timing line'}`);
   console.log(`  MakeShop calls: ${calls.length} (${summarise(calls.map((c) => c.endpoint.replace(/^.*\//, '')))}); refused by the rule: ${pacing.throttled}; shortest start-to-start gap ${pacing.shortestGapMs} ms; overlapping ${pacing.overlapping}`);
   console.log(`  set-up: 稼働 after ${run.setupSeconds.toFixed(0)} s, first full push in step ${run.firstPushSeconds.toFixed(0)} s later`);
   return {
@@ -87,6 +89,20 @@ async function report(
     setupSeconds: run.setupSeconds,
     firstPushSeconds: run.firstPushSeconds,
   };
+}
+
+/**
+ * The worker's timing of the push after `previous`: its line comes once what was pushed is recorded, a
+ * moment after MakeShop holds the targets.
+ */
+async function nextPushTimings(stack: Stack, previous: string | null): Promise<string | null> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const timings = lastPushTimings(stack);
+    if (timings !== null && timings !== previous) return timings;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** The worker's last 'stock push timings' line: ms per step of its last push. */
