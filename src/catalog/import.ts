@@ -16,8 +16,11 @@ import { readCatalogPair, type CatalogLimits, type CatalogProgress } from './par
 export interface ImportCatalogOptions {
   productCsv: CatalogFileSource;
   optionCsv: CatalogFileSource;
-  /** Smaregi 商品コード → productId. */
-  smaregiProducts: SmaregiCodeLookup;
+  /**
+   * Smaregi 商品コード → productId. A promise lets the product file (read before any item is matched)
+   * be parsed while the list is still being read.
+   */
+  smaregiProducts: SmaregiCodeLookup | Promise<SmaregiCodeLookup>;
   /**
    * Receives every item with its status, in batches; awaited (backpressure). `errorsSoFar` counts the
    * row errors found up to and including this batch: once it is above 0 the pair will be refused.
@@ -50,7 +53,8 @@ export interface CatalogImportResult {
  */
 export async function importCatalogPair(options: ImportCatalogOptions): Promise<CatalogImportResult> {
   const issues = new IssueCollector(options.maxErrors ?? 1000);
-  const matcher = new CatalogMatcher(options.smaregiProducts);
+  let matcher: CatalogMatcher | null = null;
+  const matcherReady = async () => (matcher ??= new CatalogMatcher(await options.smaregiProducts));
   const rows = await readCatalogPair({
     productCsv: options.productCsv,
     optionCsv: options.optionCsv,
@@ -61,15 +65,16 @@ export async function importCatalogPair(options: ImportCatalogOptions): Promise<
     onProgress: options.onProgress,
     issues,
     onItems: async (items: StockItem[]) => {
+      const ready = await matcherReady();
       const matched = items.map((item): MatchedStockItem => {
-        const { result, issue } = matcher.add(item);
+        const { result, issue } = ready.add(item);
         if (issue) issues.add(issue);
         return withMatchResult(item, result);
       });
       await options.onItems(matched, issues.count);
     },
   });
-  const { counts, conflictUpdates, unmatchedSmaregiProducts } = matcher.finish();
+  const { counts, conflictUpdates, unmatchedSmaregiProducts } = (await matcherReady()).finish();
   options.signal?.throwIfAborted();
   await options.applyConflictUpdates(conflictUpdates);
   return {
