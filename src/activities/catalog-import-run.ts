@@ -46,7 +46,7 @@ type RefusedPair = { ok: false; report: CatalogUploadReport };
  *
  * 0. The header rows: a wrong, swapped or unreadable file is refused before Smaregi is asked anything.
  * 1. The tenant's Smaregi products, listed once per upload (page by page, only code → id kept) and
- *    saved in smaregi_products, while the product file (read before any item is matched) is parsed.
+ *    saved in smaregi_products.
  * 2. One pass: both files parsed and matched, each batch stored as one pack while the next is parsed.
  *    - A file or row error refuses the pair: writing stops at the first one (the pass reads on to
  *      report every error) and the packs already stored are deleted, a few hundred documents at most.
@@ -64,7 +64,6 @@ class ImportRun {
   private readonly progress: UploadProgressReporter;
   private snapshotId: string | null = null;
   private written = 0;
-  private listingStopped = false;
 
   constructor(
     private readonly deps: CatalogImportRunDeps,
@@ -85,25 +84,11 @@ class ImportRun {
     try {
       const wrongFiles = await this.checkHeaders();
       if (wrongFiles) return wrongFiles;
-      // The product file is parsed while Smaregi is listed: no item is matched before the list is complete.
-      const smaregiProducts = this.smaregiProducts(contractId).then((codes) => {
-        this.progress.enterPhase('writing', 1);
-        this.heartbeat();
-        return codes;
-      });
-      // Observed here at once (a listing failure during the product file must not be an unhandled
-      // rejection); the pass awaits it, and gets its failure, before matching the first item.
-      smaregiProducts.catch(() => undefined);
-      try {
-        await this.prepareWrites();
-        const outcome = await this.importPass(smaregiProducts);
-        if (outcome.ok) this.progress.enterPhase('activating');
-        return outcome;
-      } finally {
-        // A pair refused from its product file stops the listing at its next page.
-        this.listingStopped = true;
-        await smaregiProducts.catch(() => undefined);
-      }
+      const smaregiProducts = await this.smaregiProducts(contractId);
+      await this.prepareWrites();
+      const outcome = await this.importPass(smaregiProducts);
+      if (outcome.ok) this.progress.enterPhase('activating');
+      return outcome;
     } finally {
       await this.progress.flush();
     }
@@ -155,7 +140,6 @@ class ImportRun {
     const codes = new Map<string, string>();
     let read = 0;
     for await (const page of this.deps.smaregi.productPages(contractId)) {
-      if (this.listingStopped) throw new Error('the Smaregi listing was abandoned: the pair was refused');
       for (const product of page) codes.set(product.productCode, product.productId);
       read += page.length;
       this.smaregiPageRead(read);
@@ -186,8 +170,10 @@ class ImportRun {
   }
 
   /** The one pass over both stored files; a pair with any file or row error comes back not ok, its items deleted. */
-  private async importPass(smaregiProducts: Promise<ReadonlyMap<string, string>>): Promise<CatalogImportOutcome> {
-    const sink = new PackWriter(this.deps.db, this.upload, () => this.written, (n) => this.itemsStored(n));
+  private async importPass(smaregiProducts: ReadonlyMap<string, string>): Promise<CatalogImportOutcome> {
+    this.progress.enterPhase('writing', 1);
+    this.heartbeat();
+    const sink = new PackWriter(this.deps.db, this.upload, this.written, (n) => this.itemsStored(n));
     let result: CatalogImportResult;
     let conflicts: ConflictUpdate[] = [];
     try {
@@ -244,15 +230,13 @@ class PackWriter {
   /** How far each file's item lines go (recorded with the version). */
   readonly itemLines: Record<CatalogFile, number> = { productCsv: 0, optionCsv: 0 };
   private seen = 0;
-  private skipped: number | null = null;
   private packs = 0;
   private inFlight: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Db,
     private readonly upload: CatalogUploadDoc,
-    /** Items a previous attempt stored: known once the Smaregi snapshot it used is found, before the first batch. */
-    private readonly skip: () => number,
+    private readonly skip: number,
     private readonly onStored: (itemsStoredSoFar: number) => void,
   ) {}
 
@@ -264,8 +248,7 @@ class PackWriter {
       const file = stockItemFile(item);
       if (item.line > this.itemLines[file]) this.itemLines[file] = item.line;
     }
-    this.skipped ??= this.skip();
-    if (this.seen <= this.skipped || errorsSoFar > 0) return;
+    if (this.seen <= this.skip || errorsSoFar > 0) return;
     await this.inFlight;
     const storedSoFar = this.seen;
     // Not awaited: the parser reads on while this pack is stored; a failure surfaces at the next await.

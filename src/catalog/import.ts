@@ -16,11 +16,8 @@ import { readCatalogPair, type CatalogLimits, type CatalogProgress } from './par
 export interface ImportCatalogOptions {
   productCsv: CatalogFileSource;
   optionCsv: CatalogFileSource;
-  /**
-   * Smaregi 商品コード → productId. A promise lets the product file (read before any item is matched)
-   * be parsed while the list is still being read.
-   */
-  smaregiProducts: SmaregiCodeLookup | Promise<SmaregiCodeLookup>;
+  /** Smaregi 商品コード → productId. */
+  smaregiProducts: SmaregiCodeLookup;
   /**
    * Receives every item with its status, in batches; awaited (backpressure). `errorsSoFar` counts the
    * row errors found up to and including this batch: once it is above 0 the pair will be refused.
@@ -53,8 +50,7 @@ export interface CatalogImportResult {
  */
 export async function importCatalogPair(options: ImportCatalogOptions): Promise<CatalogImportResult> {
   const issues = new IssueCollector(options.maxErrors ?? 1000);
-  let matcher: CatalogMatcher | null = null;
-  const matcherReady = async () => (matcher ??= new CatalogMatcher(await options.smaregiProducts));
+  const matcher = new CatalogMatcher(options.smaregiProducts);
   const rows = await readCatalogPair({
     productCsv: options.productCsv,
     optionCsv: options.optionCsv,
@@ -65,16 +61,15 @@ export async function importCatalogPair(options: ImportCatalogOptions): Promise<
     onProgress: options.onProgress,
     issues,
     onItems: async (items: StockItem[]) => {
-      const ready = await matcherReady();
       const matched = items.map((item): MatchedStockItem => {
-        const { result, issue } = ready.add(item);
+        const { result, issue } = matcher.add(item);
         if (issue) issues.add(issue);
         return withMatchResult(item, result);
       });
       await options.onItems(matched, issues.count);
     },
   });
-  const { counts, conflictUpdates, unmatchedSmaregiProducts } = (await matcherReady()).finish();
+  const { counts, conflictUpdates, unmatchedSmaregiProducts } = matcher.finish();
   options.signal?.throwIfAborted();
   await options.applyConflictUpdates(conflictUpdates);
   return {
