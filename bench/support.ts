@@ -37,7 +37,8 @@ export function expectedTargets(world: MerchantWorld): Map<string, number> {
 export async function waitForTargets(stack: Stack, shopId: string, expected: ReadonlyMap<string, number>, timeoutMs: number, pollMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const stock = await makeshopStock(stack, shopId);
+    // The simulator shares this process with the api and may answer late under load: a failed poll is retried.
+    const stock = await makeshopStock(stack, shopId).catch(() => new Map<string, number | null>());
     let wrong = 0;
     for (const [code, qty] of expected) if (stock.get(code) !== qty) wrong += 1;
     if (wrong === 0) return;
