@@ -389,6 +389,17 @@ export async function uploadCatalogFromShop(stack: Stack, token: string, shopId:
   }, 120_000, 200);
 }
 
+/**
+ * Waits until the sync workflow has recorded a stock change as pending (GET /sync): a condition to
+ * wait on before asserting that a stopped sync pushed nothing, instead of a fixed sleep.
+ */
+export async function stockChangePending(stack: Stack, token: string): Promise<void> {
+  await eventually(async () => {
+    const { body } = await stack.http<{ pending: { items: number } }>('GET', '/api/v1/sync', { token });
+    if (!(body.pending.items > 0)) throw new Error(`no stock change pending yet: ${JSON.stringify(body)}`);
+  }, 30_000, 100);
+}
+
 /** MakeShop's stock per code (option code for options, 独自商品コード for products). */
 export async function makeshopStock(stack: Stack, shopId: string): Promise<Map<string, number | null>> {
   const rows = await getJson<{ customCode: string; optionCode: string; quantity: number | null }[]>(
