@@ -1,20 +1,22 @@
 // bench:burst — 5,000 SKUs changed in Smaregi within 10 s (one pos:stock webhook each): time until
 // MakeShop holds every new target, how many MakeShop calls that took, and the shortest gap between two
-// MakeShop calls (MakeShop's rule: one at a time, at most one per second).
+// MakeShop calls (MakeShop's rule: one at a time, at most one per second). BENCH_MAKESHOP_MODE=apps
+// connects the merchant through the makeshop app (GraphQL) instead of the legacy API.
 import { performance } from 'node:perf_hooks';
 import { postJson } from '../test/support/platforms';
-import { onboardMerchant, startStack } from '../test/support/stack';
-import { benchWorld, callPacing, expectedTargets, machine, makeshopCalls, reportFigures, waitForTargets } from './support';
+import { startStack } from '../test/support/stack';
+import { benchMakeshopMode, benchWorld, callPacing, expectedTargets, load, machine, makeshopCalls, onboardBenchMerchant, reportFigures, waitForTargets } from './support';
 
 const SKUS = Number(process.env.BENCH_SKUS ?? 5000);
 const SPREAD_MS = 10_000;
+const MODE = benchMakeshopMode();
 
 async function main(): Promise<void> {
   const stack = await startStack('burst', { workerMode: 'process', makeshopIntervalMs: 1000, sync: { debounceMs: 300, maxDelayMs: 2000 } });
   const world = benchWorld('burst', SKUS);
   try {
-    console.log(`[burst] setting up a merchant with ${SKUS} SKUs through the API…`);
-    await onboardMerchant(stack, world);
+    console.log(`[burst] setting up a merchant with ${SKUS} SKUs through the API (MakeShop ${MODE} API)…`);
+    await onboardBenchMerchant(stack, world, MODE);
     const expected = expectedTargets(world);
     await waitForTargets(stack, world.shopId, expected, 300_000);
     const callsBefore = (await makeshopCalls(stack, world.shopId)).length;
@@ -40,13 +42,13 @@ async function main(): Promise<void> {
 
     const calls = (await makeshopCalls(stack, world.shopId)).slice(callsBefore);
     const pacing = callPacing(calls);
-    console.log(`\nbench:burst — ${SKUS} SKUs changed within ${(sent / 1000).toFixed(1)} s`);
+    console.log(`\nbench:burst — ${SKUS} SKUs changed within ${(sent / 1000).toFixed(1)} s, MakeShop ${MODE} API`);
     console.log(`  all applied in MakeShop after ${(applied / 1000).toFixed(1)} s (goal ≤ 20 s: ${applied <= 20_000 ? 'met' : 'MISSED'})`);
     console.log(`  MakeShop calls: ${calls.length} (${calls.map((c) => c.endpoint.replace(/^.*\//, '')).join(', ')})`);
     console.log(`  refused by MakeShop's rate rule: ${pacing.throttled}`);
     console.log(`  shortest start-to-start gap between two calls: ${calls.length > 1 ? pacing.shortestGapMs : '—'} ms; overlapping calls: ${pacing.overlapping}`);
-    console.log(`  machine: ${machine()}`);
-    reportFigures('burst', { seconds: applied / 1000, makeshopCalls: calls.length, skus: SKUS, shortestGapMs: pacing.shortestGapMs, overlappingCalls: pacing.overlapping });
+    console.log(`  machine: ${machine()}; load average now ${load()}`);
+    reportFigures('burst', { appsMode: MODE === 'apps' ? 1 : 0, seconds: applied / 1000, makeshopCalls: calls.length, skus: SKUS, shortestGapMs: pacing.shortestGapMs, overlappingCalls: pacing.overlapping });
   } finally {
     await stack.close();
   }

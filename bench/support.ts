@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { getJson } from '../test/support/platforms';
-import { makeshopStock, type MerchantWorld, type Stack } from '../test/support/stack';
+import { makeshopStock, onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
 
 export function benchWorld(label: string, products: number, stores = 2): MerchantWorld {
   const codes = Array.from({ length: products }, (_, i) => `B${String(i + 1).padStart(6, '0')}`);
@@ -69,6 +69,20 @@ export function callPacing(calls: readonly MakeshopCall[]): { shortestGapMs: num
   };
 }
 
+export type MakeshopMode = 'legacy' | 'apps';
+
+/** BENCH_MAKESHOP_MODE: `legacy` (the seed's webftp/CSV API, default) or `apps` (the GraphQL API of the makeshop app). */
+export function benchMakeshopMode(): MakeshopMode {
+  const mode = process.env.BENCH_MAKESHOP_MODE ?? 'legacy';
+  if (mode !== 'legacy' && mode !== 'apps') throw new Error(`BENCH_MAKESHOP_MODE must be legacy or apps, not ${mode}`);
+  return mode;
+}
+
+/** A merchant from sign-up to 稼働 through the public API, connected to MakeShop in the given mode. */
+export async function onboardBenchMerchant(stack: Stack, world: MerchantWorld, mode: MakeshopMode): Promise<{ tenantId: string; token: string }> {
+  return mode === 'apps' ? onboardAppsMerchant(stack, world) : onboardMerchant(stack, world);
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -88,8 +102,8 @@ export function reportFigures(bench: string, figures: Record<string, number>): v
   });
 }
 
-/** Peak resident memory (VmHWM) of the processes below `pid` — the api and worker run under tsx. */
-export function peakRssOfTree(pid: number): number {
+/** Every process's parent, from /proc. */
+function processTree(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -100,18 +114,64 @@ export function peakRssOfTree(pid: number): number {
       // the process went away
     }
   }
-  let peak = 0;
+  return children;
+}
+
+/** Sums `read(pid)` over `pid` and every process below it (0 for processes that went away). */
+function sumOverTree(pid: number, read: (pid: number) => number, combine: (a: number, b: number) => number): number {
+  const children = processTree();
+  let total = 0;
   const visit = (p: number) => {
     try {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+      total = combine(total, read(p));
     } catch {
       // gone
     }
     for (const c of children.get(p) ?? []) visit(c);
   };
   visit(pid);
-  return peak;
+  return total;
+}
+
+/** Peak resident memory (VmHWM) of the processes below `pid` — the api and worker run under tsx. */
+export function peakRssOfTree(pid: number): number {
+  return sumOverTree(pid, (p) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) * 1024, Math.max);
+}
+
+/** CPU seconds (user + system) used so far by `pid` and the processes below it. */
+export function cpuSecondsOfTree(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return sumOverTree(
+    pid,
+    (p) => {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    },
+    (a, b) => a + b,
+  );
+}
+
+/**
+ * The Temporal dev server and FerretDB of this bench run (started by `npm run bench:…`), found by the port
+ * in their command lines: for their CPU time.
+ */
+export function serverPids(): { temporal: number | null; ferretdb: number | null } {
+  const temporalPort = process.env.TEMPORAL_ADDRESS?.split(':')[1];
+  const mongoPort = process.env.MONGODB_URL ? new URL(process.env.MONGODB_URL).port : undefined;
+  let temporal: number | null = null;
+  let ferretdb: number | null = null;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (temporalPort && cmdline.includes('start-dev') && cmdline.includes(`--port ${temporalPort} `)) temporal = Number(entry);
+    if (mongoPort && cmdline.includes('ferretdb') && cmdline.includes(`--listen-addr=127.0.0.1:${mongoPort}`)) ferretdb = Number(entry);
+  }
+  return { temporal, ferretdb };
 }
 
 /** The 1-minute load average, for the log lines a RESULTS entry quotes (what else was running). */

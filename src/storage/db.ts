@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type Collection, type Db, type Document, type Filter, type FindOptions, type WithId } from 'mongodb';
 import type { Logger } from '../lib/logger';
 
 export interface Database {
@@ -25,3 +25,21 @@ export async function pingDatabase(db: Db): Promise<boolean> {
 
 /** A merchant code used as a field name: escape what MongoDB reads as path syntax. */
 export const codeAsFieldName = (code: string) => code.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');
+
+/**
+ * Documents by _id, in no particular order (missing ids are left out). FerretDB 1.24 answers a plain
+ * `{_id: value}` from its primary key (~5 ms at 19,200 documents, measured on the embedded stack) but
+ * `{_id: {$in: […]}}` — or `_id` together with any other condition — by scanning and decoding every
+ * document of the collection (2.2 s at 19,200). So: one plain look-up per id, in parallel; on MongoDB
+ * those are indexed round trips too.
+ */
+export async function findByIds<T extends Document & { _id: string }>(collection: Collection<T>, ids: Iterable<string>, options?: FindOptions): Promise<WithId<T>[]> {
+  const found: WithId<T>[] = [];
+  await Promise.all(
+    [...new Set(ids)].map(async (_id) => {
+      const doc = await collection.findOne<WithId<T>>({ _id } as Filter<T>, options ?? {});
+      if (doc) found.push(doc);
+    }),
+  );
+  return found;
+}

@@ -1,6 +1,6 @@
 import { StepTimer } from '../lib/step-timer';
 import { stockRowIdentity } from '../platforms/makeshop/gateway';
-import { pushRow } from '../storage/catalog-items';
+import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
 import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';

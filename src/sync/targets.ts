@@ -1,7 +1,8 @@
 import type { StepTimer } from '../lib/step-timer';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import { bufferFor, stockTarget, type StockSettings } from '../domain/sync';
-import { activeCatalogVersion, pushKey, readSyncedItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { activeCatalogVersion, readSyncedItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { pushKey } from './push-rows';
 import { reservedQuantities } from '../storage/orders';
 import { lastPushed } from '../storage/pushed-stock';
 import { SyncConfigurationError, type SyncDeps } from './ports';

@@ -35,6 +35,8 @@ export interface StackOptions {
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
+  /** The api's deadline for one call to Temporal before it answers 503 (default 15 s). */
+  workflowCallTimeoutMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -65,6 +67,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
     MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
+    // Relaxed like the legacy interval: the suites' shops are far busier than a real one.
+    MAKESHOP_APPS_REQUESTS_PER_MINUTE: 60_000,
     CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
@@ -81,10 +85,11 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
   const composed = createAppDeps(base);
-  const appDeps =
-    opts.applicationReportAfterMs === undefined
-      ? composed
-      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
+  const onboardingOptions = {
+    ...(opts.applicationReportAfterMs !== undefined && { applicationReportAfterMs: opts.applicationReportAfterMs }),
+    ...(opts.workflowCallTimeoutMs !== undefined && { workflowCallTimeoutMs: opts.workflowCallTimeoutMs }),
+  };
+  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...onboardingOptions } } };
   const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
   await api.start();
 
@@ -281,6 +286,37 @@ export interface MerchantWorld {
   login?: typeof MAKESHOP_LOGIN;
 }
 
+/**
+ * A merchant whose Smaregi products are its MakeShop products, one to one by code (no options): `stock`
+ * maps each product code to its Smaregi stock, in store '1' or per store. MakeShop starts at 0 for each.
+ */
+export function merchantWorld(
+  name: string,
+  stock: Record<string, number | Record<string, number>>,
+  opts: Partial<Pick<MerchantWorld, 'stores' | 'stockStoreIds' | 'shipmentStoreId' | 'login' | 'buffer'>> & { productNames?: Record<string, string> } = {},
+): MerchantWorld {
+  const codes = Object.keys(stock);
+  const productName = (code: string) => opts.productNames?.[code] ?? code;
+  const { productNames: _names, ...rest } = opts;
+  return {
+    contractId: `sb_${name}`,
+    shopId: `${name}shop`,
+    stores: [{ storeId: '1', storeName: '本店' }],
+    products: codes.map((productCode) => ({ productCode, productName: productName(productCode) })),
+    stock: codes.flatMap((productCode) => {
+      const amounts = stock[productCode]!;
+      return Object.entries(typeof amounts === 'number' ? { '1': amounts } : amounts).map(([storeId, amount]) => ({ storeId, productCode, amount }));
+    }),
+    shop: {
+      products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: productName(customCode), jan: '', quantity: 0 })),
+      options: [],
+    },
+    stockStoreIds: ['1'],
+    shipmentStoreId: '1',
+    ...rest,
+  };
+}
+
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
 
 /**
@@ -297,7 +333,7 @@ export async function onboardMerchant(
     stopAfterAccount?: boolean;
     /** The merchant's own address, sent as X-Forwarded-For at sign-up (a stack with trustProxy: many merchants, each under the sign-up limit). */
     clientAddress?: string;
-    /** How long the catalog import may take (default 120 s; benches of huge catalogs give more). */
+    /** How long the catalog import may take (default 2 min; imports queue when many merchants onboard at once). */
     catalogTimeoutMs?: number;
   } = {},
 ): Promise<{ tenantId: string; token: string }> {
@@ -367,6 +403,17 @@ export async function uploadCatalogFromShop(stack: Stack, token: string, shopId:
     if (upload.body.status === 'failed') throw new Error(`catalog upload failed: ${JSON.stringify(upload.body.report)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog upload still ${upload.body.status}`);
   }, timeoutMs, 200);
+}
+
+/**
+ * Waits until the sync workflow has recorded a stock change as pending (GET /sync): a condition to
+ * wait on before asserting that a stopped sync pushed nothing, instead of a fixed sleep.
+ */
+export async function stockChangePending(stack: Stack, token: string): Promise<void> {
+  await eventually(async () => {
+    const { body } = await stack.http<{ pending: { items: number } }>('GET', '/api/v1/sync', { token });
+    if (!(body.pending.items > 0)) throw new Error(`no stock change pending yet: ${JSON.stringify(body)}`);
+  }, 30_000, 100);
 }
 
 /** MakeShop's stock per code (option code for options, 独自商品コード for products). */

@@ -21,7 +21,8 @@ import { attemptWindow, takeAttemptSlot } from '../../storage/login-attempts';
 import type { AppDeps } from '../deps';
 import { HttpError } from '../errors';
 import { clearSessionCookie, startSession } from '../middleware/auth';
-import { onboardingDepsOf, type OnboardingOptions, type ResolvedOnboardingDeps } from '../onboarding-deps';
+import type { OnboardingOptions } from '../onboarding-deps';
+import { onboardingDepsOf, type ResolvedOnboardingDeps } from '../deps';
 import { startOnboarding } from '../temporal-calls';
 import { confirmSignUpAddress } from './alerts';
 import { documentedRoute } from '../openapi';
@@ -91,7 +92,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
     shopName: body.shopName,
     active: true,
     createdAt: now,
-    notificationToken: newNotificationToken(),
+    notificationToken: newNotificationToken(tenantId),
     onboarding: initialProgress(tenantId, now),
     ...(emailTaken && { emailTaken: true }),
   };
