@@ -168,7 +168,8 @@ async function onboardAll(stack: Stack, tenants: Tenant[]): Promise<number> {
   }, PROGRESS_EVERY_MS);
   try {
     await inParallel(tenants, ONBOARD_PARALLEL, async ({ world }, i) => {
-      await onboardMerchant(stack, world, { clientAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      // Catalog imports queue behind CATALOG_IMPORTS_PER_WORKER slots: a long wait is expected, not a failure.
+      await onboardMerchant(stack, world, { clientAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, catalogTimeoutMs: 15 * 60_000 });
       done++;
     });
   } finally {

@@ -319,6 +319,8 @@ export async function onboardMerchant(
     stopAfterAccount?: boolean;
     /** The merchant's own address, sent as X-Forwarded-For at sign-up (a stack with trustProxy: many merchants, each under the sign-up limit). */
     clientAddress?: string;
+    /** How long the catalog import may take (default 2 min; imports queue when many merchants onboard at once). */
+    catalogTimeoutMs?: number;
   } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
@@ -364,7 +366,7 @@ export async function onboardMerchant(
     await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } }),
   );
   if (opts.catalog === false) return { tenantId, token };
-  await uploadCatalogFromShop(stack, token, world.shopId);
+  await uploadCatalogFromShop(stack, token, world.shopId, opts.catalogTimeoutMs);
   if (opts.run !== false) {
     // The catalog's activation reaches the onboarding and sync workflows just after the upload succeeds.
     await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
@@ -373,7 +375,7 @@ export async function onboardMerchant(
 }
 
 /** Downloads the shop's CSVs as the MakeShop admin screen does and uploads them as step 5. */
-export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string): Promise<void> {
+export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string, timeoutMs = 120_000): Promise<void> {
   const download = async (kind: string) =>
     new Blob([await (await fetch(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/csv/${kind}`)).arrayBuffer()]);
   const form = new FormData();
@@ -386,7 +388,7 @@ export async function uploadCatalogFromShop(stack: Stack, token: string, shopId:
     const upload = await stack.http<{ status: string; report: unknown }>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token });
     if (upload.body.status === 'failed') throw new Error(`catalog upload failed: ${JSON.stringify(upload.body.report)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog upload still ${upload.body.status}`);
-  }, 120_000, 200);
+  }, timeoutMs, 200);
 }
 
 /**
