@@ -32,7 +32,7 @@ export async function createSession(db: Db, tenantId: string, ttlMs: number, now
 
 /** The tenant a live session token belongs to, or null (unknown, revoked or expired). */
 export async function findSessionTenant(db: Db, token: string, now: Date): Promise<string | null> {
-  // By _id alone: FerretDB scans the collection for _id plus any other condition (see findByIds).
+  // By _id alone: FerretDB decodes every document for _id plus any other condition (see findByIds in db.ts).
   const session = await sessions(db).findOne({ _id: hashToken(token) });
   return session && session.expiresAt > now ? session.tenantId : null;
 }
