@@ -108,11 +108,12 @@ export function cpuSecondsOfTree(pid: number): number {
  * The Temporal dev server and FerretDB of this bench run (started by `npm run bench:…`), found by the port
  * in their command lines: for their CPU time.
  */
-export function serverPids(): { temporal: number | null; ferretdb: number | null } {
+export function serverPids(): { temporal: number | null; ferretdb: number | null; ferretdbDebugUrl: string | null } {
   const temporalPort = process.env.TEMPORAL_ADDRESS?.split(':')[1];
   const mongoPort = process.env.MONGODB_URL ? new URL(process.env.MONGODB_URL).port : undefined;
   let temporal: number | null = null;
   let ferretdb: number | null = null;
+  let ferretdbDebugUrl: string | null = null;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let cmdline: string;
@@ -122,9 +123,24 @@ export function serverPids(): { temporal: number | null; ferretdb: number | null
       continue;
     }
     if (temporalPort && cmdline.includes('start-dev') && cmdline.includes(`--port ${temporalPort} `)) temporal = Number(entry);
-    if (mongoPort && cmdline.includes('ferretdb') && cmdline.includes(`--listen-addr=127.0.0.1:${mongoPort}`)) ferretdb = Number(entry);
+    if (mongoPort && cmdline.includes('ferretdb') && cmdline.includes(`--listen-addr=127.0.0.1:${mongoPort}`)) {
+      ferretdb = Number(entry);
+      const debug = /--debug-addr=(\S+)/.exec(cmdline)?.[1];
+      ferretdbDebugUrl = debug ? `http://${debug}/debug/metrics` : null;
+    }
   }
-  return { temporal, ferretdb };
+  return { temporal, ferretdb, ferretdbDebugUrl };
+}
+
+/** Seconds FerretDB spent on query cursors so far, per collection (its own `ferretdb_cursors_duration_seconds`). */
+export async function ferretdbCursorSeconds(debugUrl: string | null): Promise<Map<string, number>> {
+  const seconds = new Map<string, number>();
+  if (!debugUrl) return seconds;
+  for (const line of (await (await fetch(debugUrl)).text()).split('\n')) {
+    const m = /^ferretdb_cursors_duration_seconds_sum\{collection="([^"]+)".*\} (\S+)$/.exec(line);
+    if (m) seconds.set(m[1]!, (seconds.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return seconds;
 }
 
 /** The 1-minute load average, for the log lines a RESULTS entry quotes (what else was running). */

@@ -14,7 +14,7 @@ import { postJson } from '../test/support/platforms';
 import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../test/support/stack';
 import { onboardingWorkflowId, syncWorkflowId } from '../src/workflows/messages';
 import { DEFAULT_SYNC_TIMING } from '../src/domain/sync-workflow-state';
-import { benchWorld, cpuSecondsOfTree, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, serverPids, temporalTaskCounts } from './support';
+import { benchWorld, cpuSecondsOfTree, ferretdbCursorSeconds, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, serverPids, temporalTaskCounts } from './support';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const SKUS = Number(process.env.BENCH_TENANT_SKUS ?? 200);
@@ -63,13 +63,17 @@ async function main(): Promise<void> {
   }));
   try {
     const cpu = cpuMeter(stack);
+    const queries = await ferretdbMeter();
     const onboardSeconds = await onboardAll(stack, tenants);
     const inStepSeconds = await waitInStep(stack, tenants);
     const onboardCpu = cpu.phase();
+    const onboardQueries = await queries.phase();
     const idle = await measureIdle();
     const idleCpu = cpu.phase();
+    await queries.phase();
     const { events, busy } = await runEvents(stack, tenants);
     const eventCpu = cpu.phase();
+    const eventQueries = await queries.phase();
 
     const latencies = events.filter((e) => e.appliedAt !== undefined).map((e) => e.appliedAt! - e.sentAt).sort((a, b) => a - b);
     const lost = events.filter((e) => e.appliedAt === undefined);
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
     console.log(`\nbench:tenants — ${TENANTS} tenants × ${SKUS} SKUs (legacy MakeShop, 1 request/s per shop), ${EVENT_RATE} events/s for ${EVENT_SECONDS} s`);
     console.log(`  onboarding through the API: ${onboardSeconds.toFixed(0)} s (${(TENANTS / onboardSeconds).toFixed(1)} tenants/s, ${ONBOARD_PARALLEL} at once); every tenant in step ${inStepSeconds.toFixed(0)} s later`);
     console.log(`  CPU seconds for the onboarding (until in step): ${cpuLine(onboardCpu)} = ${(total(onboardCpu) / TENANTS).toFixed(2)} s per tenant`);
+    console.log(`  FerretDB query time by collection during the onboarding: ${onboardQueries}`);
     console.log(
       `  idle (${IDLE_SECONDS} s, every tenant 稼働, nothing happening): ${idle.workflowTasksPerSecond.toFixed(2)} workflow tasks/s, ${idle.activityTasksPerSecond.toFixed(2)} activity tasks/s ` +
         `(steady state: one reconciliation per tenant every ${DEFAULT_SYNC_TIMING.reconcileIntervalMs / 60_000} min = ${((TENANTS * 1000) / DEFAULT_SYNC_TIMING.reconcileIntervalMs).toFixed(2)}/s); CPU ${cpuLine(idleCpu)} = ${(total(idleCpu) / IDLE_SECONDS).toFixed(2)} cores`,
@@ -96,6 +101,7 @@ async function main(): Promise<void> {
     console.log(`  lost (not applied ${SETTLE_MS / 1000} s after the last event): ${lost.length}${lost.length ? ` — ${lost.slice(0, 5).map((e) => `${e.tenant.world.shopId}/${e.code} ${e.kind}`).join(', ')}` : ''}`);
     console.log(`  Temporal during the events (until the last was applied): ${busy.workflowTasksPerSecond.toFixed(1)} workflow tasks/s, ${busy.activityTasksPerSecond.toFixed(1)} activity tasks/s`);
     console.log(`  CPU seconds during the events: ${cpuLine(eventCpu)} = ${(total(eventCpu) / Math.max(1, events.length)).toFixed(3)} s per event`);
+    console.log(`  FerretDB query time by collection during the events: ${eventQueries}`);
     console.log(`  largest workflow history: ${largest.events} events (${largest.workflowId})`);
     console.log(`  peak RSS: worker ${mib(workerRss)}, api ${mib(apiRss)} (goal ≤ 1 GB each: ${workerRss <= 2 ** 30 && apiRss <= 2 ** 30 ? 'met' : 'MISSED'})`);
     console.log(`  machine: ${machine()}; load average now ${load()}`);
@@ -149,6 +155,20 @@ function cpuMeter(stack: Stack) {
       const used = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - last[k as keyof CpuSeconds]])) as CpuSeconds;
       last = now;
       return used;
+    },
+  };
+}
+
+/** FerretDB's cursor seconds per collection between phases (wall time of its queries, waits included): the top ones. */
+async function ferretdbMeter() {
+  const { ferretdbDebugUrl } = serverPids();
+  let last = await ferretdbCursorSeconds(ferretdbDebugUrl);
+  return {
+    async phase(): Promise<string> {
+      const now = await ferretdbCursorSeconds(ferretdbDebugUrl);
+      const used = [...now].map(([collection, s]) => [collection, s - (last.get(collection) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+      last = now;
+      return used.length === 0 ? 'n/a' : used.slice(0, 6).map(([collection, s]) => `${collection} ${s.toFixed(1)} s`).join(', ');
     },
   };
 }
