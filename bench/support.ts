@@ -1,8 +1,9 @@
 // Shared pieces of the sync benchmarks: a merchant with N plain products, set up through the public API
-// on the full stack (api in this process, the real worker as its own process).
+// on the full stack (api in this process, the real worker as its own process), and what MakeShop holds.
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
+import { getJson } from '../test/support/platforms';
+import { makeshopStock, onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
 
 export function benchWorld(label: string, products: number, stores = 2): MerchantWorld {
   const codes = Array.from({ length: products }, (_, i) => `B${String(i + 1).padStart(6, '0')}`);
@@ -19,6 +20,52 @@ export function benchWorld(label: string, products: number, stores = 2): Merchan
     },
     stockStoreIds: storeIds,
     shipmentStoreId: '1',
+  };
+}
+
+/** What MakeShop must hold per code: the sum of the selected stores' stock, less the buffer (0 here). */
+export function expectedTargets(world: MerchantWorld): Map<string, number> {
+  const stores = new Set(world.stockStoreIds);
+  const expected = new Map<string, number>(world.products.map((p) => [p.productCode, 0]));
+  for (const row of world.stock) {
+    if (stores.has(row.storeId)) expected.set(row.productCode, (expected.get(row.productCode) ?? 0) + row.amount);
+  }
+  return expected;
+}
+
+/** Polls the MakeShop simulator until every code holds its expected quantity. */
+export async function waitForTargets(stack: Stack, shopId: string, expected: ReadonlyMap<string, number>, timeoutMs: number, pollMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The simulator shares this process with the api and may answer late under load: a failed poll is retried.
+    const stock = await makeshopStock(stack, shopId).catch(() => new Map<string, number | null>());
+    let wrong = 0;
+    for (const [code, qty] of expected) if (stock.get(code) !== qty) wrong += 1;
+    if (wrong === 0) return;
+    if (Date.now() > deadline) throw new Error(`${wrong} items never reached their target`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** One call the MakeShop simulator logged (legacy API or GraphQL). */
+export interface MakeshopCall {
+  endpoint: string;
+  startedAt: number;
+  finishedAt: number;
+  outcome: string;
+}
+
+export async function makeshopCalls(stack: Stack, shopId: string): Promise<MakeshopCall[]> {
+  return getJson<MakeshopCall[]>(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/calls`);
+}
+
+/** How the calls kept MakeShop's rule: shortest start-to-start gap, calls overlapping the previous one, refusals. */
+export function callPacing(calls: readonly MakeshopCall[]): { shortestGapMs: number; overlapping: number; throttled: number } {
+  const gaps = calls.slice(1).map((c, i) => c.startedAt - calls[i]!.startedAt);
+  return {
+    shortestGapMs: gaps.length ? Math.min(...gaps) : 0,
+    overlapping: calls.slice(1).filter((c, i) => c.startedAt < calls[i]!.finishedAt).length,
+    throttled: calls.filter((c) => c.outcome === 'throttled').length,
   };
 }
 
@@ -42,7 +89,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function machine(): string {
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { StepTimer } from '../lib/step-timer';
 import { stockRowIdentity } from '../platforms/makeshop/gateway';
 import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
@@ -31,7 +32,8 @@ const ITEM_LOG_LIMIT = 200;
 /** Reads Smaregi, computes targets, and pushes the changed ones to MakeShop in one batch. */
 export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
   const { tenantId } = input;
-  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds);
+  const timer = new StepTimer();
+  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer);
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
   const result: PushStockResult = {
     catalogVersion,
@@ -51,6 +53,7 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
     changed.map((t) => pushRow(t.item, t.target)),
   );
   result.makeshopCalls = outcome.calls;
+  timer.lap('makeshop');
 
   const keyByRow = new Map(changed.map((t) => [stockRowIdentity(pushRow(t.item, t.target)), t.key]));
   const failureByKey = new Map<string, string>();
@@ -82,6 +85,8 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
     accepted: [...acceptedCodes],
   });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
+  timer.lap('recordAndLog');
+  deps.logger.info({ tenantId, full: input.full, items: targets.length, rows: changed.length, calls: outcome.calls, ms: timer.ms, totalMs: timer.totalMs }, 'stock push timings');
   return result;
 }
 

@@ -15,6 +15,7 @@ import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
+import { compiledEntry } from '../../src/dev/compile';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -161,6 +162,8 @@ interface StackService {
   stop(): Promise<void>;
   /** The worker's OS process (its tsx launcher), when it runs as one. */
   pid(): number | undefined;
+  /** Its last output lines, when it runs as its own process (benches read its timing lines). */
+  recentOutput(): readonly string[];
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackService {
@@ -186,6 +189,7 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
     kill: stop,
     stop,
     pid: () => undefined,
+    recentOutput: () => [],
   };
 }
 
@@ -213,6 +217,15 @@ function inProcessApi(app: ReturnType<typeof createApp>, port: number): Pick<Sta
  * A real entry point (src/worker/main.ts, src/api/main.ts) as a child process with the stack's
  * configuration; ready once it logs `readyText` (at info level).
  */
+/**
+ * Under `npm run bench:*` the api and worker run compiled JavaScript (ZAIKO_COMPILED_SRC, src/dev/bench.ts)
+ * as production does, so their memory is production's; tests run the TypeScript sources through tsx.
+ */
+function serviceCommand(entry: string): { command: string; args: string[] } {
+  const compiled = process.env.ZAIKO_COMPILED_SRC;
+  return compiled ? { command: process.execPath, args: [compiledEntry(compiled, entry)] } : typescriptCommand(entry);
+}
+
 function childService(name: string, entry: string, config: Config, readyText: string): StackService {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -227,7 +240,7 @@ function childService(name: string, entry: string, config: Config, readyText: st
   return {
     async start() {
       ready = false;
-      const { command, args } = typescriptCommand(entry);
+      const { command, args } = serviceCommand(entry);
       proc = startProcess(name, command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
@@ -252,6 +265,7 @@ function childService(name: string, entry: string, config: Config, readyText: st
       proc = null;
     },
     pid: () => proc?.child.pid,
+    recentOutput: () => lines,
   };
 }
 
@@ -444,26 +458,30 @@ export async function launchMakeshopApp(stack: Stack, token: string, shopId: str
 }
 
 /** Step 5 on the apps path: the catalog read from MakeShop, waited for like an upload. */
-export async function importCatalogFromMakeshop(stack: Stack, token: string): Promise<string> {
+export async function importCatalogFromMakeshop(stack: Stack, token: string, timeoutMs = 120_000): Promise<string> {
   const res = await stack.http<{ uploadId: string }>('POST', '/api/v1/catalog/imports', { token, body: { source: 'makeshop' } });
   if (res.status !== 202) throw new Error(`catalog import: ${res.status} ${JSON.stringify(res.body)}`);
   await eventually(async () => {
     const upload = await stack.http<{ status: string; report: unknown; error: unknown }>('GET', `/api/v1/catalog/uploads/${res.body.uploadId}`, { token });
     if (upload.body.status === 'failed') throw new Error(`catalog import failed: ${JSON.stringify(upload.body)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog import still ${upload.body.status}`);
-  }, 120_000, 200);
+  }, timeoutMs, 200);
   return res.body.uploadId;
 }
 
 /** A new merchant on the apps path: sign-up → install → launch → store and method → catalog from MakeShop → 稼働. */
-export async function onboardAppsMerchant(stack: Stack, world: MerchantWorld, opts: { run?: boolean } = {}): Promise<{ tenantId: string; token: string }> {
+export async function onboardAppsMerchant(
+  stack: Stack,
+  world: MerchantWorld,
+  opts: { run?: boolean; catalogTimeoutMs?: number } = {},
+): Promise<{ tenantId: string; token: string }> {
   const { tenantId, token } = await onboardMerchant(stack, world, { stopAfterAccount: true });
   await connectMakeshopApp(stack, token, world.shopId);
   const store = await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } });
   if (store.status !== 200) throw new Error(`step 4: ${store.status} ${JSON.stringify(store.body)}`);
   const settings = await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } });
   if (settings.status !== 200) throw new Error(`stock settings: ${settings.status} ${JSON.stringify(settings.body)}`);
-  await importCatalogFromMakeshop(stack, token);
+  await importCatalogFromMakeshop(stack, token, opts.catalogTimeoutMs);
   if (opts.run !== false) {
     await eventually(async () => {
       const res = await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } });
