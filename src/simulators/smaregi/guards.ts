@@ -1,5 +1,6 @@
 import type Koa from 'koa';
-import { TokenBucket, type RequestKind } from '../../platforms/smaregi/rate-limiter';
+import { TokenBucket } from '../../lib/token-bucket';
+import type { RequestKind } from '../../platforms/smaregi/rate-limiter';
 import { SimProblem, isControlPath } from './sim-http';
 
 export interface FaultSettings {
