@@ -1,14 +1,14 @@
 // bench:catalog — a generated CP932 pair of 100,000 products and 300,000 option rows (350,000 stock
 // items), uploaded over HTTP and imported to activation by the real worker process against FerretDB,
 // with the matching Smaregi products in the simulator. Prints wall time and the worker's peak RSS.
-import { readFileSync, readdirSync, mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { openAsBlob } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateCatalogPair } from './generate-catalog';
 import { onboardMerchant, startStack } from '../test/support/stack';
-import { machine, reportFigures } from './support';
+import { machine, peakRssOfTree, reportFigures } from './support';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
 
@@ -30,32 +30,6 @@ function phaseBreakdown(starts: Map<string, number>, totalMs: number): string {
 function phaseSeconds(starts: Map<string, number>, totalMs: number): Record<string, number> {
   const ordered = [...starts].filter(([phase]) => phase !== 'queued' && phase !== 'done');
   return Object.fromEntries(ordered.map(([phase, start], i) => [`${phase}Seconds`, ((ordered[i + 1]?.[1] ?? totalMs) - start) / 1000]));
-}
-
-/** Peak resident memory (VmHWM) of the node processes below `pid` — the worker runs under tsx. */
-function peakRssOfTree(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process went away
-    }
-  }
-  let peak = 0;
-  const visit = (p: number) => {
-    try {
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
-    } catch {
-      // gone
-    }
-    for (const c of children.get(p) ?? []) visit(c);
-  };
-  visit(pid);
-  return peak;
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
 // Prints the rate, latency percentiles, and events lost: accepted (200) but absent from the workflow.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { onboardMerchant, startStack } from '../test/support/stack';
+import { OPERATOR_TOKEN, onboardMerchant, startStack, type Stack } from '../test/support/stack';
 import { syncWorkflowId } from '../src/workflows/messages';
 import { benchWorld, machine, reportFigures } from './support';
 
@@ -47,17 +47,46 @@ async function main(): Promise<void> {
       ],
     });
     const received = await signalsReceived(stack, tenantId);
+    const stages = await stageBreakdown(stack);
     console.log(`\nbench:webhooks — ${DURATION_S} s, ${CONNECTIONS} connections, offered ${RATE > 0 ? `${RATE} req/s` : 'as fast as possible'}`);
     console.log(`  rate ${result.requests.average.toFixed(0)} req/s (total ${result.requests.total}), non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}`);
     console.log(`  latency p50 ${result.latency.p50} ms  p90 ${result.latency.p90} ms  p99 ${result.latency.p99} ms  max ${result.latency.max} ms`);
     console.log(`  accepted ${accepted}, events in the sync workflow ${received} (more than accepted = requests still in flight when autocannon stopped), lost ${Math.max(0, accepted - received)}`);
     console.log(`  goals ≥ 300 req/s, p99 ≤ 100 ms, 0 lost: ${result.requests.average >= 300 ? 'rate met' : 'rate MISSED'}, ${result.latency.p99 <= 100 ? 'p99 met' : 'p99 MISSED'}, ${received >= accepted ? 'none lost' : 'LOST EVENTS'}`);
-    reportFigures('webhooks', { rate: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, lost: Math.max(0, accepted - received), accepted });
+    console.log(`  where the api's time goes (upper bucket bounds, ms): ${Object.entries(stages).map(([stage, q]) => `${stage} p50 ≤${q.p50} p99 ≤${q.p99}`).join('; ')}`);
+    reportFigures('webhooks', {
+      rate: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      maxMs: result.latency.max,
+      lost: Math.max(0, accepted - received),
+      accepted,
+      ...Object.fromEntries(Object.entries(stages).flatMap(([stage, q]) => [[`${camel(stage)}P50Ms`, q.p50], [`${camel(stage)}P99Ms`, q.p99]])),
+    });
     console.log(`  machine: ${machine()}`);
   } finally {
     await stack.close();
   }
 }
+
+/**
+ * The api's own stage histogram (zaiko_webhook_stage_duration_seconds, read from /metrics): p50 and p99
+ * of each stage as the upper bound of the bucket they fall in, in ms.
+ */
+async function stageBreakdown(stack: Stack): Promise<Record<string, { p50: number; p99: number }>> {
+  const res = await fetch(`${stack.apiUrl}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+  const buckets = new Map<string, [number, number][]>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^zaiko_webhook_stage_duration_seconds_bucket\{.*le="([^"]+)".*stage="([^"]+)".*\} (\d+)/.exec(line) ?? /^zaiko_webhook_stage_duration_seconds_bucket\{.*stage="([^"]+)".*le="([^"]+)".*\} (\d+)/.exec(line);
+    if (!m) continue;
+    const [le, stage] = line.indexOf('le=') < line.indexOf('stage=') ? [m[1]!, m[2]!] : [m[2]!, m[1]!];
+    buckets.set(stage, [...(buckets.get(stage) ?? []), [le === '+Inf' ? Infinity : Number(le) * 1000, Number(m[3])]]);
+  }
+  const quantile = (cumulative: [number, number][], q: number) => cumulative.find(([, n]) => n >= q * cumulative.at(-1)![1])?.[0] ?? NaN;
+  return Object.fromEntries([...buckets].map(([stage, cumulative]) => [stage, { p50: quantile(cumulative, 0.5), p99: quantile(cumulative, 0.99) }]));
+}
+
+const camel = (stage: string) => stage.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 /** Events in stockChanged signals across every run of the tenant's sync workflow (it continues-as-new under load). */
 async function signalsReceived(stack: Awaited<ReturnType<typeof startStack>>, tenantId: string): Promise<number> {

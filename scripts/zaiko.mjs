@@ -235,10 +235,15 @@ export function setup({ withTestServer = false, withBrowser = false } = {}) {
 }
 
 function handOver(entry, extraArgs, env) {
-  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, [entry, ...extraArgs], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...env } });
+  // node with tsx's loader, not the tsx CLI: the CLI SIGKILLs its child when a signal reaches the whole
+  // process group (see src/dev/processes.ts typescriptCommand), and the child must live to stop its servers.
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...extraArgs], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
   // The child supervises its own process tree; forward the signals and mirror its exit code.
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }
 

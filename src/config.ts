@@ -88,6 +88,7 @@ export const configSchema = z.object({
   SYNC_DEBOUNCE_MS: duration(300),
   SYNC_MAX_DELAY_MS: duration(2000),
   SYNC_RECONCILE_INTERVAL_MS: duration(10 * 60 * 1000),
+  SYNC_DRIFT_REPAIR_INTERVAL_MS: duration(60 * 60 * 1000),
 
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps:// (smtp://user:pass@host:587)').default('smtp://127.0.0.1:1025'),
   MAIL_FROM: z.string().min(3).default('zaiko-sync <no-reply@zaiko-sync.localhost>'),
@@ -95,6 +96,7 @@ export const configSchema = z.object({
   OPERATOR_ALERT_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.email({ message: 'must be an email address' }).optional()),
   ALERT_STALL_MS: duration(15 * 60 * 1000),
   ALERT_MAIL_INTERVAL_MS: duration(60 * 60 * 1000),
+  WORKFLOW_HEALTH_CHECK_INTERVAL_MS: duration(60 * 1000),
   MAILPIT_SMTP_PORT: port(1025),
   MAILPIT_UI_PORT: port(8025),
 });

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import type { Logger } from '../lib/logger';
 import type { SecretBox } from '../storage/crypto';
 import { createOnboardingActivities } from './onboarding';
-import { createSyncActivities } from './sync';
+import { createSyncActivities, driftRepairPort } from './sync';
 import { createCatalogActivities } from './catalog';
 import { createMakeshopCatalogActivities } from './makeshop-catalog';
 import { createMakeshopAppsClient, type PlatformClients } from '../composition';
@@ -55,6 +55,7 @@ export function createActivities(deps: ActivityDeps) {
       makeshop: deps.platforms.makeshop,
       tenants,
       alerts: createSyncAlerts({ db: deps.db, center: alerts, logger: deps.logger, stallMs: deps.config.ALERT_STALL_MS }),
+      driftRepair: driftRepairPort(deps.temporal, taskQueue, deps.config.SYNC_DRIFT_REPAIR_INTERVAL_MS),
       timing: {
         debounceMs: deps.config.SYNC_DEBOUNCE_MS,
         maxDelayMs: deps.config.SYNC_MAX_DELAY_MS,

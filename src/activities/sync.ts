@@ -6,7 +6,10 @@ import { pushStock, type PushStockInput, type PushStockResult } from '../sync/pu
 import { processOrder, OrderBusyError, OrderNotFoundYetError, type ProcessOrderInput, type ProcessOrderResult } from '../sync/orders';
 import { reconcile, type ReconcileInput, type ReconcileResult } from '../sync/reconcile';
 import { discoverOrders, type DiscoverOrdersInput, type DiscoverOrdersResult } from '../sync/discovery';
-import { SyncConfigurationError, type SyncDeps } from '../sync/ports';
+import { SyncConfigurationError, type DriftRepairPort, type SyncDeps } from '../sync/ports';
+import type { Client } from '@temporalio/client';
+import { signalSyncWorkflow } from '../temporal/tenant-workflows';
+import { resyncRequestedSignal, stockSettingsChangedSignal } from '../workflows/messages';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
 import { createWorkflowRecordActivities } from './workflow-records';
 
@@ -64,6 +67,22 @@ async function watched<T>(
 }
 
 export type SyncActivities = ReturnType<typeof createSyncActivities>;
+
+/**
+ * Drift repair asks the tenant's own workflow for its push (a signal, no change to the workflow code), so
+ * that push is an ordinary one: orders discovered first, pending orders reserved, cancelled by 停止.
+ * `changed` is the push a stock-settings change gets (every target recomputed, the differing ones sent);
+ * `full` is the 再同期 push.
+ */
+export function driftRepairPort(temporal: Client, taskQueue: string, intervalMs: number): DriftRepairPort {
+  return {
+    intervalMs,
+    requestPush: (tenantId, scope) =>
+      scope === 'full'
+        ? signalSyncWorkflow(temporal, taskQueue, tenantId, resyncRequestedSignal, [{ reason: 'drift-repair' }])
+        : signalSyncWorkflow(temporal, taskQueue, tenantId, stockSettingsChangedSignal, [{ savedAt: new Date().toISOString() }]),
+  };
+}
 
 /** Maps platform and configuration errors to Temporal's retry semantics in one place. */
 async function asActivityFailure<T>(run: () => Promise<T>): Promise<T> {

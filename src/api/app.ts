@@ -15,7 +15,7 @@ import { webRoutes } from './routes/web';
 import { catalogRoutes } from './routes/catalog';
 import { makeshopAppsRoutes } from './routes/makeshop-apps';
 import { alertRoutes } from './routes/alerts';
-import { registerAlertMetrics } from './alert-metrics';
+import { registerAlertMetrics, registerWorkflowHealthMetrics } from './alert-metrics';
 
 /** One router per feature; the app only composes them. Does not listen: callers (main, tests) do. */
 export function createApp(deps: AppDeps): Koa {
@@ -34,6 +34,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(apiContentTypes());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '1mb', encoding: 'utf-8', onError: refuseUnreadableBody }));
   registerAlertMetrics(deps);
+  registerWorkflowHealthMetrics(deps);
   const routers: Router[] = [
     healthRoutes(deps),
     webhookRoutes(deps),

@@ -1,10 +1,11 @@
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { generateSecretKey } from '../storage/crypto';
 import { startFerretdb, startMailpit, startTemporal } from './infra';
-import { freePort } from './processes';
+import { freePort, STOP_SIGNALS } from './processes';
+import { spawn } from 'node:child_process';
 
 /**
  * A throw-away Temporal dev server, FerretDB and Mailpit on free ports (so they run beside a live `npm start`),
@@ -39,6 +40,8 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     work,
     env: {
       TEMPORAL_ADDRESS: temporal.address,
+      /** The dev server's Prometheus metrics (benchmarks count workflow and activity tasks there). */
+      TEMPORAL_METRICS_URL: temporal.metricsUrl,
       MONGODB_URL: mongo.url,
       SMTP_URL: mail.smtpUrl,
       /** Mailpit's HTTP API, where the tests read the mails the service sent. */
@@ -55,4 +58,40 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
       if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Runs one child (the test runner, a benchmark) against fresh servers and stops them after it, whatever
+ * ends it: its own exit or a signal (Ctrl-C, or one sent to the whole process group, which the child also
+ * receives). Resolves with the exit code to use.
+ */
+export async function runAgainstEphemeralServers(
+  label: string,
+  command: string,
+  args: string[],
+  opts: { cwd: string; workdirEnv: string; keepWorkdir?: (code: number) => boolean },
+): Promise<number> {
+  let stopSignal: NodeJS.Signals | undefined;
+  let forward: (signal: NodeJS.Signals) => void = () => {};
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, () => {
+      stopSignal ??= signal;
+      forward(signal);
+    });
+  }
+  const servers = await startEphemeralServers(label);
+  let code = 130;
+  if (!stopSignal) {
+    code = await new Promise<number>((done) => {
+      const child = spawn(command, args, {
+        cwd: opts.cwd,
+        stdio: 'inherit',
+        env: { ...process.env, ...servers.env, [opts.workdirEnv]: servers.work },
+      });
+      forward = (signal) => child.kill(signal);
+      child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)));
+    });
+  }
+  await servers.stop({ keepWorkdir: opts.keepWorkdir?.(code) ?? false });
+  return stopSignal ? 128 + (osConstants.signals[stopSignal] ?? 0) : code;
 }

@@ -15,6 +15,8 @@ function requiredBinary(envName: string): string {
 export interface TemporalServer {
   address: string;
   uiUrl?: string;
+  /** The server's Prometheus metrics (service_requests per operation: workflow and activity tasks). */
+  metricsUrl: string;
   process: ManagedProcess;
 }
 
@@ -25,6 +27,7 @@ export async function startTemporal(opts: {
   output?: StartOptions['output'];
 }): Promise<TemporalServer> {
   const bin = requiredBinary('TEMPORAL_CLI_PATH');
+  const metricsPort = await freePort();
   const args = [
     'server',
     'start-dev',
@@ -39,7 +42,7 @@ export async function startTemporal(opts: {
     '--http-port',
     String(await freePort()),
     '--metrics-port',
-    String(await freePort()),
+    String(metricsPort),
     ...SEARCH_ATTRIBUTES.flatMap((a) => ['--search-attribute', `${a.name}=${a.cliType}`]),
   ];
   if (opts.uiPort) args.push('--ui-port', String(opts.uiPort), '--ui-ip', '127.0.0.1');
@@ -51,7 +54,7 @@ export async function startTemporal(opts: {
   const proc = startProcess('temporal', bin, args, { output: opts.output });
   const address = `127.0.0.1:${opts.port}`;
   await waitFor('Temporal server', async () => (await tcpOpen(opts.port)) && clusterHealthy(bin, address), 90_000, proc);
-  return { address, uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined, process: proc };
+  return { address, uiUrl: opts.uiPort ? `http://127.0.0.1:${opts.uiPort}` : undefined, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, process: proc };
 }
 
 function clusterHealthy(bin: string, address: string): boolean {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import { constants as osConstants } from 'node:os';
 
 /** A child process whose output lines are prefixed with its name and which dies with its parent. */
 export interface ManagedProcess {
@@ -20,6 +21,16 @@ export interface StartOptions {
   output?: (line: string) => void;
   /** Lines matching this are dropped (noisy but harmless output). */
   quiet?: RegExp;
+}
+
+/**
+ * How a TypeScript entry is run: node itself with tsx's loader, never the `tsx` CLI. The CLI is a second
+ * process that relays signals to node and SIGKILLs it when node doesn't confirm one within 30 ms — which is
+ * what happens when a signal reaches the whole process group (systemd, a closing terminal): node got it
+ * from the group too, and the supervisor was killed before it could stop the servers it started.
+ */
+export function typescriptCommand(entry: string, args: string[] = []): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--import', 'tsx', entry, ...args] };
 }
 
 export function startProcess(name: string, command: string, args: string[], opts: StartOptions = {}): ManagedProcess {
@@ -73,6 +84,21 @@ const managed = new Set<(timeoutMs?: number) => Promise<void>>();
 process.on('exit', () => {
   for (const stop of managed) void stop(0);
 });
+
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+// A signal kills node without an 'exit' event, and the children are detached (their own process groups),
+// so a process that starts children and has no signal handler of its own (a test file) would orphan them.
+// This default handler stops them and exits as the signal would have; a process with its own handler
+// (the `npm start` supervisor, which stops apps before servers) keeps full control.
+for (const signal of STOP_SIGNALS) {
+  const handler = () => {
+    if (process.listenerCount(signal) > 1) return;
+    for (const stop of managed) void stop(0);
+    process.exit(128 + (osConstants.signals[signal] ?? 0));
+  };
+  process.on(signal, handler);
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

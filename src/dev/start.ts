@@ -6,10 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { configSchema } from '../config';
 import { generateSecretKey } from '../storage/crypto';
 import { startFerretdb, startMailpit, startTemporal } from './infra';
-import { httpOk, isPortFree, startProcess, waitFor, type ManagedProcess } from './processes';
+import { httpOk, isPortFree, startProcess, STOP_SIGNALS, typescriptCommand, waitFor, type ManagedProcess } from './processes';
 
 const ROOT = resolve(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** A generated secret kept in .data/ so a second start reuses it (and can still decrypt the data). */
 function persistentSecret(dataDir: string, file: string, make: () => string): string {
@@ -29,7 +28,8 @@ async function checkPorts(ports: Record<string, number>): Promise<void> {
 }
 
 function superviseApp(name: string, entry: string, env: NodeJS.ProcessEnv, stopping: () => boolean): { current: () => ManagedProcess } {
-  let proc = startProcess(name, TSX, [entry], { env, cwd: ROOT });
+  const { command, args } = typescriptCommand(entry);
+  let proc = startProcess(name, command, args, { env, cwd: ROOT });
   let restarts = 0;
   const watch = (p: ManagedProcess) =>
     void p.exited.then((code) => {
@@ -39,7 +39,7 @@ function superviseApp(name: string, entry: string, env: NodeJS.ProcessEnv, stopp
       console.log(`[stack] ${name} exited with code ${code}; restarting in ${delay / 1000} s`);
       setTimeout(() => {
         if (stopping()) return;
-        proc = startProcess(name, TSX, [entry], { env, cwd: ROOT });
+        proc = startProcess(name, command, args, { env, cwd: ROOT });
         watch(proc);
       }, delay);
     });
@@ -78,8 +78,7 @@ async function main(): Promise<void> {
     console.log('[stack] stopped');
     process.exit(0);
   };
-  process.on('SIGINT', () => void stopAll('SIGINT'));
-  process.on('SIGTERM', () => void stopAll('SIGTERM'));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stopAll(signal));
 
   console.log('[stack] starting Temporal, FerretDB and Mailpit…');
   const [temporal, mongo, mail] = await Promise.all([

@@ -1,9 +1,8 @@
 // `npm test`: the whole suite (node's test runner over test/**/*.test.ts) against a real Temporal dev
 // server and a real FerretDB started for this run; arguments filter test files by substring.
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { startEphemeralServers } from './ephemeral';
+import { runAgainstEphemeralServers } from './ephemeral';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -23,17 +22,13 @@ async function main(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`no test files match ${filters.join(' ')}`);
 
-  const servers = await startEphemeralServers('test');
   console.log(`[test] running ${files.length} test files…`);
-  const code = await new Promise<number>((done) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...servers.env, ZAIKO_TEST_WORKDIR: servers.work } },
-    );
-    child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0)));
-  });
-  await servers.stop({ keepWorkdir: code !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) });
+  const code = await runAgainstEphemeralServers(
+    'test',
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+    { cwd: ROOT, workdirEnv: 'ZAIKO_TEST_WORKDIR', keepWorkdir: (c) => c !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) },
+  );
   process.exit(code);
 }
 

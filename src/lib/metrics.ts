@@ -4,6 +4,8 @@ export interface Metrics {
   registry: Registry;
   httpRequests: Histogram<'method' | 'route' | 'status'>;
   webhooksReceived: Counter<'source' | 'outcome'>;
+  /** Where a Smaregi stock webhook's time goes: batching wait, claim write, signal, whole request. */
+  webhookStages: Histogram<'stage'>;
 }
 
 export function createMetrics(processName: string): Metrics {
@@ -23,6 +25,13 @@ export function createMetrics(processName: string): Metrics {
       name: 'zaiko_webhooks_received_total',
       help: 'Webhooks received by source and outcome (accepted, duplicate, rejected, unavailable)',
       labelNames: ['source', 'outcome'],
+      registers: [registry],
+    }),
+    webhookStages: new Histogram({
+      name: 'zaiko_webhook_stage_duration_seconds',
+      help: 'Smaregi stock webhooks: time in each stage (batch wait, claim write, Temporal signal, whole request)',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2],
       registers: [registry],
     }),
   };

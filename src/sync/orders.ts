@@ -33,17 +33,22 @@ export class OrderBusyError extends Error {
 }
 
 /**
- * How long a claim on an order protects its Smaregi writes. Longer than one attempt can write for (a
- * Smaregi call: 4 tries × (30 s timeout + ≤10 s Retry-After)), so a claim is only taken over from an
- * attempt that is certainly dead or cancelled; the taker then reads back before writing again.
+ * How long a claim on an order protects its Smaregi writes without being renewed. While its attempt
+ * runs, the claim is renewed every CLAIM_RENEW_MS, however long one write takes (a Smaregi call may take
+ * 4 tries × (30 s timeout + ≤10 s Retry-After)); once the worker dies the renewals stop and the claim
+ * lapses within the order activity's own retries (8 attempts over ≈90 s), so the retry takes it over and
+ * reads back what the dead attempt may have written before writing again.
  */
-const CLAIM_LEASE_MS = 5 * 60 * 1000;
+export const CLAIM_LEASE_MS = 30 * 1000;
+/** Several renewals per lease: one slow or failed MongoDB write does not let a live claim lapse. */
+const CLAIM_RENEW_MS = 5 * 1000;
 
 /**
  * Claims the order's ledger row for one attempt before any platform write: a retry that runs beside a
  * slow first attempt, or a parallel delivery, finds the claim and backs off instead of writing twice.
+ * The claim is renewed, like the activity's heartbeat, for as long as `work` runs in this process.
  */
-async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, work: (guard: Guard) => Promise<T>): Promise<T> {
+export async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, work: (guard: Guard) => Promise<T>): Promise<T> {
   const token = new ObjectId().toHexString();
   const now = new Date();
   const claimed = await orderLedger(db).updateOne(
@@ -51,17 +56,28 @@ async function withOrderClaim<T>(db: Db, tenantId: string, orderNumber: string, 
     { $set: { claim: { token, until: new Date(now.getTime() + CLAIM_LEASE_MS) } } },
   );
   if (claimed.modifiedCount !== 1) throw new OrderBusyError(`order ${orderNumber} is being processed by another attempt`);
-  // Before each write: the claim is still ours (renewed), else another attempt took over and we stop.
-  const guard = async () => {
+  const renew = async () => {
     const renewed = await orderLedger(db).updateOne(
       { tenantId, orderNumber, 'claim.token': token },
       { $set: { 'claim.until': new Date(Date.now() + CLAIM_LEASE_MS) } },
     );
-    if (renewed.matchedCount !== 1) throw new OrderBusyError(`order ${orderNumber}: the claim passed to another attempt`);
+    return renewed.matchedCount === 1;
+  };
+  let lost = false;
+  const renewal = setInterval(() => {
+    renew().then(
+      (held) => void (lost ||= !held),
+      () => undefined, // the next renewal tries again; the lease outlasts several misses
+    );
+  }, CLAIM_RENEW_MS);
+  // Before each write: the claim is still ours (renewed), else another attempt took over and we stop.
+  const guard = async () => {
+    if (lost || !(await renew())) throw new OrderBusyError(`order ${orderNumber}: the claim passed to another attempt`);
   };
   try {
     return await work(guard);
   } finally {
+    clearInterval(renewal);
     await orderLedger(db).updateOne({ tenantId, orderNumber, 'claim.token': token }, { $unset: { claim: '' } });
   }
 }
@@ -216,7 +232,7 @@ async function recordPending(db: Db, tenantId: string, order: MakeshopOrder, lin
   }
 }
 
-type Guard = () => Promise<void>;
+export type Guard = () => Promise<void>;
 
 /** Imports, corrects or reverses the order in Smaregi so that what it took equals what the order holds now. */
 async function bringSmaregiInLine(deps: SyncDeps, ledger: OrderLedgerDoc, cancelled: boolean, guard: Guard): Promise<OrderOutcome> {

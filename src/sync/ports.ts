@@ -24,8 +24,21 @@ export interface SyncDeps {
   tenants: TenantSettingsPort;
   /** Called during long steps so Temporal knows the activity is alive (and can cancel it). */
   heartbeat?: (details?: unknown) => void;
+  /** Drift repair (src/sync/drift.ts); absent, the reconciliation does none. */
+  driftRepair?: DriftRepairPort;
   /** Told about refused items and held orders (src/alerts/sync-alerts.ts). */
   alerts?: SyncAlertPort;
+}
+
+/** How drift repair asks the tenant's sync workflow for a push (wired to its signals). */
+export interface DriftRepairPort {
+  /** SYNC_DRIFT_REPAIR_INTERVAL_MS. */
+  intervalMs: number;
+  /**
+   * `changed`: every item's target is recomputed and those that differ from what MakeShop is known to show
+   * are pushed; `full`: every item is pushed, whatever MakeShop is known to show.
+   */
+  requestPush(tenantId: string, scope: 'changed' | 'full'): Promise<void>;
 }
 
 /** A problem that retrying cannot fix (missing settings): the activity fails without retries. */

@@ -1,4 +1,4 @@
-import type { StockPushRow } from '../platforms/makeshop/gateway';
+import { stockRowIdentity } from '../platforms/makeshop/gateway';
 import { pushRow } from '../storage/catalog-items';
 import { recordPushed } from '../storage/pushed-stock';
 import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
@@ -52,11 +52,11 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   );
   result.makeshopCalls = outcome.calls;
 
-  const keyByRow = new Map(changed.map((t) => [rowIdentity(pushRow(t.item, t.target)), t.key]));
+  const keyByRow = new Map(changed.map((t) => [stockRowIdentity(pushRow(t.item, t.target)), t.key]));
   const failureByKey = new Map<string, string>();
   const permanentKeys = new Set<string>();
   for (const failure of outcome.failures) {
-    const key = keyByRow.get(rowIdentity(failure.row));
+    const key = keyByRow.get(stockRowIdentity(failure.row));
     if (!key) continue;
     failureByKey.set(key, failure.message);
     if (failure.permanent) permanentKeys.add(key);
@@ -81,10 +81,6 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;
-}
-
-function rowIdentity(row: StockPushRow): string {
-  return [row.kind, row.systemCode ?? '', row.customCode ?? '', row.kind === 'option' ? row.optionCode : ''].join('\u0000');
 }
 
 function displayCode(t: ItemTarget): string {

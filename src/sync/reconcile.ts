@@ -3,6 +3,7 @@ import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
 import { activeCatalogVersion } from '../storage/catalog-items';
 import { SyncConfigurationError, type SyncDeps } from './ports';
 import { ORDER_CMD } from './orders';
+import { repairDriftIfDue } from './drift';
 
 export interface ReconcileInput {
   tenantId: string;
@@ -28,7 +29,8 @@ const FIRST_RUN_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The safety net for lost webhooks and notifications: Smaregi stock changed since the cursor, and
- * MakeShop orders of the recent window that the ledger has not settled.
+ * MakeShop orders of the recent window that the ledger has not settled. Once SYNC_DRIFT_REPAIR_INTERVAL_MS
+ * has passed it also repairs drift (src/sync/drift.ts).
  */
 export async function reconcile(deps: SyncDeps, input: ReconcileInput, now = new Date()): Promise<ReconcileResult> {
   const { tenantId } = input;
@@ -45,6 +47,8 @@ export async function reconcile(deps: SyncDeps, input: ReconcileInput, now = new
     }
     deps.heartbeat?.({ step: 'stock', storeId });
   }
+  // Before the order window is read: orders the drift repair's discovery records are among the unsettled.
+  await repairDriftIfDue(deps, tenantId, now);
   return { stockCursor: now.toISOString(), productIds: [...productIds], orders: await unsettledOrders(deps, tenantId, now) };
 }
 

@@ -5,6 +5,8 @@ import { ensureSearchAttributes } from '../temporal/connection';
 import { workflowSource } from './workflow-source';
 import { createPlatformClients } from '../composition';
 import { periodicPurge, PURGE_INTERVAL_MS } from './periodic-purge';
+import { createAlertCenter } from '../alerts/center';
+import { scheduleWorkflowHealthChecks } from '../alerts/workflow-health';
 import { createServiceWorkers, runWorkers, shutdownWorkers } from './service-workers';
 
 async function main(): Promise<void> {
@@ -31,6 +33,14 @@ async function main(): Promise<void> {
     periodicPurge(runtime.database.db, logger).catch((err: unknown) => logger.warn({ err }, 'periodic purge failed'));
   }, PURGE_INTERVAL_MS);
   purge.unref();
+  const stopHealthChecks = scheduleWorkflowHealthChecks(
+    {
+      client: runtime.temporal,
+      alerts: createAlertCenter({ db: runtime.database.db, temporal: runtime.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }),
+      logger,
+    },
+    config.WORKFLOW_HEALTH_CHECK_INTERVAL_MS,
+  );
   logger.info({ taskQueues: [config.TEMPORAL_TASK_QUEUE, config.TEMPORAL_CATALOG_TASK_QUEUE] }, 'worker polling');
   const stop = (signal: string) => {
     logger.info({ signal }, 'worker shutting down');
@@ -39,6 +49,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   await runWorkers(workers);
+  stopHealthChecks();
   await connection.close();
   await runtime.close();
 }

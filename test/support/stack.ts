@@ -14,7 +14,7 @@ import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
-import { freePort, startProcess, type ManagedProcess } from '../../src/dev/processes';
+import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -24,9 +24,13 @@ const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-s
 
 export interface StackOptions {
   workerMode?: 'in-process' | 'process';
+  /** 'process': the real api entry point (src/api/main.ts) as its own OS process, e.g. to measure its memory. */
+  apiMode?: 'in-process' | 'process';
+  /** Behind a proxy: the api takes the client address from X-Forwarded-For (see onboardMerchant's clientAddress). */
+  trustProxy?: boolean;
   makeshopIntervalMs?: number;
   catalogMaxFileBytes?: number;
-  sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number };
+  sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number; driftRepairIntervalMs?: number };
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
@@ -64,9 +68,13 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
     SYNC_RECONCILE_INTERVAL_MS: opts.sync?.reconcileIntervalMs ?? 60 * 60 * 1000,
+    SYNC_DRIFT_REPAIR_INTERVAL_MS: opts.sync?.driftRepairIntervalMs ?? 24 * 60 * 60 * 1000,
     ALERT_STALL_MS: opts.alerts?.stallMs ?? 15 * 60 * 1000,
     ALERT_MAIL_INTERVAL_MS: opts.alerts?.mailIntervalMs ?? 60 * 60 * 1000,
     OPERATOR_ALERT_EMAIL: opts.alerts?.operatorEmail,
+    HOST: '127.0.0.1',
+    PORT: apiPort,
+    TRUST_PROXY: opts.trustProxy ?? false,
   };
   const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
@@ -76,8 +84,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     opts.applicationReportAfterMs === undefined
       ? composed
       : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
-  const server: Server = createApp(appDeps).listen(apiPort, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
+  await api.start();
 
   // The makeshop app's webhooks go to this api, as `npm start` wires them (注文更新通知 flushed by tests).
   await postJson(
@@ -92,7 +100,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     },
     'PUT',
   );
-  const worker = opts.workerMode === 'process' ? processWorker(config) : inProcessWorker(base, appDeps.sync);
+  const worker = opts.workerMode === 'process' ? childService('worker', 'src/worker/main.ts', config, 'worker polling') : inProcessWorker(base, appDeps.sync);
   await worker.start();
 
   const tenantIds: string[] = [];
@@ -103,14 +111,20 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     temporal,
     platforms,
     worker,
+    api,
     tenantIds,
     /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
     sync: appDeps.sync,
     /** JSON request to the api as a merchant (token) or the operator. */
-    async http<T = unknown>(method: string, path: string, opts2: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+    async http<T = unknown>(
+      method: string,
+      path: string,
+      opts2: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+    ): Promise<{ status: number; body: T }> {
       const res = await fetch(`${apiUrl}${path}`, {
         method,
         headers: {
+          ...opts2.headers,
           ...(opts2.token && { authorization: `Bearer ${opts2.token}` }),
           ...(opts2.body !== undefined && { 'content-type': 'application/json' }),
         },
@@ -127,8 +141,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
         }
       }
       await worker.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await api.stop();
       await platforms.close();
       await temporal.connection.close();
       await database.drop();
@@ -136,7 +149,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   };
 }
 
-interface StackWorker {
+interface StackService {
   start(): Promise<void>;
   /** SIGKILL: no graceful shutdown, in-flight activities are lost mid-way. */
   kill(): Promise<void>;
@@ -145,7 +158,7 @@ interface StackWorker {
   pid(): number | undefined;
 }
 
-function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackWorker {
+function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackService {
   let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
@@ -171,27 +184,56 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
   };
 }
 
-/** The real worker entry point (src/worker/main.ts) as a child process with the stack's configuration. */
-function processWorker(config: Config): StackWorker {
+/** The api in this process, on the stack's port. */
+function inProcessApi(app: ReturnType<typeof createApp>, port: number): Pick<StackService, 'start' | 'stop' | 'pid'> {
+  let server: Server | null = null;
+  return {
+    async start() {
+      const listening = app.listen(port, '127.0.0.1');
+      await new Promise<void>((resolve) => listening.once('listening', resolve));
+      server = listening;
+    },
+    async stop() {
+      if (!server) return;
+      const closing = server;
+      server = null;
+      closing.closeAllConnections();
+      await new Promise<void>((resolve) => closing.close(() => resolve()));
+    },
+    pid: () => undefined,
+  };
+}
+
+/**
+ * A real entry point (src/worker/main.ts, src/api/main.ts) as a child process with the stack's
+ * configuration; ready once it logs `readyText` (at info level).
+ */
+function childService(name: string, entry: string, config: Config, readyText: string): StackService {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    // info level: readiness is read from the worker's own 'worker polling' line.
     // Unset optional settings stay unset (String(undefined) would be an invalid value).
     Object.entries({ ...config, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: testInfra().bundlePath })
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => [k, String(v)]),
   );
+  /** The last lines only: a long benchmark's output would grow without bound. */
   const lines: string[] = [];
+  let ready = false;
   return {
     async start() {
-      proc = startProcess('worker', join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx'), ['src/worker/main.ts'], {
+      ready = false;
+      const { command, args } = typescriptCommand(entry);
+      proc = startProcess(name, command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
-        output: (line) => lines.push(line),
+        output: (line) => {
+          if (line.includes(readyText)) ready = true;
+          if (lines.push(line) > 100) lines.shift();
+        },
       });
       await eventually(async () => {
-        if (proc?.child.exitCode !== null) throw new Error(`worker exited:\n${lines.slice(-20).join('\n')}`);
-        if (!lines.some((l) => l.includes('worker polling'))) throw new Error('worker not polling yet');
+        if (proc?.child.exitCode !== null) throw new Error(`${name} exited:\n${lines.slice(-20).join('\n')}`);
+        if (!ready) throw new Error(`${name} not ready yet`);
       }, 60_000, 100);
     },
     async kill() {
@@ -237,7 +279,13 @@ export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567
 export async function onboardMerchant(
   stack: Stack,
   world: MerchantWorld,
-  opts: { run?: boolean; catalog?: boolean; stopAfterAccount?: boolean } = {},
+  opts: {
+    run?: boolean;
+    catalog?: boolean;
+    stopAfterAccount?: boolean;
+    /** The merchant's own address, sent as X-Forwarded-For at sign-up (a stack with trustProxy: many merchants, each under the sign-up limit). */
+    clientAddress?: string;
+  } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
   await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
@@ -257,6 +305,7 @@ export async function onboardMerchant(
     'sign-up',
     await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
       body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
+      ...(opts.clientAddress && { headers: { 'x-forwarded-for': opts.clientAddress } }),
     }),
     201,
   );

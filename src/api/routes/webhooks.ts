@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { SignalBatcher } from '../signal-batcher';
@@ -48,30 +49,38 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
   const withinSenderTimeout = <T>(fn: () => Promise<T>) => deps.temporal.withDeadline(Date.now() + SENDER_TIMEOUT_MS, fn);
   const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
+    const flushedAt = performance.now();
+    for (const e of batch) observeStage(metrics, 'batch-wait', e.receivedAt, flushedAt);
     const outcomes = await claimEvents(deps.db, batch.map((e) => e.claimId));
+    observeStage(metrics, 'claim', flushedAt);
     const fresh = batch.filter((_, i) => outcomes[i] === 'accepted');
     if (fresh.length === 0) return outcomes;
     const claimIds = fresh.map((e) => e.claimId);
+    const signalAt = performance.now();
     try {
       await withinSenderTimeout(() =>
         signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenantId, stockChangedSignal, [
           { events: fresh.map(({ eventId, productIds }) => ({ eventId, productIds })) },
         ]),
       );
+      observeStage(metrics, 'signal', signalAt);
     } catch (err) {
       await releaseClaims(deps.db, claimIds).catch((releaseErr: unknown) =>
         deps.logger.warn({ err: releaseErr, tenantId }, 'could not release webhook claims; they lapse with their lease'),
       );
       throw err;
     }
+    const settleAt = performance.now();
     await settleClaims(deps.db, claimIds).catch((err: unknown) =>
       deps.logger.warn({ err, tenantId }, 'could not settle webhook claims; a redelivery after the lease signals again (harmless)'),
     );
+    observeStage(metrics, 'settle', settleAt);
     return outcomes;
   });
 
   router.post('/smaregi', async (ctx) => {
     // The secret header was checked by smaregiWebhookGate before the body was read.
+    const receivedAt = performance.now();
     let event;
     try {
       event = parseSmaregiWebhook(ctx.headers, ctx.request.body);
@@ -90,7 +99,8 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     const productIds = [...new Set(event.changes.map((c) => c.productId))];
     let outcome;
     try {
-      outcome = await stockEvents.add(tenant.tenantId, { claimId: `smaregi:${event.contractId}:${event.eventId}`, eventId: event.eventId, productIds });
+      outcome = await stockEvents.add(tenant.tenantId, { claimId: `smaregi:${event.contractId}:${event.eventId}`, eventId: event.eventId, productIds, receivedAt });
+      observeStage(metrics, 'handler', receivedAt);
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand Smaregi webhooks to Temporal');
       return reject(ctx, 503, 'smaregi', 'unavailable');
@@ -163,4 +173,10 @@ interface StockEvent {
   claimId: string;
   eventId: string;
   productIds: string[];
+  /** performance.now() when the route started on it (after the body was read). */
+  receivedAt: number;
+}
+
+function observeStage(metrics: AppDeps['metrics'], stage: string, since: number, until = performance.now()): void {
+  metrics.webhookStages.observe({ stage }, (until - since) / 1000);
 }

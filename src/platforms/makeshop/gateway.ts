@@ -78,6 +78,11 @@ export type ConnectionTestResult =
 /** Which SKU a stock row is about: a push row without its quantity. */
 export type StockRowKey = StockPushRow extends infer R ? (R extends StockPushRow ? Omit<R, 'quantity'> : never) : never;
 
+/** One string per SKU, equal for a push row and its key: matches refusals and readings back to rows. */
+export function stockRowIdentity(row: StockRowKey | StockPushRow): string {
+  return [row.kind, row.systemCode ?? '', row.customCode ?? '', row.kind === 'option' ? row.optionCode : ''].join('\u0000');
+}
+
 /** MakeShop's current quantity of one SKU; null = stock not managed (unlimited). */
 export interface StockReading {
   key: StockRowKey;
