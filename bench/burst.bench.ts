@@ -1,13 +1,15 @@
 // bench:burst — 5,000 SKUs changed in Smaregi within 10 s (one pos:stock webhook each): time until
 // MakeShop holds every new target, how many MakeShop calls that took, and the shortest gap between two
-// MakeShop calls (MakeShop's rule: one at a time, at most one per second).
+// MakeShop calls (MakeShop's rule: one at a time, at most one per second). BENCH_MAKESHOP_MODE=apps
+// connects the merchant through the makeshop app (GraphQL) instead of the legacy API.
 import { performance } from 'node:perf_hooks';
 import { getJson, postJson } from '../test/support/platforms';
-import { makeshopStock, onboardMerchant, startStack } from '../test/support/stack';
-import { benchWorld, machine, reportFigures } from './support';
+import { makeshopStock, startStack } from '../test/support/stack';
+import { benchMakeshopMode, benchWorld, load, machine, onboardBenchMerchant, reportFigures } from './support';
 
 const SKUS = Number(process.env.BENCH_SKUS ?? 5000);
 const SPREAD_MS = 10_000;
+const MODE = benchMakeshopMode();
 
 interface Call {
   endpoint: string;
@@ -21,8 +23,8 @@ async function main(): Promise<void> {
   const world = benchWorld('burst', SKUS);
   const callsUrl = `${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/calls`;
   try {
-    console.log(`[burst] setting up a merchant with ${SKUS} SKUs through the API…`);
-    await onboardMerchant(stack, world);
+    console.log(`[burst] setting up a merchant with ${SKUS} SKUs through the API (MakeShop ${MODE} API)…`);
+    await onboardBenchMerchant(stack, world, MODE);
     const expected = new Map(world.products.map((p) => [p.productCode, world.stock.filter((s) => s.productCode === p.productCode).reduce((a, s) => a + s.amount, 0)]));
     await waitForTargets(stack, world.shopId, expected, 300_000);
     const callsBefore = (await getJson<Call[]>(callsUrl)).length;
@@ -49,13 +51,13 @@ async function main(): Promise<void> {
     const calls = (await getJson<Call[]>(callsUrl)).slice(callsBefore);
     const startGaps = calls.slice(1).map((c, i) => c.startedAt - calls[i]!.startedAt);
     const overlaps = calls.slice(1).filter((c, i) => c.startedAt < calls[i]!.finishedAt).length;
-    console.log(`\nbench:burst — ${SKUS} SKUs changed within ${(sent / 1000).toFixed(1)} s`);
+    console.log(`\nbench:burst — ${SKUS} SKUs changed within ${(sent / 1000).toFixed(1)} s, MakeShop ${MODE} API`);
     console.log(`  all applied in MakeShop after ${(applied / 1000).toFixed(1)} s (goal ≤ 20 s: ${applied <= 20_000 ? 'met' : 'MISSED'})`);
     console.log(`  MakeShop calls: ${calls.length} (${calls.map((c) => c.endpoint.replace(/^.*\//, '')).join(', ')})`);
     console.log(`  refused by MakeShop's rate rule: ${calls.filter((c) => c.outcome === 'throttled').length}`);
     console.log(`  shortest start-to-start gap between two calls: ${startGaps.length ? Math.min(...startGaps) : '—'} ms; overlapping calls: ${overlaps}`);
-    console.log(`  machine: ${machine()}`);
-    reportFigures('burst', { seconds: applied / 1000, makeshopCalls: calls.length, skus: SKUS, shortestGapMs: startGaps.length ? Math.min(...startGaps) : 0, overlappingCalls: overlaps });
+    console.log(`  machine: ${machine()}; load average now ${load()}`);
+    reportFigures('burst', { appsMode: MODE === 'apps' ? 1 : 0, seconds: applied / 1000, makeshopCalls: calls.length, skus: SKUS, shortestGapMs: startGaps.length ? Math.min(...startGaps) : 0, overlappingCalls: overlaps });
   } finally {
     await stack.close();
   }

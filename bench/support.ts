@@ -2,7 +2,7 @@
 // on the full stack (api in this process, the real worker as its own process).
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import type { MerchantWorld } from '../test/support/stack';
+import { onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
 
 export function benchWorld(label: string, products: number, stores = 2): MerchantWorld {
   const codes = Array.from({ length: products }, (_, i) => `B${String(i + 1).padStart(6, '0')}`);
@@ -20,6 +20,20 @@ export function benchWorld(label: string, products: number, stores = 2): Merchan
     stockStoreIds: storeIds,
     shipmentStoreId: '1',
   };
+}
+
+export type MakeshopMode = 'legacy' | 'apps';
+
+/** BENCH_MAKESHOP_MODE: `legacy` (the seed's webftp/CSV API, default) or `apps` (the GraphQL API of the makeshop app). */
+export function benchMakeshopMode(): MakeshopMode {
+  const mode = process.env.BENCH_MAKESHOP_MODE ?? 'legacy';
+  if (mode !== 'legacy' && mode !== 'apps') throw new Error(`BENCH_MAKESHOP_MODE must be legacy or apps, not ${mode}`);
+  return mode;
+}
+
+/** A merchant from sign-up to 稼働 through the public API, connected to MakeShop in the given mode. */
+export async function onboardBenchMerchant(stack: Stack, world: MerchantWorld, mode: MakeshopMode): Promise<{ tenantId: string; token: string }> {
+  return mode === 'apps' ? onboardAppsMerchant(stack, world) : onboardMerchant(stack, world);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -1,5 +1,6 @@
-// bench:webhooks — sustained Smaregi webhook ingestion with autocannon against the real api (each
-// request: secret check, tenant look-up, de-duplication insert, signal-with-start into Temporal).
+// bench:webhooks — sustained Smaregi webhook ingestion with autocannon against the real api, its own
+// process (each request: secret check, tenant look-up, de-duplication insert, signal-with-start into
+// Temporal), and where the api's time goes, from its own stage histogram.
 // Prints the rate, latency percentiles, and events lost: accepted (200) but absent from the workflow.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +14,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 
 async function main(): Promise<void> {
-  const stack = await startStack('webhooks', { workerMode: 'process' });
+  // The api in its own process: the load generator must not share its event loop (Smaregi does not).
+  const stack = await startStack('webhooks', { workerMode: 'process', apiMode: 'process' });
   const world = benchWorld('webhooks', 20);
   try {
     const { tenantId } = await onboardMerchant(stack, world, { run: false, catalog: false });

@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { CatalogFileError, checkCatalogHeaders, importCatalogPair, type CatalogImportResult, type CatalogLimits } from '../catalog';
-import {
-  failedUploadReport,
-  stockItemFile,
-  stockItemKey,
-  type CatalogFile,
-  type CatalogUploadReport,
-  type ConflictUpdate,
-  type MatchedStockItem,
-} from '../domain/catalog';
+import { failedUploadReport, stockItemFile, type CatalogFile, type CatalogUploadReport, type ConflictUpdate, type MatchedStockItem } from '../domain/catalog';
 import type { CatalogUploadProgress } from '../domain/catalog-upload';
 import type { Logger } from '../lib/logger';
 import type { SmaregiClient } from '../platforms/smaregi/client';
@@ -33,7 +25,7 @@ export interface ImportCheckpoint {
 
 export interface CatalogImportRunDeps {
   db: Db;
-  smaregi: Pick<SmaregiClient, 'listProducts'>;
+  smaregi: Pick<SmaregiClient, 'productPages'>;
   logger: Logger;
   heartbeat(checkpoint: ImportCheckpoint): void;
   /** The last heartbeat of the previous attempt, when this is a retry. */
@@ -53,13 +45,15 @@ type RefusedPair = { ok: false; report: CatalogUploadReport };
  * Imports one stored upload into catalog_items under the upload's version (not activated here).
  *
  * 0. The header rows: a wrong, swapped or unreadable file is refused before Smaregi is asked anything.
- * 1. The tenant's Smaregi products, listed once per upload and kept in smaregi_products.
- * 2. Checking pass: both files parsed and matched, nothing written. Any file or row error refuses the
- *    pair, so a refused upload costs no writes and no clean-up. The pass also yields the items whose
- *    conflict only a later row reveals.
- * 3. Writing pass: the same parse again; each item is stored with its final status at once (no
- *    update after insert, which FerretDB pays with a scan of the collection), while the next batch is
- *    being parsed.
+ * 1. The tenant's Smaregi products, listed once per upload (page by page, only code → id kept) and
+ *    saved in smaregi_products.
+ * 2. One pass: both files parsed and matched, each batch stored as one pack while the next is parsed.
+ *    - A file or row error refuses the pair: writing stops at the first one (the pass reads on to
+ *      report every error) and the packs already stored are deleted, a few hundred documents at most.
+ *    - Items whose conflict only a later row reveals are rewritten in their packs at the end (rare:
+ *      one update per pack concerned).
+ *    Parsing 43 MiB of CP932 is the import's largest cost; reading it once instead of checking first
+ *    and writing in a second pass halves it.
  */
 export async function runCatalogImport(deps: CatalogImportRunDeps, upload: CatalogUploadDoc, contractId: string): Promise<CatalogImportOutcome> {
   const run = new ImportRun(deps, upload);
@@ -91,12 +85,10 @@ class ImportRun {
       const wrongFiles = await this.checkHeaders();
       if (wrongFiles) return wrongFiles;
       const smaregiProducts = await this.smaregiProducts(contractId);
-      const checked = await this.checkingPass(smaregiProducts);
-      if (!checked.ok) return checked;
-      await this.prepareWrites(checked.itemLines);
-      const written = await this.writingPass(smaregiProducts, checked.conflicts);
-      this.progress.enterPhase('activating');
-      return written;
+      await this.prepareWrites();
+      const outcome = await this.importPass(smaregiProducts);
+      if (outcome.ok) this.progress.enterPhase('activating');
+      return outcome;
     } finally {
       await this.progress.flush();
     }
@@ -142,14 +134,15 @@ class ImportRun {
       }
     }
     // Items matched against another list may already be stored: start this version from empty.
-    if (upload.itemsWrittenAt !== null && upload.itemLines !== null) {
-      await purgeCatalogVersion(db, upload.tenantId, upload.version);
-    }
+    if (upload.itemsWrittenAt !== null) await purgeCatalogVersion(db, upload.tenantId, upload.version);
     this.progress.enterPhase('smaregi');
     this.heartbeat();
     const codes = new Map<string, string>();
-    for (const product of await this.deps.smaregi.listProducts(contractId, { onPage: (n) => this.smaregiPageRead(n) })) {
-      codes.set(product.productCode, product.productId);
+    let read = 0;
+    for await (const page of this.deps.smaregi.productPages(contractId)) {
+      for (const product of page) codes.set(product.productCode, product.productId);
+      read += page.length;
+      this.smaregiPageRead(read);
     }
     const snapshotId = randomUUID();
     await saveSmaregiSnapshot(db, upload.tenantId, snapshotId, codes, this.deps.now());
@@ -170,39 +163,30 @@ class ImportRun {
     }
   }
 
-  private async prepareWrites(itemLines: Record<CatalogFile, number>): Promise<void> {
+  /** Recorded before the first pack is stored, so whatever fails later knows this version may hold items. */
+  private async prepareWrites(): Promise<void> {
     if (this.upload.itemsWrittenAt !== null) return;
-    await updateCatalogUpload(this.deps.db, this.upload._id, { itemLines, itemsWrittenAt: this.deps.now() });
+    await updateCatalogUpload(this.deps.db, this.upload._id, { itemsWrittenAt: this.deps.now() });
   }
 
-  private async checkingPass(smaregiProducts: ReadonlyMap<string, string>): Promise<CheckedPair | RefusedPair> {
-    const sink = new CheckingSink();
-    const parsed = await this.parse(1, smaregiProducts, sink);
-    if (!parsed.ok) return { ok: false, report: parsed.report };
-    return { ok: true, report: parsed.report, conflicts: sink.conflicts, itemLines: sink.itemLines };
-  }
-
-  private async writingPass(smaregiProducts: ReadonlyMap<string, string>, conflicts: ReadonlyMap<string, ConflictUpdate>): Promise<CatalogImportOutcome> {
-    const sink = new WritingSink(this.deps.db, this.upload, conflicts, this.written, (n) => this.itemsStored(n));
-    const parsed = await this.parse(2, smaregiProducts, sink);
-    if (!parsed.ok) throw new Error('the writing pass found errors the checking pass did not');
-    return parsed;
-  }
-
-  /** One pass over both stored files; a pair with any file or row error comes back not ok. */
-  private async parse(pass: 1 | 2, smaregiProducts: ReadonlyMap<string, string>, sink: PassSink): Promise<CatalogImportOutcome> {
-    this.progress.enterPhase(pass === 1 ? 'checking' : 'writing', pass);
+  /** The one pass over both stored files; a pair with any file or row error comes back not ok, its items deleted. */
+  private async importPass(smaregiProducts: ReadonlyMap<string, string>): Promise<CatalogImportOutcome> {
+    this.progress.enterPhase('writing', 1);
     this.heartbeat();
+    const sink = new PackWriter(this.deps.db, this.upload, this.written, (n) => this.itemsStored(n));
     let result: CatalogImportResult;
+    let conflicts: ConflictUpdate[] = [];
     try {
       result = await importCatalogPair({
         productCsv: this.source('productCsv'),
         optionCsv: this.source('optionCsv'),
         smaregiProducts,
-        onItems: (items) => sink.add(items),
-        applyConflictUpdates: (updates) => sink.conflictsFound(updates),
+        onItems: (items, errorsSoFar) => sink.add(items, errorsSoFar),
+        applyConflictUpdates: (updates) => {
+          conflicts = updates;
+        },
         onProgress: (report) => {
-          this.progress.fileProgress(pass, report);
+          this.progress.fileProgress(report);
           this.heartbeat();
         },
         batchSize: this.deps.insertBatchSize,
@@ -211,11 +195,23 @@ class ImportRun {
       });
     } catch (err) {
       await sink.abandon();
-      if (err instanceof CatalogFileError) return { ok: false, report: failedUploadReport(err.toIssue()) };
+      if (err instanceof CatalogFileError) return this.refuse(failedUploadReport(err.toIssue()));
       throw err;
     }
     await sink.finish();
-    return { ok: result.report.errorCount === 0, report: result.report };
+    if (result.report.errorCount > 0) return this.refuse(result.report);
+    await markItemsConflicting(this.deps.db, this.upload.tenantId, this.upload.version, conflicts);
+    await updateCatalogUpload(this.deps.db, this.upload._id, { itemLines: sink.itemLines });
+    return { ok: true, report: result.report };
+  }
+
+  /** A refused pair leaves no item behind: the upload is as if nothing had been written. */
+  private async refuse(report: CatalogUploadReport): Promise<RefusedPair> {
+    const { db } = this.deps;
+    const { upload } = this;
+    await purgeCatalogVersion(db, upload.tenantId, upload.version);
+    await updateCatalogUpload(db, upload._id, { itemsWrittenAt: null, itemLines: null });
+    return { ok: false, report };
   }
 
   private itemsStored(written: number): void {
@@ -224,46 +220,15 @@ class ImportRun {
   }
 }
 
-interface CheckedPair {
-  ok: true;
-  report: CatalogUploadReport;
-  conflicts: ReadonlyMap<string, ConflictUpdate>;
-  itemLines: Record<CatalogFile, number>;
-}
-
-interface PassSink {
-  add(items: MatchedStockItem[]): Promise<void> | void;
-  conflictsFound(updates: ConflictUpdate[]): Promise<void> | void;
-  finish(): Promise<void>;
-  abandon(): Promise<void>;
-}
-
-/** Pass 1: remembers only what pass 2 needs — late conflicts, and how far each file's item lines go. */
-class CheckingSink implements PassSink {
-  readonly itemLines: Record<CatalogFile, number> = { productCsv: 0, optionCsv: 0 };
-  conflicts: ReadonlyMap<string, ConflictUpdate> = new Map();
-
-  add(items: MatchedStockItem[]): void {
-    for (const item of items) {
-      const file = stockItemFile(item);
-      if (item.line > this.itemLines[file]) this.itemLines[file] = item.line;
-    }
-  }
-
-  conflictsFound(updates: ConflictUpdate[]): void {
-    this.conflicts = new Map(updates.map((u) => [u.key, u]));
-  }
-
-  async finish(): Promise<void> {}
-  async abandon(): Promise<void> {}
-}
-
 /**
- * Pass 2: stores each batch the parser hands on as one pack, one pack in flight while the parser
- * prepares the next. Batches are cut identically on every attempt, so the packs a retried attempt
- * already stored (the first `skip` items) are not sent again.
+ * Stores each batch the parser hands on as one pack, one pack in flight while the parser prepares the
+ * next. Batches are cut identically on every attempt, so the packs a retried attempt already stored
+ * (the first `skip` items) are not sent again. Once a row error is found the pair will be refused:
+ * nothing more is stored.
  */
-class WritingSink implements PassSink {
+class PackWriter {
+  /** How far each file's item lines go (recorded with the version). */
+  readonly itemLines: Record<CatalogFile, number> = { productCsv: 0, optionCsv: 0 };
   private seen = 0;
   private packs = 0;
   private inFlight: Promise<void> = Promise.resolve();
@@ -271,29 +236,24 @@ class WritingSink implements PassSink {
   constructor(
     private readonly db: Db,
     private readonly upload: CatalogUploadDoc,
-    private readonly knownConflicts: ReadonlyMap<string, ConflictUpdate>,
     private readonly skip: number,
     private readonly onStored: (itemsStoredSoFar: number) => void,
   ) {}
 
-  async add(items: MatchedStockItem[]): Promise<void> {
+  async add(items: MatchedStockItem[], errorsSoFar: number): Promise<void> {
     const seq = this.packs;
     this.packs += 1;
     this.seen += items.length;
-    if (this.seen <= this.skip) return;
-    const pack = items.map((item) => this.withKnownConflict(item));
+    for (const item of items) {
+      const file = stockItemFile(item);
+      if (item.line > this.itemLines[file]) this.itemLines[file] = item.line;
+    }
+    if (this.seen <= this.skip || errorsSoFar > 0) return;
     await this.inFlight;
     const storedSoFar = this.seen;
     // Not awaited: the parser reads on while this pack is stored; a failure surfaces at the next await.
-    this.inFlight = insertCatalogPack(this.db, this.upload.tenantId, this.upload.version, seq, pack).then(() => this.onStored(storedSoFar));
+    this.inFlight = insertCatalogPack(this.db, this.upload.tenantId, this.upload.version, seq, items).then(() => this.onStored(storedSoFar));
     this.inFlight.catch(() => undefined);
-  }
-
-  /** Pass 1 saw the same rows, so these are already applied, unless the two passes differed. */
-  async conflictsFound(updates: ConflictUpdate[]): Promise<void> {
-    await this.inFlight;
-    const missed = updates.filter((u) => !sameReasons(this.knownConflicts.get(u.key)?.conflictReasons, u.conflictReasons));
-    await markItemsConflicting(this.db, this.upload.tenantId, this.upload.version, missed);
   }
 
   async finish(): Promise<void> {
@@ -303,13 +263,4 @@ class WritingSink implements PassSink {
   async abandon(): Promise<void> {
     await this.inFlight.catch(() => undefined);
   }
-
-  private withKnownConflict(item: MatchedStockItem): MatchedStockItem {
-    const update = this.knownConflicts.get(stockItemKey(item));
-    return update ? { ...item, status: update.status, conflictReasons: update.conflictReasons } : item;
-  }
-}
-
-function sameReasons(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  return a !== undefined && a.length === b.length && a.every((reason) => b.includes(reason));
 }

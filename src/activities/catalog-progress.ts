@@ -40,12 +40,11 @@ export class UploadProgressReporter {
     this.set({ smaregiProducts: count });
   }
 
-  /** A report from the CSV parser during pass 1 or 2. */
-  fileProgress(pass: 1 | 2, report: CatalogProgress): void {
-    const pairBytes = this.opts.fileBytes.productCsv + this.opts.fileBytes.optionCsv;
+  /** A report from the CSV parser during the import's one pass over the pair. */
+  fileProgress(report: CatalogProgress): void {
     const beforeThisFile = report.file === 'optionCsv' ? this.opts.fileBytes.productCsv : 0;
-    const bytes = (pass - 1) * pairBytes + beforeThisFile + report.bytes;
-    this.set({ pass, file: report.file, rows: report.rows, bytes, percent: progressPercent(bytes, this.progress.totalBytes) });
+    const bytes = beforeThisFile + report.bytes;
+    this.set({ pass: 1, file: report.file, rows: report.rows, bytes, percent: progressPercent(bytes, this.progress.totalBytes) });
   }
 
   /** Waits for the last save, then saves what is newer. */

@@ -29,7 +29,7 @@ import { catalogImportFailed, catalogImportSucceeded } from '../alerts/catalog-a
 export interface CatalogActivityDeps {
   db: Db;
   logger: Logger;
-  smaregi: Pick<SmaregiClient, 'listProducts'>;
+  smaregi: Pick<SmaregiClient, 'productPages'>;
   temporal: Client;
   taskQueue: string;
   limits: CatalogLimits;

@@ -1,10 +1,11 @@
 // The sync engine's alerts, decided at its failure points: the activity wrapper reports each failure
 // and success here, push and order import report the items and orders MakeShop or the catalog refused.
-import type { AlertEvent } from '../domain/alerts';
+import { keepsRejecting, type AlertEvent } from '../domain/alerts';
 import type { Logger } from '../lib/logger';
 import { PlatformError } from '../platforms/http';
 import type { Db } from 'mongodb';
 import { clearPushFailing, notePushFailing } from '../storage/alerts';
+import { countItemRefusals } from '../storage/item-refusals';
 import { createAlertCenter, recordSafely, type AlertCenter, type AlertCenterDeps } from './center';
 
 export type SyncActivityName = 'pushStock' | 'processOrder' | 'reconcile';
@@ -13,8 +14,11 @@ export type SyncActivityName = 'pushStock' | 'processOrder' | 'reconcile';
 export interface SyncAlertPort {
   failed(tenantId: string, activity: SyncActivityName, err: unknown, context: { orderNumber?: string; attempt: number; mode?: 'legacy' | 'apps' }): Promise<void>;
   succeeded(tenantId: string, activity: SyncActivityName, context: { orderNumber?: string; makeshopCalled: boolean }): Promise<void>;
-  /** Rows MakeShop refused in one push (code → its message), and the codes it accepted. */
-  itemsPushed(tenantId: string, outcome: { rejected: { code: string; message: string }[]; accepted: (code: string) => boolean }): Promise<void>;
+  /**
+   * Rows refused in one push (code, message; `unwritable`: the row can never be sent as it is, so it is not
+   * retried), and the codes MakeShop accepted.
+   */
+  itemsPushed(tenantId: string, outcome: { rejected: { code: string; message: string; unwritable?: boolean }[]; accepted: string[] }): Promise<void>;
   /** An order (partly) held because lines have no Smaregi product in the catalog; null when nothing was held. */
   orderHeld(tenantId: string, orderNumber: string, heldCodes: string[] | null): Promise<void>;
 }
@@ -53,8 +57,11 @@ export function createSyncAlerts(deps: { db: Db; center: AlertCenter; logger: Lo
       }),
     itemsPushed: (tenantId, { rejected, accepted }) =>
       safely('items', async () => {
-        await center.raiseMany(tenantId, rejected.map(({ code, message }) => itemRejected(code, message)));
-        await center.resolveKind(tenantId, 'item-push-rejected', accepted);
+        const streaks = await countItemRefusals(deps.db, tenantId, rejected.map((r) => r.code), accepted);
+        const kept = rejected.filter(({ code, unwritable }) => unwritable === true || keepsRejecting(streaks.get(code) ?? 0));
+        await center.raiseMany(tenantId, kept.map(({ code, message }) => itemRejected(code, streaks.get(code)!, message)));
+        const acceptedCodes = new Set(accepted);
+        await center.resolveKind(tenantId, 'item-push-rejected', (code) => acceptedCodes.has(code));
       }),
     orderHeld: (tenantId, orderNumber, heldCodes) =>
       safely('held', async () => {
@@ -125,11 +132,11 @@ function orderHeld(orderNumber: string, codes: string[]): AlertEvent {
   };
 }
 
-function itemRejected(code: string, reason: string): AlertEvent {
+function itemRejected(code: string, times: number, reason: string): AlertEvent {
   return {
     kind: 'item-push-rejected',
     subject: code,
-    message: `MakeShop が商品「${code}」の在庫の更新を受け付けません（${reason}）。MakeShop の管理画面でこの商品が削除・変更されていないか確認し、変わっていればカタログを再アップロードしてください。`,
+    message: `MakeShop が商品「${code}」の在庫の更新を${times > 1 ? `${times}回続けて` : ''}受け付けませんでした（${reason}）。MakeShop の管理画面でこの商品が削除・変更されていないか確認し、変わっていればカタログを再アップロードしてください。`,
   };
 }
 

@@ -18,8 +18,11 @@ export interface ImportCatalogOptions {
   optionCsv: CatalogFileSource;
   /** Smaregi 商品コード → productId. */
   smaregiProducts: SmaregiCodeLookup;
-  /** Receives every item with its status, in batches; awaited (backpressure). */
-  onItems: (items: MatchedStockItem[]) => Promise<void> | void;
+  /**
+   * Receives every item with its status, in batches; awaited (backpressure). `errorsSoFar` counts the
+   * row errors found up to and including this batch: once it is above 0 the pair will be refused.
+   */
+  onItems: (items: MatchedStockItem[], errorsSoFar: number) => Promise<void> | void;
   /**
    * Called once, after the last `onItems`, with the items already handed on whose status a later
    * item turned into `conflict` (keyed by `stockItemKey`). Must be applied before the catalog is
@@ -63,7 +66,7 @@ export async function importCatalogPair(options: ImportCatalogOptions): Promise<
         if (issue) issues.add(issue);
         return withMatchResult(item, result);
       });
-      await options.onItems(matched);
+      await options.onItems(matched, issues.count);
     },
   });
   const { counts, conflictUpdates, unmatchedSmaregiProducts } = matcher.finish();

@@ -30,12 +30,7 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
     startMailpit({ smtpPort: await freePort(), uiPort: await freePort(), dbFile: join(work, 'mailpit.db'), output }),
   ]);
   console.log(`[${label}] servers ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; bundling workflows…`);
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
-  });
-  const bundlePath = join(work, 'workflow-bundle.js');
-  writeFileSync(bundlePath, bundle.code);
+  const bundlePath = await bundleWorkflows(work);
   return {
     work,
     env: {
@@ -60,6 +55,17 @@ export async function startEphemeralServers(label: string): Promise<EphemeralSer
   };
 }
 
+/** The workflow bundle built once per run into `work`, shared by every worker of the run; answers its path. */
+export async function bundleWorkflows(work: string): Promise<string> {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
+  const bundlePath = join(work, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  return bundlePath;
+}
+
 /**
  * Runs one child (the test runner, a benchmark) against fresh servers and stops them after it, whatever
  * ends it: its own exit or a signal (Ctrl-C, or one sent to the whole process group, which the child also
@@ -69,7 +75,13 @@ export async function runAgainstEphemeralServers(
   label: string,
   command: string,
   args: string[],
-  opts: { cwd: string; workdirEnv: string; keepWorkdir?: (code: number) => boolean },
+  opts: {
+    cwd: string;
+    workdirEnv: string;
+    keepWorkdir?: (code: number) => boolean;
+    /** Only the workflow bundle, no servers (the fast layer starts its own time-skipping server). */
+    bundleOnly?: boolean;
+  },
 ): Promise<number> {
   let stopSignal: NodeJS.Signals | undefined;
   let forward: (signal: NodeJS.Signals) => void = () => {};
@@ -79,7 +91,7 @@ export async function runAgainstEphemeralServers(
       forward(signal);
     });
   }
-  const servers = await startEphemeralServers(label);
+  const servers = opts.bundleOnly ? await bundleOnlyWorkdir(label) : await startEphemeralServers(label);
   let code = 130;
   if (!stopSignal) {
     code = await new Promise<number>((done) => {
@@ -94,4 +106,15 @@ export async function runAgainstEphemeralServers(
   }
   await servers.stop({ keepWorkdir: opts.keepWorkdir?.(code) ?? false });
   return stopSignal ? 128 + (osConstants.signals[stopSignal] ?? 0) : code;
+}
+
+async function bundleOnlyWorkdir(label: string): Promise<EphemeralServers> {
+  const work = mkdtempSync(join(tmpdir(), `zaiko-${label}-`));
+  return {
+    work,
+    env: { WORKFLOW_BUNDLE_PATH: await bundleWorkflows(work) },
+    async stop(opts = {}) {
+      if (!opts.keepWorkdir) rmSync(work, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,5 +1,7 @@
 // `npm test`: the whole suite (node's test runner over test/**/*.test.ts) against a real Temporal dev
-// server and a real FerretDB started for this run; arguments filter test files by substring.
+// server and a real FerretDB started for this run; arguments filter test files by substring. The fast
+// layer (test/workflows-fast/) runs on the time-skipping test server it starts itself: when only its
+// files are selected (`npm test -- fast`), the other servers are not started.
 import { readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { runAgainstEphemeralServers } from './ephemeral';
@@ -22,12 +24,13 @@ async function main(): Promise<void> {
     .sort();
   if (files.length === 0) throw new Error(`no test files match ${filters.join(' ')}`);
 
+  const bundleOnly = files.every((f) => f.startsWith(join('test', 'workflows-fast')));
   console.log(`[test] running ${files.length} test files…`);
   const code = await runAgainstEphemeralServers(
     'test',
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
-    { cwd: ROOT, workdirEnv: 'ZAIKO_TEST_WORKDIR', keepWorkdir: (c) => c !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) },
+    { cwd: ROOT, workdirEnv: 'ZAIKO_TEST_WORKDIR', bundleOnly, keepWorkdir: (c) => c !== 0 || Boolean(process.env.KEEP_TEST_WORKDIR) },
   );
   process.exit(code);
 }

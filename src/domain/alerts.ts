@@ -50,6 +50,20 @@ export const ALERT_DEFINITIONS: Record<AlertKind, AlertKindDefinition> = {
   'workflow-task-failing': { audience: 'operator', title: 'ワークフローのタスクが失敗し続けています', link: 'operator', action: 'Temporal UI でワークフローを確認する' },
 };
 
+/**
+ * "An item whose push MakeShop keeps rejecting" opens once MakeShop refused the item's row in this many
+ * consecutive pushes that sent it. Every push counts: the one a Smaregi change triggers, its retry at each
+ * reconciliation, a full push (稼働, 再同期) and drift repair's. A push MakeShop accepts for the item ends the
+ * streak and resolves the alert. A single refusal (an item being re-created in the MakeShop admin) mails nobody.
+ * A row that can never be sent as it is (an option without オプション独自コード) is not retried, so its alert
+ * opens at the first refusal.
+ */
+export const ITEM_REJECTION_ALERT_STREAK = 3;
+
+export function keepsRejecting(consecutiveRefusals: number): boolean {
+  return consecutiveRefusals >= ITEM_REJECTION_ALERT_STREAK;
+}
+
 /** An event that raises (or re-raises) an alert. `subject` tells apart alerts of one kind (an order number, a code). */
 export interface AlertEvent {
   kind: AlertKind;

@@ -5,21 +5,22 @@ import type { CatalogFile } from './catalog';
 export type CatalogUploadStatus = 'processing' | 'succeeded' | 'failed';
 
 /**
- * Where an import is. `checking` reads both files once without writing anything (a pair with any error
- * is refused there); `writing` reads them again and stores the items under the upload's version.
+ * Where an import is. `writing` is the one pass that reads both files, checks and matches them and
+ * stores the items under the upload's version (a pair with any error is refused and its items deleted).
+ * `checking` was a first, read-only pass of imports before 2026-12; it is kept so their records stay valid.
  */
 export type CatalogImportPhase = 'queued' | 'smaregi' | 'checking' | 'writing' | 'activating' | 'done';
 
 export interface CatalogUploadProgress {
   phase: CatalogImportPhase;
-  /** 1 = checking pass, 2 = writing pass, 0 before either. */
+  /** 1 = the pass over the files (2 only in records of the former two-pass import), 0 before it. */
   pass: 0 | 1 | 2;
   file: CatalogFile | null;
   /** Data rows read so far from `file` in this pass. */
   rows: number;
-  /** Bytes read so far, both passes together. */
+  /** Bytes of the pair read so far. */
   bytes: number;
-  /** Bytes both passes read in all: twice the size of the pair. */
+  /** Bytes the import reads in all: the size of the pair (progressTotalBytes). */
   totalBytes: number;
   percent: number;
   /** Smaregi products read so far (phase `smaregi`). */
@@ -57,7 +58,12 @@ export function catalogUploadError(code: CatalogUploadErrorCode): CatalogUploadE
 }
 
 export function initialUploadProgress(pairBytes: number): CatalogUploadProgress {
-  return { phase: 'queued', pass: 0, file: null, rows: 0, bytes: 0, totalBytes: 2 * pairBytes, percent: 0, smaregiProducts: 0 };
+  return { phase: 'queued', pass: 0, file: null, rows: 0, bytes: 0, totalBytes: progressTotalBytes(pairBytes), percent: 0, smaregiProducts: 0 };
+}
+
+/** The import reads the pair once. */
+export function progressTotalBytes(pairBytes: number): number {
+  return pairBytes;
 }
 
 /** 0–99 while running: 100 is only ever shown once the upload has finished. */

@@ -29,7 +29,7 @@ export function createMetrics(processName: string): Metrics {
     }),
     webhookStages: new Histogram({
       name: 'zaiko_webhook_stage_duration_seconds',
-      help: 'Smaregi stock webhooks: time in each stage (batch wait, claim write, Temporal signal, whole request)',
+      help: 'Smaregi stock webhooks: time in each stage (batch-wait, claim, signal, handler = the whole route)',
       labelNames: ['stage'],
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2],
       registers: [registry],

@@ -5,6 +5,7 @@ import type { CatalogFile, CatalogUploadReport } from '../domain/catalog';
 import {
   catalogUploadError,
   initialUploadProgress,
+  progressTotalBytes,
   type CatalogUploadError,
   type CatalogUploadErrorCode,
   type CatalogUploadProgress,
@@ -223,6 +224,6 @@ export async function sweepAbandonedUploadFiles(db: Db, now = new Date()): Promi
 export async function setUploadFileSizes(db: Db, uploadId: string, bytes: Record<CatalogFile, number>): Promise<void> {
   await catalogUploads(db).updateOne(
     { _id: uploadId, status: 'processing' },
-    { $set: { 'files.productCsv.bytes': bytes.productCsv, 'files.optionCsv.bytes': bytes.optionCsv, 'progress.totalBytes': 2 * (bytes.productCsv + bytes.optionCsv) } },
+    { $set: { 'files.productCsv.bytes': bytes.productCsv, 'files.optionCsv.bytes': bytes.optionCsv, 'progress.totalBytes': progressTotalBytes(bytes.productCsv + bytes.optionCsv) } },
   );
 }

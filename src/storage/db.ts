@@ -22,3 +22,6 @@ export async function pingDatabase(db: Db): Promise<boolean> {
   const res = await db.command({ ping: 1 });
   return res.ok === 1;
 }
+
+/** A merchant code used as a field name: escape what MongoDB reads as path syntax. */
+export const codeAsFieldName = (code: string) => code.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');

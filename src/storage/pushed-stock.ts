@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { codeAsFieldName } from './db';
 
 /**
  * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
@@ -28,8 +29,8 @@ function bucketOf(key: string): number {
   return (hash >>> 0) % BUCKETS;
 }
 
-/** Item keys are merchant codes: escape what MongoDB reads as path syntax in a field name. */
-const fieldOf = (key: string) => key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/^\$/, '%24');
+/** Item keys are merchant codes. */
+const fieldOf = codeAsFieldName;
 
 const bucketId = (tenantId: string, bucket: number) => `${tenantId}:${bucket}`;
 

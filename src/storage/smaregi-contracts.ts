@@ -75,6 +75,11 @@ async function claim(db: Db, tenantId: string, contractId: string, now: Date): P
   return taken.modifiedCount === 1;
 }
 
+/** The tenant holding the contract's claim (by _id: no scan on FerretDB); the tenant's own field confirms it. */
+export async function contractClaimant(db: Db, contractId: string): Promise<string | null> {
+  return (await claims(db).findOne({ _id: contractId }))?.tenantId ?? null;
+}
+
 /** The tenant whose contract this is, bound or not yet proven; null when none. */
 export async function contractHolder(db: Db, contractId: string): Promise<{ tenantId: string; confirmed: boolean } | null> {
   const holder = await tenantsCollection(db).findOne({ smaregiContractId: contractId }, { projection: { smaregiContractConfirmed: 1 } });

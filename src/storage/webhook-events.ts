@@ -2,10 +2,14 @@ import { MongoBulkWriteError, type Db } from 'mongodb';
 
 /**
  * De-duplication of platform webhooks (DESIGN §7 `webhook_events`). A delivery claims its event id
- * (unique _id) before handing the event to Temporal, and settles the claim once the signal is in the
- * workflow's history. A claim is a lease: if the api died between claim and signal, or could not
- * release the claim after a failed signal, a redelivery after the lease takes the event over instead
- * of being answered "duplicate" and lost. Old claims (no `settled` field) count as settled.
+ * (unique _id) before handing the event to Temporal. A claim is a lease: repeats within it are
+ * duplicates; if the api died between claim and signal, or could not release the claim after a failed
+ * signal, a redelivery after the lease takes the event over instead of being answered "duplicate" and
+ * lost. A claim whose signal went through is not marked afterwards: that write was a second FerretDB
+ * round trip (a collection scan there) on every webhook's path, and what it bought is small — a
+ * redelivery later than the lease (Smaregi redelivers only what was not answered 200) signals again,
+ * the workflow drops event ids it remembers, and at worst its products' targets are pushed once more.
+ * Old claims marked `settled` (written before this change) stay duplicates for good.
  */
 interface WebhookEventDocument {
   _id: string;
@@ -58,11 +62,6 @@ export async function claimEvents(db: Db, ids: string[], now = new Date()): Prom
     outcomes.push(won ? 'accepted' : 'duplicate');
   }
   return outcomes;
-}
-
-/** The events are in the workflow's history: later deliveries are duplicates for good. */
-export async function settleClaims(db: Db, ids: string[]): Promise<void> {
-  if (ids.length > 0) await events(db).updateMany({ _id: { $in: ids } }, { $set: { settled: true } });
 }
 
 /** The signal failed: the senders' retries must be accepted (if this fails too, the lease expires). */

@@ -76,8 +76,10 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   result.retryProductIds = [...new Set(retry.map((t) => t.item.smaregiProductId!))];
   const acceptedCodes = new Set(succeeded.map(displayCode));
   await deps.alerts?.itemsPushed(tenantId, {
-    rejected: changed.filter((t) => failureByKey.has(t.key)).map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)! })),
-    accepted: (code) => acceptedCodes.has(code),
+    rejected: changed
+      .filter((t) => failureByKey.has(t.key))
+      .map((t) => ({ code: displayCode(t), message: failureByKey.get(t.key)!, unwritable: permanentKeys.has(t.key) })),
+    accepted: [...acceptedCodes],
   });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
   return result;

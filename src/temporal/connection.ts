@@ -12,7 +12,7 @@ export async function connectTemporal(address: string, namespace: string): Promi
  * Registers the custom search attributes (idempotent). The dev server is started with them already;
  * a production cluster gets them here on the first worker start. ALREADY_EXISTS counts as success.
  */
-const INDEXED_VALUE_TYPES = {
+export const INDEXED_VALUE_TYPES = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
 } as const;

@@ -14,6 +14,7 @@ import {
   replaceShop,
   smaregiSale,
   waitForAlert,
+  waitForRefusals,
 } from './support';
 
 let stack: Stack;
@@ -128,15 +129,20 @@ describe('orders', () => {
   });
 });
 
-describe('an item whose push MakeShop rejects', () => {
+describe('an item whose push MakeShop keeps rejecting', () => {
   const world = alertWorld('itemrej');
-  test('one mail naming the item, resolved once its push is accepted again', async () => {
+  test('no alert for one or two refusals; the third in a row: one mail naming the item; resolved once its push is accepted again', async () => {
     const { token } = await merchantWithConfirmedAddress(stack, world);
     // The merchant deleted A-002 in the MakeShop admin: its stock row is refused from now on.
     await replaceShop(stack, world, token, { products: world.shop.products.filter((p) => p.customCode !== 'A-002') });
+    for (const refusals of [1, 2]) {
+      await smaregiSale(stack, world, 'A-002');
+      await waitForRefusals(stack, token, 'A-002', refusals);
+    }
+    assert.equal((await alertsOf(stack, token)).filter((a) => a.kind === 'item-push-rejected').length, 0, 'two refusals raise nothing');
     await smaregiSale(stack, world, 'A-002');
     const alert = await waitForAlert(stack, token, 'item-push-rejected', 'open', 'A-002');
-    assert.match(alert.message, /商品「A-002」/);
+    assert.match(alert.message, /商品「A-002」の在庫の更新を3回続けて受け付けませんでした/);
     await exactlyOneMail(stack, world, /在庫の更新を受け付けない商品があります/, '#/status');
 
     await replaceShop(stack, world, token, {});

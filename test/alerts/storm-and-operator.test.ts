@@ -8,7 +8,7 @@ import { mailsTo, waitForMails } from '../support/mailpit';
 import { OPERATOR_TOKEN, startStack, type Stack } from '../support/stack';
 import { linkSmaregiContract, simOwner } from '../support/smaregi-id';
 import { OpenAlertsKey, TenantIdKey } from '../../src/temporal/search-attributes';
-import { alertWorld, addressOf, exactlyOneMail, merchantWithConfirmedAddress, replaceShop, smaregiSale, waitForAlert } from './support';
+import { alertWorld, addressOf, exactlyOneMail, merchantWithConfirmedAddress, replaceShop, smaregiSale, waitForAlert, waitForRefusals } from './support';
 
 const MAIL_INTERVAL_MS = 8000;
 const OPERATOR_EMAIL = 'ops-alerts@example.jp';
@@ -62,13 +62,23 @@ describe('a storm of a thousand failures', () => {
     const { tenantId, token } = await merchantWithConfirmedAddress(stack, world);
     const subject = /在庫の更新を受け付けない商品があります/;
     const keep = (codes: string[]) => world.shop.products.filter((p) => !codes.includes(p.customCode));
-    // The merchant deletes one item in the MakeShop admin, then all of them: a full push refused row by row.
+    // The merchant deletes one item in the MakeShop admin (refused three times in a row: the alert), then
+    // all of them: three full pushes refused row by row, 3,000 refusals.
     await replaceShop(stack, world, token, { products: keep(['S-00000']) });
-    await smaregiSale(stack, world, 'S-00000');
+    for (const refusals of [1, 2, 3]) {
+      await smaregiSale(stack, world, 'S-00000');
+      await waitForRefusals(stack, token, 'S-00000', refusals);
+    }
     const [first] = await waitForMails(addressOf(world), subject, 1, 60_000);
     assert.match(first!.text, /「S-00000」/);
     await replaceShop(stack, world, token, { products: keep(world.products.map((p) => p.productCode)) });
-    assert.equal((await stack.http('POST', '/api/v1/sync/resync', { token })).status, 202);
+    for (const pushes of [1, 2, 3]) {
+      assert.equal((await stack.http('POST', '/api/v1/sync/resync', { token })).status, 202);
+      await eventually(async () => {
+        const log = await stack.http<{ kind: string; ok: boolean }[]>('GET', '/api/v1/sync/log?limit=500', { token });
+        assert.equal(log.body.filter((e) => e.kind === 'resync' && !e.ok).length, pushes);
+      }, 120_000, 500);
+    }
     await eventually(async () => assert.equal(await metric('zaiko_alerts_open', 'kind="item-push-rejected"'), 1000), 120_000, 500);
     await eventually(async () => assert.equal(await openAlertsAttribute(tenantId), 1000), 30_000, 300);
 

@@ -114,4 +114,12 @@ export async function makeshopOrder(stack: Stack, world: MerchantWorld, lines: {
   return res.orderNumber;
 }
 
+/** Waits until the sync log shows this many refused pushes of the item (MakeShop refused its row). */
+export async function waitForRefusals(stack: Stack, token: string, code: string, count: number): Promise<void> {
+  await eventually(async () => {
+    const log = await stack.http<{ kind: string; code?: string; ok: boolean }[]>('GET', '/api/v1/sync/log?limit=500', { token });
+    assert.equal(log.body.filter((e) => e.kind === 'error' && e.code === code).length, count);
+  }, 60_000, 200);
+}
+
 export { getJson };

@@ -1,5 +1,5 @@
 // The upload's progress as the merchant polls it: saved at most once per interval, never two saves at
-// once, percent over both passes, and the last state always saved at the end.
+// once, percent over the pair (the import reads it once), and the last state always saved at the end.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UploadProgressReporter } from '../../src/activities/catalog-progress';
@@ -28,22 +28,22 @@ function reporter(opts: { everyMs: number; saveMs?: number }) {
 }
 
 describe('upload progress', () => {
-  test('percent runs over both passes: the option file follows the product file, pass 2 starts at half', () => {
+  test('percent runs over the pair: the option file follows the product file, 99 at its end', () => {
     const { progress } = reporter({ everyMs: 1_000_000 });
-    progress.fileProgress(1, { file: 'productCsv', rows: 10, bytes: 200, done: false });
-    assert.equal(progress.current.percent, 10);
-    progress.fileProgress(1, { file: 'optionCsv', rows: 10, bytes: 600, done: true });
-    assert.equal(progress.current.percent, 50);
-    progress.fileProgress(2, { file: 'optionCsv', rows: 50, bytes: 600, done: true });
-    assert.deepEqual({ pass: progress.current.pass, bytes: progress.current.bytes, percent: progress.current.percent }, { pass: 2, bytes: 2000, percent: 99 });
+    progress.fileProgress({ file: 'productCsv', rows: 10, bytes: 200, done: false });
+    assert.equal(progress.current.percent, 20);
+    progress.fileProgress({ file: 'optionCsv', rows: 10, bytes: 300, done: false });
+    assert.equal(progress.current.percent, 70);
+    progress.fileProgress({ file: 'optionCsv', rows: 50, bytes: 600, done: true });
+    assert.deepEqual({ pass: progress.current.pass, bytes: progress.current.bytes, percent: progress.current.percent }, { pass: 1, bytes: 1000, percent: 99 });
   });
 
   test('saves at most once per interval and one at a time, then flushes the latest state', async () => {
     const { progress, saved, tick, maxConcurrent } = reporter({ everyMs: 1000, saveMs: 5 });
-    progress.enterPhase('checking', 1);
+    progress.enterPhase('writing', 1);
     for (let rows = 1; rows <= 50; rows++) {
       tick(100);
-      progress.fileProgress(1, { file: 'productCsv', rows, bytes: rows, done: false });
+      progress.fileProgress({ file: 'productCsv', rows, bytes: rows, done: false });
       await new Promise((r) => setTimeout(r, 1));
     }
     await progress.flush();
@@ -54,7 +54,7 @@ describe('upload progress', () => {
 
   test('a new pass starts its row count again', () => {
     const { progress } = reporter({ everyMs: 1_000_000 });
-    progress.fileProgress(1, { file: 'optionCsv', rows: 300, bytes: 600, done: true });
+    progress.fileProgress({ file: 'optionCsv', rows: 300, bytes: 600, done: true });
     progress.enterPhase('writing', 2);
     assert.deepEqual({ phase: progress.current.phase, pass: progress.current.pass, rows: progress.current.rows, file: progress.current.file }, { phase: 'writing', pass: 2, rows: 0, file: null });
   });

@@ -31,9 +31,9 @@ let nextVersion = 1;
 const smaregi = () => {
   const client = new SmaregiClient({ idBaseUrl: smaregiSim.baseUrl, apiBaseUrl: smaregiSim.baseUrl, clientId: TEST_CLIENT_ID, clientSecret: TEST_CLIENT_SECRET });
   return {
-    listProducts: (...args: Parameters<SmaregiClient['listProducts']>) => {
+    productPages: (...args: Parameters<SmaregiClient['productPages']>) => {
       listings += 1;
-      return client.listProducts(...args);
+      return client.productPages(...args);
     },
   };
 };

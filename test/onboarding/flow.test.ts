@@ -213,7 +213,7 @@ describe('steps that need not wait for MakeShop', () => {
     const first = await h.http<{ notificationUrl: string; method: string; shipmentStoreId: string | null }>('GET', '/api/v1/order-import', { token: a.token });
     assert.equal(first.body.method, 'shipment');
     assert.equal(first.body.shipmentStoreId, null);
-    const match = /^https:\/\/zaiko\.example\.jp\/webhooks\/makeshop\/orders\/([A-Za-z0-9_-]{32})\?shopid=\[SHOPID\]&ordernum=\[ORDERNUM\]&cmd=\[CMD\]$/.exec(
+    const match = /^https:\/\/zaiko\.example\.jp\/webhooks\/makeshop\/orders\/(tn_[0-9a-f]{20}\.[A-Za-z0-9_-]{32})\?shopid=\[SHOPID\]&ordernum=\[ORDERNUM\]&cmd=\[CMD\]$/.exec(
       first.body.notificationUrl,
     );
     assert.ok(match, first.body.notificationUrl);

@@ -53,6 +53,11 @@ function smaregiHook(eventId: string | null, opts: { secret?: string; contractId
   });
 }
 
+async function stockSignalCount(): Promise<number> {
+  const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stockChanged').length;
+}
+
 async function stockEventIdsInWorkflow(): Promise<string[]> {
   const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
@@ -87,6 +92,18 @@ describe('POST /webhooks/smaregi', () => {
     assert.ok(again.every((r) => r.status === 200));
     const received = await stockEventIdsInWorkflow();
     assert.deepEqual([...received].sort(), [...ids].sort());
+  });
+
+  test('a burst for one tenant goes to Temporal in fewer signals than requests, every event once', async () => {
+    const signalsBefore = await stockSignalCount();
+    const before = (await stockEventIdsInWorkflow()).length;
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    const answers = await Promise.all(ids.map((id) => smaregiHook(id)));
+    assert.ok(answers.every((r) => r.status === 200));
+    const received = (await stockEventIdsInWorkflow()).slice(before);
+    assert.deepEqual([...received].sort(), [...ids].sort());
+    const signals = (await stockSignalCount()) - signalsBefore;
+    assert.ok(signals < ids.length, `${signals} signals for ${ids.length} concurrent requests`);
   });
 
   test('a pos:stock webhook without Smaregi-Event-Id is accepted once and its repeats are duplicates', async () => {

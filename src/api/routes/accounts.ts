@@ -91,7 +91,7 @@ async function createAccount(deps: AppDeps, onboarding: ResolvedOnboardingDeps, 
     shopName: body.shopName,
     active: true,
     createdAt: now,
-    notificationToken: newNotificationToken(),
+    notificationToken: newNotificationToken(tenantId),
     onboarding: initialProgress(tenantId, now),
     ...(emailTaken && { emailTaken: true }),
   };

@@ -52,11 +52,11 @@ const uploadAnswer = z.object({
   version: z.number().int(),
   progress: z.object({
     phase: z.enum(['queued', 'smaregi', 'checking', 'writing', 'activating', 'done']),
-    pass: z.number().int().describe('1 = checking pass, 2 = writing pass'),
+    pass: z.number().int().describe('1 = the pass over both files (checking, matching and storing); 0 before it'),
     file: z.enum(FILES).nullable(),
     rows: z.number().int(),
     bytes: z.number().int(),
-    totalBytes: z.number().int().describe('both passes: twice the size of the pair'),
+    totalBytes: z.number().int().describe('the size of the pair'),
     percent: z.number().int(),
     smaregiProducts: z.number().int(),
   }),

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { SignalBatcher } from '../signal-batcher';
-import { claimEvents, releaseClaims, settleClaims } from '../../storage/webhook-events';
+import { claimEvents, releaseClaims } from '../../storage/webhook-events';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
@@ -70,11 +70,6 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       );
       throw err;
     }
-    const settleAt = performance.now();
-    await settleClaims(deps.db, claimIds).catch((err: unknown) =>
-      deps.logger.warn({ err, tenantId }, 'could not settle webhook claims; a redelivery after the lease signals again (harmless)'),
-    );
-    observeStage(metrics, 'settle', settleAt);
     return outcomes;
   });
 

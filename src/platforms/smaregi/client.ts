@@ -101,9 +101,18 @@ export class SmaregiClient {
     contractId: string,
     opts: { onPage?: (fetchedSoFar: number) => void; updatedFrom?: Date } = {},
   ): Promise<SmaregiProduct[]> {
+    const all: SmaregiProduct[] = [];
+    for await (const page of this.productPages(contractId, opts)) {
+      all.push(...page);
+      opts.onPage?.(all.length);
+    }
+    return all;
+  }
+
+  /** The products one page (1,000) at a time: a caller that keeps only what it needs never holds the whole list. */
+  async *productPages(contractId: string, opts: { updatedFrom?: Date } = {}): AsyncGenerator<SmaregiProduct[]> {
     const query = { 'upd_date_time-from': opts.updatedFrom && formatSmaregiDateTime(opts.updatedFrom) };
-    const rows = await this.getAllPages(contractId, '/products', query, wireProductSchema, opts.onPage);
-    return rows.map(toProduct);
+    for await (const rows of this.pages(contractId, '/products', query, wireProductSchema)) yield rows.map(toProduct);
   }
 
   /** Exact match only: `"ABC "` is not `"ABC"`, whatever the API's filter does. */
@@ -303,19 +312,18 @@ export class SmaregiClient {
     return { stockAmount: parsed.stockAmount, ...(stockHistoryId !== undefined && { stockHistoryId }) };
   }
 
-  private async getAllPages<S extends z.ZodType>(
-    contractId: string,
-    path: string,
-    query: Query,
-    schema: S,
-    onPage?: (fetchedSoFar: number) => void,
-  ): Promise<z.output<S>[]> {
+  private async getAllPages<S extends z.ZodType>(contractId: string, path: string, query: Query, schema: S): Promise<z.output<S>[]> {
     const all: z.output<S>[] = [];
+    for await (const rows of this.pages(contractId, path, query, schema)) all.push(...rows);
+    return all;
+  }
+
+  /** Pages from 1 until a short one. */
+  private async *pages<S extends z.ZodType>(contractId: string, path: string, query: Query, schema: S): AsyncGenerator<z.output<S>[]> {
     for (let page = 1; ; page++) {
       const rows = await this.getPage(contractId, path, query, schema, page);
-      all.push(...rows);
-      onPage?.(all.length);
-      if (rows.length < PAGE_LIMIT) return all;
+      yield rows;
+      if (rows.length < PAGE_LIMIT) return;
     }
   }
 
