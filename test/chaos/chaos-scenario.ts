@@ -219,7 +219,10 @@ export function defineChaosTest(variant: ChaosVariant): void {
           // Every order MakeShop took, notified or not, settled as MakeShop holds it.
           const ledger = await orderLedger(stack.database.db).find({ tenantId: merchant.tenantId }).toArray();
           const status = new Map(ledger.map((o) => [o.orderNumber, o.status]));
-          const unsettled = placed.filter((o) => status.get(o.orderNumber) !== (o.cancelled ? 'cancelled' : 'imported'));
+          // An order cancelled before the engine ever saw it (both notifications lost) needs no ledger row:
+          // Smaregi must simply not have taken anything for it (checked below).
+          const settled = (o: PlacedOrder) => (o.cancelled ? [undefined, 'cancelled'] : ['imported']).includes(status.get(o.orderNumber));
+          const unsettled = placed.filter((o) => !settled(o));
           assert.deepEqual(unsettled.map((o) => `${o.orderNumber}: ${status.get(o.orderNumber) ?? 'unknown'}`), [], 'orders not settled');
         },
         10 * 60_000,
