@@ -1,64 +1,132 @@
-// bench:resync — a merchant with a 100,000-item catalog (legacy MakeShop API, its real rule: one request
-// at a time, at least 1 s apart), 稼働 and in step; then every MakeShop quantity is lost (the shop as the
-// admin would restore it from an old backup: all 0) and the merchant asks for 再同期 (POST /sync/resync).
-// Timed from the request until MakeShop holds every target again; also the MakeShop calls it took.
+// bench:resync — a merchant with a 100,000-item catalog, 稼働 and in step; then every MakeShop quantity is
+// lost (the shop as the admin would restore it from an old backup: all 0) and the merchant asks for 再同期
+// (POST /sync/resync). Timed from the request until MakeShop holds every target again, once per MakeShop
+// path: legacy (CSV batches, MakeShop's real rule: one request at a time, at least 1 s apart) and apps
+// (GraphQL stock mutations). BENCH_ITEMS sets the size, BENCH_PATHS=legacy|apps runs one path only.
 import { performance } from 'node:perf_hooks';
-import { getJson, postJson } from '../test/support/platforms';
-import { MAKESHOP_LOGIN, makeshopStock, onboardMerchant, startStack, type Stack } from '../test/support/stack';
-import { benchWorld, machine, reportFigures } from './support';
+import { postJson } from '../test/support/platforms';
+import { MAKESHOP_LOGIN, onboardAppsMerchant, onboardMerchant, startStack, type Stack } from '../test/support/stack';
+import { benchWorld, callPacing, expectedTargets, load, machine, makeshopCalls, reportFigures, waitForTargets } from './support';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
+const PATHS = (process.env.BENCH_PATHS ?? 'legacy,apps').split(',').filter((p): p is MakeshopPath => p === 'legacy' || p === 'apps');
+const SETUP_TIMEOUT_MS = 30 * 60_000;
 
-interface Call {
-  endpoint: string;
-  startedAt: number;
-  finishedAt: number;
-  outcome: string;
-}
+type MakeshopPath = 'legacy' | 'apps';
+
+const seconds = (fromMs: number, toMs = performance.now()) => (toMs - fromMs) / 1000;
 
 async function main(): Promise<void> {
-  const stack = await startStack('resync', { workerMode: 'process', makeshopIntervalMs: 1000, catalogMaxFileBytes: 100 * 1024 * 1024 });
-  const world = benchWorld('resync', ITEMS);
-  const makeshop = stack.platforms.makeshop.baseUrl;
-  try {
-    let t = performance.now();
-    console.log(`[resync] setting up a merchant with ${ITEMS} items through the API (catalog upload, 稼働)…`);
-    const { token } = await onboardMerchant(stack, world);
-    const expected = new Map(world.products.map((p) => [p.productCode, world.stock.filter((s) => s.productCode === p.productCode).reduce((a, s) => a + s.amount, 0)]));
-    await waitForTargets(stack, world.shopId, expected, 30 * 60_000);
-    console.log(`[resync] merchant 稼働 and in step after ${((performance.now() - t) / 1000).toFixed(0)} s; MakeShop loses every quantity…`);
+  const figures: Record<string, number> = { items: ITEMS };
+  for (const path of PATHS) Object.assign(figures, prefixed(path, await resyncOnce(path)));
+  console.log(`  machine: ${machine()}`);
+  reportFigures('resync', figures);
+}
 
-    await postJson(`${makeshop}/__sim/shops`, { shopId: world.shopId, ...MAKESHOP_LOGIN, ...world.shop });
+/** One merchant on its own stack (own database): set up, in step, MakeShop wiped, 再同期, timed. */
+async function resyncOnce(path: MakeshopPath): Promise<Record<string, number>> {
+  const stack = await startStack(`resync_${path}`, { workerMode: 'process', makeshopIntervalMs: 1000, catalogMaxFileBytes: 100 * 1024 * 1024 });
+  const world = benchWorld(`resync${path}`, ITEMS);
+  const expected = expectedTargets(world);
+  try {
+    console.log(`[resync ${path}] setting up a merchant with ${ITEMS} items through the API (load ${load()})…`);
+    let t = performance.now();
+    const onboard = path === 'legacy' ? onboardMerchant : onboardAppsMerchant;
+    const { token } = await onboard(stack, world, { catalogTimeoutMs: SETUP_TIMEOUT_MS });
+    const setupSeconds = seconds(t);
+    console.log(`[resync ${path}] 稼働 after ${setupSeconds.toFixed(0)} s (sign-up, catalog import); waiting for the first full push…`);
+    t = performance.now();
+    await waitForTargets(stack, world.shopId, expected, SETUP_TIMEOUT_MS, 1000);
+    const firstPushSeconds = seconds(t);
+    const firstPush = await nextPushTimings(stack, null);
+    console.log(`[resync ${path}] in step ${firstPushSeconds.toFixed(0)} s later (the worker's timing of that push: ${firstPush ?? 'no line'}); MakeShop loses every quantity…`);
+
+    // Re-seeding the shop sets every quantity back to 0 and empties its call log (an installed app stays installed).
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...(world.login ?? MAKESHOP_LOGIN), ...world.shop });
+    const requestedAt = Date.now();
     t = performance.now();
     const res = await stack.http('POST', '/api/v1/sync/resync', { token });
     if (res.status !== 202) throw new Error(`resync: ${res.status} ${JSON.stringify(res.body)}`);
-    await waitForTargets(stack, world.shopId, expected, 30 * 60_000);
-    const seconds = (performance.now() - t) / 1000;
-
-    const calls = await getJson<Call[]>(`${makeshop}/__sim/shops/${world.shopId}/calls`);
-    const startGaps = calls.slice(1).map((c, i) => c.startedAt - calls[i]!.startedAt);
-    const throttled = calls.filter((c) => c.outcome === 'throttled').length;
-    console.log(`\nbench:resync — full resync of ${ITEMS} items (legacy API, 1 request/s rule)`);
-    console.log(`  POST /sync/resync → every item at its target in MakeShop: ${seconds.toFixed(1)} s (goal ≤ 120 s: ${seconds <= 120 ? 'met' : 'MISSED'})`);
-    console.log(`  MakeShop calls: ${calls.length} (${calls.map((c) => c.endpoint.replace(/^.*\//, '')).join(', ')}); refused by the rule: ${throttled}`);
-    console.log(`  shortest start-to-start gap: ${startGaps.length ? Math.min(...startGaps) : '—'} ms`);
-    console.log(`  machine: ${machine()}`);
-    reportFigures('resync', { seconds, items: ITEMS, makeshopCalls: calls.length, throttledCalls: throttled, shortestGapMs: startGaps.length ? Math.min(...startGaps) : 0 });
+    await waitForTargets(stack, world.shopId, expected, SETUP_TIMEOUT_MS, 200);
+    const resyncSeconds = seconds(t);
+    const resyncPush = await nextPushTimings(stack, firstPush);
+    return report(path, stack, world.shopId, { setupSeconds, firstPushSeconds, resyncSeconds, requestedAt, resyncPush });
   } finally {
     await stack.close();
   }
 }
 
-/** Polls the MakeShop simulator until every code holds its expected quantity. */
-async function waitForTargets(stack: Stack, shopId: string, expected: Map<string, number>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function report(
+  path: MakeshopPath,
+  stack: Stack,
+  shopId: string,
+  run: { setupSeconds: number; firstPushSeconds: number; resyncSeconds: number; requestedAt: number; resyncPush: string | null },
+): Promise<Record<string, number>> {
+  const calls = await makeshopCalls(stack, shopId);
+  // Legacy: webftp + upload pairs. Apps: every GraphQL call (the simulator logs them as one endpoint; order reads are a few).
+  const stockCalls = calls.filter((c) => c.endpoint !== 'orderinfo');
+  const pacing = callPacing(calls);
+  const firstStockCall = stockCalls[0]?.startedAt ?? run.requestedAt;
+  const lastStockCall = stockCalls.at(-1)?.finishedAt ?? run.requestedAt;
+  const beforeMakeshop = (firstStockCall - run.requestedAt) / 1000;
+  const inMakeshop = (lastStockCall - firstStockCall) / 1000;
+  const rule = path === 'legacy' ? 'CSV batches, 1 request/s rule' : 'GraphQL stock mutations';
+  console.log(`\nbench:resync (${path}) — full resync of ${ITEMS} items (${rule})`);
+  console.log(`  POST /sync/resync → every item at its target in MakeShop: ${run.resyncSeconds.toFixed(1)} s (goal ≤ 120 s: ${run.resyncSeconds <= 120 ? 'met' : 'MISSED'})`);
+  console.log(`    request → first MakeShop stock call: ${beforeMakeshop.toFixed(1)} s (signal, workflow, catalog read, Smaregi stock read, last-pushed record)`);
+  console.log(`    MakeShop stock calls, first start → last end: ${inMakeshop.toFixed(1)} s (${stockCalls.length} calls)`);
+  console.log(`    last call → all targets seen by this bench: ${(run.resyncSeconds - beforeMakeshop - inMakeshop).toFixed(1)} s (recording what was pushed, polling)`);
+  console.log(`    the worker's own timing of the push: ${run.resyncPush ?? 'no timing line'}`);
+  console.log(`  MakeShop calls: ${calls.length} (${summarise(calls.map((c) => c.endpoint.replace(/^.*\//, '')))}); refused by the rule: ${pacing.throttled}; shortest start-to-start gap ${pacing.shortestGapMs} ms; overlapping ${pacing.overlapping}`);
+  console.log(`  set-up: 稼働 after ${run.setupSeconds.toFixed(0)} s, first full push in step ${run.firstPushSeconds.toFixed(0)} s later`);
+  return {
+    seconds: run.resyncSeconds,
+    beforeMakeshopSeconds: beforeMakeshop,
+    makeshopSeconds: inMakeshop,
+    makeshopCalls: calls.length,
+    throttledCalls: pacing.throttled,
+    shortestGapMs: pacing.shortestGapMs,
+    setupSeconds: run.setupSeconds,
+    firstPushSeconds: run.firstPushSeconds,
+  };
+}
+
+/**
+ * The worker's timing of the push after `previous`: its line comes once what was pushed is recorded, a
+ * moment after MakeShop holds the targets.
+ */
+async function nextPushTimings(stack: Stack, previous: string | null): Promise<string | null> {
+  const deadline = Date.now() + 60_000;
   for (;;) {
-    const stock = await makeshopStock(stack, shopId);
-    const wrong = [...expected].filter(([code, qty]) => stock.get(code) !== qty).length;
-    if (wrong === 0) return;
-    if (Date.now() > deadline) throw new Error(`${wrong} items never reached their target`);
-    await new Promise((r) => setTimeout(r, 500));
+    const timings = lastPushTimings(stack);
+    if (timings !== null && timings !== previous) return timings;
+    if (Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** The worker's last 'stock push timings' line: ms per step of its last push. */
+function lastPushTimings(stack: Stack): string | null {
+  const line = [...stack.worker.recentOutput()].reverse().find((l) => l.includes('stock push timings'));
+  const json = line?.slice(line.indexOf('{'));
+  if (!json) return null;
+  try {
+    const parsed = JSON.parse(json) as { ms?: Record<string, number>; totalMs?: number; rows?: number };
+    return `${parsed.rows} rows in ${parsed.totalMs} ms: ${Object.entries(parsed.ms ?? {}).map(([step, ms]) => `${step} ${ms} ms`).join(', ')}`;
+  } catch {
+    return null;
+  }
+}
+
+/** "webftp ×2, upload ×2" */
+function summarise(names: string[]): string {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ');
+}
+
+function prefixed(path: MakeshopPath, figures: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([name, value]) => [`${path}${name[0]!.toUpperCase()}${name.slice(1)}`, value]));
 }
 
 main().then(

@@ -14,7 +14,7 @@ import { postJson } from '../test/support/platforms';
 import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../test/support/stack';
 import { onboardingWorkflowId, syncWorkflowId } from '../src/workflows/messages';
 import { DEFAULT_SYNC_TIMING } from '../src/domain/sync-workflow-state';
-import { benchWorld, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, temporalTaskCounts } from './support';
+import { benchWorld, cpuSecondsOfTree, ferretdbCursorSeconds, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, serverPids, temporalTaskCounts } from './support';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const SKUS = Number(process.env.BENCH_TENANT_SKUS ?? 200);
@@ -62,10 +62,18 @@ async function main(): Promise<void> {
     cancellable: [],
   }));
   try {
+    const cpu = cpuMeter(stack);
+    const queries = await ferretdbMeter();
     const onboardSeconds = await onboardAll(stack, tenants);
     const inStepSeconds = await waitInStep(stack, tenants);
+    const onboardCpu = cpu.phase();
+    const onboardQueries = await queries.phase();
     const idle = await measureIdle();
+    const idleCpu = cpu.phase();
+    await queries.phase();
     const { events, busy } = await runEvents(stack, tenants);
+    const eventCpu = cpu.phase();
+    const eventQueries = await queries.phase();
 
     const latencies = events.filter((e) => e.appliedAt !== undefined).map((e) => e.appliedAt! - e.sentAt).sort((a, b) => a - b);
     const lost = events.filter((e) => e.appliedAt === undefined);
@@ -78,7 +86,12 @@ async function main(): Promise<void> {
 
     console.log(`\nbench:tenants — ${TENANTS} tenants × ${SKUS} SKUs (legacy MakeShop, 1 request/s per shop), ${EVENT_RATE} events/s for ${EVENT_SECONDS} s`);
     console.log(`  onboarding through the API: ${onboardSeconds.toFixed(0)} s (${(TENANTS / onboardSeconds).toFixed(1)} tenants/s, ${ONBOARD_PARALLEL} at once); every tenant in step ${inStepSeconds.toFixed(0)} s later`);
-    console.log(`  idle (${IDLE_SECONDS} s, every tenant 稼働, nothing happening): ${idle.workflowTasksPerSecond.toFixed(2)} workflow tasks/s, ${idle.activityTasksPerSecond.toFixed(2)} activity tasks/s`);
+    console.log(`  CPU seconds for the onboarding (until in step): ${cpuLine(onboardCpu)} = ${(total(onboardCpu) / TENANTS).toFixed(2)} s per tenant`);
+    console.log(`  FerretDB query time by collection during the onboarding: ${onboardQueries}`);
+    console.log(
+      `  idle (${IDLE_SECONDS} s, every tenant 稼働, nothing happening): ${idle.workflowTasksPerSecond.toFixed(2)} workflow tasks/s, ${idle.activityTasksPerSecond.toFixed(2)} activity tasks/s ` +
+        `(steady state: one reconciliation per tenant every ${DEFAULT_SYNC_TIMING.reconcileIntervalMs / 60_000} min = ${((TENANTS * 1000) / DEFAULT_SYNC_TIMING.reconcileIntervalMs).toFixed(2)}/s); CPU ${cpuLine(idleCpu)} = ${(total(idleCpu) / IDLE_SECONDS).toFixed(2)} cores`,
+    );
     console.log(`  events: ${events.length} sent (sales ${byKind('sale')}, receipts ${byKind('receipt')}, orders ${byKind('order')}, cancellations ${byKind('cancellation')})`);
     console.log(`  event → applied: p50 ${s(percentile(latencies, 50))}  p95 ${s(percentile(latencies, 95))}  p99 ${s(percentile(latencies, 99))}  max ${s(latencies.at(-1) ?? NaN)}  (goal p95 ≤ 3 s: ${percentile(latencies, 95) <= 3000 ? 'met' : 'MISSED'})`);
     for (const kind of ['sale', 'receipt', 'order', 'cancellation'] as const) {
@@ -87,6 +100,8 @@ async function main(): Promise<void> {
     }
     console.log(`  lost (not applied ${SETTLE_MS / 1000} s after the last event): ${lost.length}${lost.length ? ` — ${lost.slice(0, 5).map((e) => `${e.tenant.world.shopId}/${e.code} ${e.kind}`).join(', ')}` : ''}`);
     console.log(`  Temporal during the events (until the last was applied): ${busy.workflowTasksPerSecond.toFixed(1)} workflow tasks/s, ${busy.activityTasksPerSecond.toFixed(1)} activity tasks/s`);
+    console.log(`  CPU seconds during the events: ${cpuLine(eventCpu)} = ${(total(eventCpu) / Math.max(1, events.length)).toFixed(3)} s per event`);
+    console.log(`  FerretDB query time by collection during the events: ${eventQueries}`);
     console.log(`  largest workflow history: ${largest.events} events (${largest.workflowId})`);
     console.log(`  peak RSS: worker ${mib(workerRss)}, api ${mib(apiRss)} (goal ≤ 1 GB each: ${workerRss <= 2 ** 30 && apiRss <= 2 ** 30 ? 'met' : 'MISSED'})`);
     console.log(`  machine: ${machine()}; load average now ${load()}`);
@@ -105,11 +120,64 @@ async function main(): Promise<void> {
       idleWorkflowTasksPerSecond: idle.workflowTasksPerSecond,
       idleActivityTasksPerSecond: idle.activityTasksPerSecond,
       largestHistoryEvents: largest.events,
+      onboardCpuSecondsPerTenant: total(onboardCpu) / TENANTS,
+      eventCpuSecondsPerEvent: total(eventCpu) / Math.max(1, events.length),
+      idleCpuCores: total(idleCpu) / IDLE_SECONDS,
     });
   } finally {
     await stack.close();
   }
 }
+
+type CpuSeconds = Record<'api' | 'worker' | 'temporal' | 'ferretdb' | 'simulators', number>;
+
+/**
+ * CPU seconds per process between phases: the api, the worker, the Temporal dev server, FerretDB, and this
+ * process (the simulators and the load generator). Where the time goes, on a machine whose cores they share.
+ */
+function cpuMeter(stack: Stack) {
+  const servers = serverPids();
+  const read = (): CpuSeconds => {
+    const own = process.cpuUsage();
+    return {
+      api: cpuSecondsOfTree(stack.api.pid()!),
+      worker: cpuSecondsOfTree(stack.worker.pid()!),
+      temporal: servers.temporal === null ? NaN : cpuSecondsOfTree(servers.temporal),
+      ferretdb: servers.ferretdb === null ? NaN : cpuSecondsOfTree(servers.ferretdb),
+      simulators: (own.user + own.system) / 1e6,
+    };
+  };
+  let last = read();
+  return {
+    /** CPU seconds since the previous call (or the start). */
+    phase(): CpuSeconds {
+      const now = read();
+      const used = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - last[k as keyof CpuSeconds]])) as CpuSeconds;
+      last = now;
+      return used;
+    },
+  };
+}
+
+/** FerretDB's cursor seconds per collection between phases (wall time of its queries, waits included): the top ones. */
+async function ferretdbMeter() {
+  const { ferretdbDebugUrl } = serverPids();
+  let last = await ferretdbCursorSeconds(ferretdbDebugUrl);
+  return {
+    async phase(): Promise<string> {
+      const now = await ferretdbCursorSeconds(ferretdbDebugUrl);
+      const used = [...now].map(([collection, s]) => [collection, s - (last.get(collection) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+      last = now;
+      return used.length === 0 ? 'n/a' : used.slice(0, 6).map(([collection, s]) => `${collection} ${s.toFixed(1)} s`).join(', ');
+    },
+  };
+}
+
+const total = (cpu: CpuSeconds) => Object.values(cpu).reduce((a, b) => a + (Number.isNaN(b) ? 0 : b), 0);
+const cpuLine = (cpu: CpuSeconds) =>
+  `${Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ')} (total ${total(cpu).toFixed(1)})`;
 
 async function onboardAll(stack: Stack, tenants: Tenant[]): Promise<number> {
   const t0 = performance.now();
@@ -120,7 +188,8 @@ async function onboardAll(stack: Stack, tenants: Tenant[]): Promise<number> {
   }, PROGRESS_EVERY_MS);
   try {
     await inParallel(tenants, ONBOARD_PARALLEL, async ({ world }, i) => {
-      await onboardMerchant(stack, world, { clientAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` });
+      // Catalog imports queue behind CATALOG_IMPORTS_PER_WORKER slots: a long wait is expected, not a failure.
+      await onboardMerchant(stack, world, { clientAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, catalogTimeoutMs: 15 * 60_000 });
       done++;
     });
   } finally {

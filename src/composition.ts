@@ -12,8 +12,8 @@ import { SmaregiClient } from './platforms/smaregi/client';
 import type { SecretBox } from './storage/crypto';
 import { createTenantSettings } from './storage/tenant-settings';
 import { findTenantByContractId, findTenantByNotificationToken } from './storage/tenants';
-import { applySubscriptionNotification } from './activities/subscription';
-import type { WebhookTenantLookup } from './api/routes/webhooks';
+import { applySubscriptionNotification } from './sync/subscription';
+import type { WebhookTenantLookup } from './api/deps';
 import type { AppDeps } from './api/deps';
 import { createMetrics, type Metrics } from './lib/metrics';
 
@@ -29,6 +29,7 @@ export function createMakeshopAppsClient(config: Config, logger: Logger): Makesh
     graphqlUrl: config.MAKESHOP_GRAPHQL_URL,
     apiKey: config.MAKESHOP_APP_API_KEY,
     maxRowsPerCall: config.MAKESHOP_APPS_ROWS_PER_CALL,
+    requestsPerMinute: config.MAKESHOP_APPS_REQUESTS_PER_MINUTE,
     logger: logger.child({ platform: 'makeshop-apps' }),
   });
 }

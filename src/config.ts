@@ -78,6 +78,7 @@ export const configSchema = z.object({
   MAKESHOP_APP_API_KEY: z.string().min(1).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_API_KEY),
   MAKESHOP_APP_LAUNCH_SECRET: z.string().min(8).default(SIMULATOR_DEFAULTS.MAKESHOP_APP_LAUNCH_SECRET),
   MAKESHOP_APPS_ROWS_PER_CALL: z.coerce.number().int().min(1).max(10_000).default(500),
+  MAKESHOP_APPS_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
 
   SMAREGI_SIM_PORT: port(3101),
   MAKESHOP_SIM_PORT: port(3102),

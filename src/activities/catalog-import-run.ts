@@ -146,6 +146,8 @@ class ImportRun {
     }
     const snapshotId = randomUUID();
     await saveSmaregiSnapshot(db, upload.tenantId, snapshotId, codes, this.deps.now());
+    // No progress save in flight while the upload's own fields are written (FerretDB has no transactions).
+    await this.progress.flush();
     await updateCatalogUpload(db, upload._id, { smaregiSnapshotId: snapshotId });
     this.snapshotId = snapshotId;
     return codes;
@@ -166,6 +168,7 @@ class ImportRun {
   /** Recorded before the first pack is stored, so whatever fails later knows this version may hold items. */
   private async prepareWrites(): Promise<void> {
     if (this.upload.itemsWrittenAt !== null) return;
+    await this.progress.flush();
     await updateCatalogUpload(this.deps.db, this.upload._id, { itemsWrittenAt: this.deps.now() });
   }
 

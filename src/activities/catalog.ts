@@ -184,7 +184,8 @@ export function createCatalogActivities(deps: CatalogActivityDeps) {
   }
 
   async function purgeUploadItems(upload: CatalogUploadDoc): Promise<void> {
-    if (upload.itemsWrittenAt === null || upload.itemLines === null) return;
+    // itemsWrittenAt is recorded before the first pack is stored (itemLines only once all are).
+    if (upload.itemsWrittenAt === null) return;
     heartbeat({ purging: upload.version });
     const deleted = await purgeCatalogVersion(db, upload.tenantId, upload.version);
     await updateCatalogUpload(db, upload._id, { itemsPurgedAt: now() });

@@ -13,6 +13,7 @@ import { createAlertCenter } from '../alerts/center';
 import { createSmtpMailer, type Mailer } from '../alerts/mailer';
 import { createSyncAlerts } from '../alerts/sync-alerts';
 import { createAlertActivities } from './alerts';
+import { makeshopTokenRefusedHandler } from './makeshop-link';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
 export interface ActivityDeps {
@@ -55,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
       makeshop: deps.platforms.makeshop,
       tenants,
       alerts: createSyncAlerts({ db: deps.db, center: alerts, logger: deps.logger, stallMs: deps.config.ALERT_STALL_MS }),
+      makeshopTokenRefused: makeshopTokenRefusedHandler({ ...deps, tenants, makeshop: deps.platforms.makeshop }),
       driftRepair: driftRepairPort(deps.temporal, taskQueue, deps.config.SYNC_DRIFT_REPAIR_INTERVAL_MS),
       timing: {
         debounceMs: deps.config.SYNC_DEBOUNCE_MS,

@@ -17,9 +17,19 @@ import { createWorkflowRecordActivities } from './workflow-records';
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
  * (TenantSettingsPort) and never travel through workflow history.
  */
-export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timing?: SyncTiming }) {
+export function createSyncActivities(
+  deps: Omit<SyncDeps, 'heartbeat'> & {
+    timing?: SyncTiming;
+    /** MakeShop refused the tenant's apps token during a sync step (src/activities/makeshop-link.ts). */
+    makeshopTokenRefused?: (tenantId: string) => Promise<void>;
+  },
+) {
   // Steps checkpoint (heartbeat, and stop once the attempt is cancelled); keepAlive covers single slow calls.
   const withHeartbeat: SyncDeps = { ...deps, heartbeat: checkpoint };
+  const asActivityFailure = <T>(tenantId: string, run: () => Promise<T>) =>
+    asTemporalFailure(run, async (err) => {
+      if (err instanceof PlatformError && err.kind === 'revoked' && err.details.platform === 'makeshop') await deps.makeshopTokenRefused?.(tenantId);
+    });
   return {
     ...createWorkflowRecordActivities(deps.db),
     /** The worker's configured timing (SYNC_* variables), read once per run as a local activity. */
@@ -27,19 +37,19 @@ export function createSyncActivities(deps: Omit<SyncDeps, 'heartbeat'> & { timin
       return deps.timing ?? DEFAULT_SYNC_TIMING;
     },
     async pushStock(input: PushStockInput): Promise<PushStockResult> {
-      return asActivityFailure(() =>
+      return asActivityFailure(input.tenantId, () =>
         watched(deps, 'pushStock', input, () => pushStock(withHeartbeat, input), (r) => r.makeshopCalls > 0),
       );
     },
     async processOrder(input: ProcessOrderInput): Promise<ProcessOrderResult> {
-      return asActivityFailure(() => watched(deps, 'processOrder', input, () => processOrder(withHeartbeat, input), () => true));
+      return asActivityFailure(input.tenantId, () => watched(deps, 'processOrder', input, () => processOrder(withHeartbeat, input), () => true));
     },
     /** Orders MakeShop took since the last look, recorded as pending before a push (issue 10 #4). */
     async discoverOrders(input: DiscoverOrdersInput): Promise<DiscoverOrdersResult> {
-      return asActivityFailure(() => discoverOrders(withHeartbeat, input));
+      return asActivityFailure(input.tenantId, () => discoverOrders(withHeartbeat, input));
     },
     async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
-      return asActivityFailure(() => watched(deps, 'reconcile', input, () => reconcile(withHeartbeat, input), () => true));
+      return asActivityFailure(input.tenantId, () => watched(deps, 'reconcile', input, () => reconcile(withHeartbeat, input), () => true));
     },
   };
 }
@@ -85,10 +95,11 @@ export function driftRepairPort(temporal: Client, taskQueue: string, intervalMs:
 }
 
 /** Maps platform and configuration errors to Temporal's retry semantics in one place. */
-async function asActivityFailure<T>(run: () => Promise<T>): Promise<T> {
+async function asTemporalFailure<T>(run: () => Promise<T>, onError: (err: unknown) => Promise<void>): Promise<T> {
   try {
     return await keepAlive(run);
   } catch (err) {
+    await onError(err);
     if (err instanceof SyncConfigurationError) throw ApplicationFailure.nonRetryable(err.message, 'configuration');
     if (err instanceof OrderNotFoundYetError) throw ApplicationFailure.retryable(err.message, 'order-not-found');
     if (err instanceof OrderBusyError) throw ApplicationFailure.retryable(err.message, 'order-busy');

@@ -3,13 +3,12 @@
 // search attribute is brought up to date. Both Temporal calls are best effort: the mail workflow also
 // finds the notices the next time it runs, and the count is re-sent with every change.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { alertId, mailboxOf, OPERATOR_MAILBOX, type AlertEvent, type AlertKind } from '../domain/alerts';
 import type { Logger } from '../lib/logger';
 import { openAlertIds, raiseAlerts, readMailbox, resolveAlerts, type AlertChange } from '../storage/alerts';
-import { TenantIdKey } from '../temporal/search-attributes';
-import { alertMailWorkflowId, alertNoticesQueuedSignal, openAlertsChangedSignal } from '../workflows/alert-messages';
+import { wakeAlertMailWorkflow } from '../temporal/tenant-workflows';
+import { openAlertsChangedSignal } from '../workflows/alert-messages';
 import { syncWorkflowId } from '../workflows/messages';
 
 export interface AlertCenterDeps {
@@ -80,15 +79,7 @@ export async function recordSafely(logger: Logger, what: string, run: () => Prom
 
 async function wakeMailWorkflow(deps: AlertCenterDeps, mailbox: string, tenantId: string): Promise<void> {
   try {
-    await deps.temporal.workflow.signalWithStart('alertMailWorkflow', {
-      workflowId: alertMailWorkflowId(mailbox),
-      taskQueue: deps.taskQueue,
-      args: [{ mailbox }],
-      signal: alertNoticesQueuedSignal,
-      signalArgs: [],
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      ...(mailbox !== OPERATOR_MAILBOX && { typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }] }),
-    });
+    await wakeAlertMailWorkflow(deps.temporal, deps.taskQueue, mailbox, mailbox === OPERATOR_MAILBOX ? null : tenantId);
   } catch (err) {
     deps.logger.warn({ err, mailbox }, 'could not wake the alert mail workflow; the notices stay queued');
   }

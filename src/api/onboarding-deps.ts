@@ -2,7 +2,6 @@ import type { MakeshopGateway } from '../platforms/makeshop/gateway';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import type { SecretBox } from '../storage/crypto';
 import { APPLICATION_REPORT_AFTER_MS } from '../domain/onboarding';
-import type { AppDeps } from './deps';
 import type { LoginThrottleOptions } from './login-throttle';
 
 /** Tunables of accounts and onboarding; defaults suit production, tests shorten them. */
@@ -37,15 +36,4 @@ export interface OnboardingDeps {
   smaregi: Pick<SmaregiClient, 'listStores'>;
   makeshop: Pick<MakeshopGateway, 'testConnection'>;
   options?: Partial<OnboardingOptions>;
-}
-
-export type ResolvedOnboardingDeps = Omit<OnboardingDeps, 'options'> & { options: OnboardingOptions };
-
-export function onboardingDepsOf(deps: AppDeps): ResolvedOnboardingDeps {
-  if (!deps.onboarding) throw new Error('AppDeps.onboarding is not configured (secretBox, smaregi, makeshop)');
-  return { ...deps.onboarding, options: { ...DEFAULT_ONBOARDING_OPTIONS, ...deps.onboarding.options } };
-}
-
-export function onboardingOptionsOf(deps: AppDeps): OnboardingOptions {
-  return { ...DEFAULT_ONBOARDING_OPTIONS, ...deps.onboarding?.options };
 }

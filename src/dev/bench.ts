@@ -1,5 +1,6 @@
 // `npm run bench:*`: one benchmark file run against its own Temporal dev server and FerretDB.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { compileSources } from './compile';
 import { runAgainstEphemeralServers } from './ephemeral';
 import { typescriptCommand } from './processes';
 
@@ -8,6 +9,10 @@ const ROOT = resolve(__dirname, '..', '..');
 async function main(): Promise<void> {
   const [file, ...args] = process.argv.slice(2);
   if (!file) throw new Error('usage: bench <bench/file.ts> [args…]');
+  // The api and worker processes a bench starts run this compiled copy, as production runs dist/ (test/support/stack.ts).
+  const compiled = join(ROOT, 'dist', 'bench-build');
+  await compileSources(join(ROOT, 'src'), compiled);
+  process.env.ZAIKO_COMPILED_SRC = compiled;
   console.log(`[bench] running ${file}`);
   const { command, args: commandArgs } = typescriptCommand(file, args);
   const code = await runAgainstEphemeralServers('bench', command, commandArgs, { cwd: ROOT, workdirEnv: 'ZAIKO_BENCH_WORKDIR' });

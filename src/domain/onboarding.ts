@@ -81,6 +81,11 @@ export function makeshopModeOf(state: Pick<OnboardingState, 'makeshopMode'>): Ma
   return state.makeshopMode ?? 'legacy';
 }
 
+/** The MakeShop shop ID the merchant named in the legacy application (step 2); null before it. */
+export function applicationShopIdOf(state: { application?: { form?: { shopId?: string } | null } | null } | undefined): string | null {
+  return state?.application?.form?.shopId ?? null;
+}
+
 /** The linked, not revoked, apps installation's shop ID; null unless apps mode is usable now. */
 export function linkedAppsShopId(state: Pick<OnboardingState, 'makeshopMode' | 'apps'>): string | null {
   const apps = state.apps;

@@ -8,6 +8,7 @@ import {
   type AlertKind,
   type PendingNotice,
 } from '../domain/alerts';
+import { findByIds } from './db';
 
 /**
  * Alerts, one document per (mailbox, kind, subject) under a deterministic _id: raising an open alert
@@ -79,7 +80,7 @@ export async function raiseAlerts(
 ): Promise<{ id: string; kind: AlertKind; change: AlertChange }[]> {
   const wanted = new Map(events.map((e) => [alertId(mailboxOf(e.kind, tenantId), e.kind, e.subject), e]));
   if (wanted.size === 0) return [];
-  const existing = new Map((await alerts(db).find({ _id: { $in: [...wanted.keys()] } }).toArray()).map((d) => [d._id, d]));
+  const existing = new Map((await findByIds(alerts(db), wanted.keys())).map((d) => [d._id, d]));
   const opening = (message: string, kind: AlertKind) => ({
     message,
     openedAt: now,
@@ -146,9 +147,7 @@ async function bulkWriteIgnoringDuplicates(db: Db, writes: AnyBulkWriteOperation
 /** Resolves those of the alerts that are open and queues their short "resolved" notices; returns the ids resolved. */
 export async function resolveAlerts(db: Db, ids: string[], now = new Date()): Promise<string[]> {
   if (ids.length === 0) return [];
-  const open = await alerts(db)
-    .find({ _id: { $in: ids }, resolvedAt: null }, { projection: { mailbox: 1, kind: 1 } })
-    .toArray();
+  const open = (await findByIds(alerts(db), ids, { projection: { mailbox: 1, kind: 1, resolvedAt: 1 } })).filter((d) => d.resolvedAt === null);
   const resolved: AlertDoc[] = [];
   for (const doc of open) {
     // One by one, guarded: of two concurrent resolutions only one queues the notice.
@@ -182,7 +181,7 @@ export async function openAlertIds(db: Db, mailbox: string, kind: AlertKind): Pr
 
 export async function alertsById(db: Db, ids: string[]): Promise<AlertDoc[]> {
   if (ids.length === 0) return [];
-  return alerts(db).find({ _id: { $in: ids } }).toArray();
+  return findByIds(alerts(db), ids);
 }
 
 /** After the mail went out: the notices leave the queue and the kinds' windows start now. */

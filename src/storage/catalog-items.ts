@@ -8,7 +8,6 @@ import {
   type MatchedStockItem,
   type MatchStatus,
 } from '../domain/catalog';
-import type { StockPushRow } from '../platforms/makeshop/gateway';
 
 /**
  * The catalog as MongoDB stores it. A version's items are kept in packs: one document per batch the
@@ -57,17 +56,6 @@ export async function activeCatalogVersion(db: Db, tenantId: string): Promise<nu
 
 export async function activeCatalog(db: Db, tenantId: string): Promise<CatalogActiveDoc | null> {
   return catalogActive(db).findOne({ _id: tenantId });
-}
-
-/** MakeShop's key for one item: what a stock upload row names. */
-export function pushKey(item: Pick<CatalogItemDoc, 'source' | 'systemCode' | 'customCode'> & { optionCode?: string }): string {
-  return item.source === 'option' ? `o:${item.systemCode}:${item.optionCode ?? ''}` : `p:${item.systemCode}:${item.customCode}`;
-}
-
-export function pushRow(item: CatalogItemDoc, quantity: number): StockPushRow {
-  return item.source === 'option'
-    ? { kind: 'option', systemCode: item.systemCode || undefined, customCode: item.customCode || undefined, optionCode: item.optionCode, quantity }
-    : { kind: 'product', systemCode: item.systemCode || undefined, customCode: item.customCode || undefined, quantity };
 }
 
 /** The Smaregi 商品コード that matched: the JAN when only the JAN matched, else the item's own code. */

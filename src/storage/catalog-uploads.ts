@@ -37,7 +37,7 @@ export interface CatalogUploadDoc {
   filesDeletedAt: Date | null;
   /** The Smaregi product list this import matched against (smaregi_products), so a retry matches the same. */
   smaregiSnapshotId: string | null;
-  /** Highest line of an item in each file, known after the checking pass; bounds the item ids of this version. */
+  /** Highest line of an item in each file, recorded once the import has stored every item (informative). */
   itemLines: Record<CatalogFile, number> | null;
   /** Set before the first item is written: from then on this version may have items to purge. */
   itemsWrittenAt: Date | null;

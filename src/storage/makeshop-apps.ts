@@ -82,6 +82,22 @@ export async function revokeInstallation(db: Db, shopId: string, now: Date): Pro
   return { tenantId: doc.status === 'linked' ? doc.tenantId : null };
 }
 
+/**
+ * The sync found MakeShop refusing the tenant's token (the uninstall webhook was lost): the installation is
+ * revoked only while it still holds that very token for that tenant, so a reinstall's fresh token is kept.
+ * Answers whether it was revoked now.
+ */
+export async function revokeRefusedToken(db: Db, box: SecretBox, tenantId: string, refused: AppsConnection, now: Date): Promise<boolean> {
+  const doc = await installations(db).findOne({ _id: refused.shopId });
+  if (doc?.status !== 'linked' || doc.tenantId !== tenantId || !doc.token) return false;
+  if (box.open(doc.token, tokenContext(refused.shopId)) !== refused.token) return false;
+  const res = await installations(db).updateOne(
+    { _id: refused.shopId, status: 'linked', token: doc.token },
+    { $set: { status: 'revoked', token: null, revokedAt: now, updatedAt: now } },
+  );
+  return res.modifiedCount === 1;
+}
+
 /** The token of an installation as stored, for checking it against MakeShop (uninstall webhook). */
 export async function installationToken(db: Db, box: SecretBox, shopId: string): Promise<string | null> {
   const doc = await installations(db).findOne({ _id: shopId });

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import { codeAsFieldName } from './db';
+import { codeAsFieldName, findByIds } from './db';
 
 /**
  * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
@@ -37,7 +37,7 @@ const bucketId = (tenantId: string, bucket: number) => `${tenantId}:${bucket}`;
 export async function lastPushed(db: Db, tenantId: string, keys: string[]): Promise<Map<string, number>> {
   const ids = [...new Set(keys.map((k) => bucketId(tenantId, bucketOf(k))))];
   const buckets = new Map<string, Record<string, number>>();
-  for (const doc of await pushedStock(db).find({ _id: { $in: ids } }).toArray()) buckets.set(doc._id, doc.quantities);
+  for (const doc of await findByIds(pushedStock(db), ids)) buckets.set(doc._id, doc.quantities);
   const result = new Map<string, number>();
   for (const key of keys) {
     const qty = buckets.get(bucketId(tenantId, bucketOf(key)))?.[fieldOf(key)];

@@ -1,3 +1,4 @@
+import { applicationShopIdOf } from '../domain/onboarding';
 import type { Collection, Db } from 'mongodb';
 import type { LegacyConnection } from '../platforms/makeshop/gateway';
 import { isEncryptedValue, type EncryptedValue, type SecretBox } from './crypto';
@@ -84,7 +85,7 @@ export async function loadMakeshopCredentials(db: Db, secretBox: SecretBox, tena
   const tenant = await tenantsCollection(db).findOne({ _id: tenantId }, { projection: { 'onboarding.state.application.form.shopId': 1 } });
   return {
     mode: 'legacy',
-    shopId: tenant?.onboarding?.state?.application?.form?.shopId ?? doc.accountId,
+    shopId: applicationShopIdOf(tenant?.onboarding?.state) ?? doc.accountId,
     accountId: doc.accountId,
     password: secretBox.open(doc.password, associatedData(tenantId, 'password')),
     orderAuthCode: secretBox.open(doc.orderAuthCode, associatedData(tenantId, 'orderAuthCode')),

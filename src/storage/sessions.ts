@@ -32,8 +32,9 @@ export async function createSession(db: Db, tenantId: string, ttlMs: number, now
 
 /** The tenant a live session token belongs to, or null (unknown, revoked or expired). */
 export async function findSessionTenant(db: Db, token: string, now: Date): Promise<string | null> {
-  const session = await sessions(db).findOne({ _id: hashToken(token), expiresAt: { $gt: now } });
-  return session?.tenantId ?? null;
+  // By _id alone: FerretDB decodes every document for _id plus any other condition (see findByIds in db.ts).
+  const session = await sessions(db).findOne({ _id: hashToken(token) });
+  return session && session.expiresAt > now ? session.tenantId : null;
 }
 
 export async function revokeSession(db: Db, token: string): Promise<void> {

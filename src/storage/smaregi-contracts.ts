@@ -75,7 +75,7 @@ async function claim(db: Db, tenantId: string, contractId: string, now: Date): P
   return taken.modifiedCount === 1;
 }
 
-/** The tenant holding the contract's claim (by _id: no scan on FerretDB); the tenant's own field confirms it. */
+/** The tenant holding the contract's claim (a plain _id look-up, the cheap kind on FerretDB); the tenant's own field confirms it. */
 export async function contractClaimant(db: Db, contractId: string): Promise<string | null> {
   return (await claims(db).findOne({ _id: contractId }))?.tenantId ?? null;
 }

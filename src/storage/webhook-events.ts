@@ -6,7 +6,7 @@ import { MongoBulkWriteError, type Db } from 'mongodb';
  * duplicates; if the api died between claim and signal, or could not release the claim after a failed
  * signal, a redelivery after the lease takes the event over instead of being answered "duplicate" and
  * lost. A claim whose signal went through is not marked afterwards: that write was a second FerretDB
- * round trip (a collection scan there) on every webhook's path, and what it bought is small — a
+ * round trip (a scan of the whole collection there, `_id: {$in}`) on every webhook's path, and what it bought is small — a
  * redelivery later than the lease (Smaregi redelivers only what was not answered 200) signals again,
  * the workflow drops event ids it remembers, and at worst its products' targets are pushed once more.
  * Old claims marked `settled` (written before this change) stay duplicates for good.

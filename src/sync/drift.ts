@@ -1,9 +1,10 @@
 import { PlatformError } from '../platforms/http';
-import { stockRowIdentity, type MakeshopConnection, type StockRowKey } from '../platforms/makeshop/gateway';
-import { activeCatalogVersion, pushKey, pushRow, readSyncedItems } from '../storage/catalog-items';
+import type { MakeshopConnection } from '../platforms/makeshop/gateway';
+import { activeCatalogVersion, readSyncedItems } from '../storage/catalog-items';
 import { driftRepairDue, recordDriftRepair } from '../storage/drift-repairs';
 import { lastPushed, recordPushed } from '../storage/pushed-stock';
 import { discoverOrders } from './discovery';
+import { readMakeshopQuantities } from './makeshop-stock';
 import type { SyncDeps } from './ports';
 
 export type DriftRepairOutcome =
@@ -49,24 +50,14 @@ async function readDrift(
   // we do not know yet must never be pushed back up.
   await discoverOrders(deps, { tenantId });
   const items = await readSyncedItems(deps.db, tenantId, version);
-  const keys: StockRowKey[] = items.map((item) => withoutQuantity(pushRow(item, 0)));
-  const readings = await deps.makeshop.readStock(connection, keys);
+  const quantities = await readMakeshopQuantities(deps, connection, items);
   deps.heartbeat?.({ step: 'drift', items: items.length });
-  if (readings === null) return { done: true, mode: 'full-push' };
+  if (quantities === null) return { done: true, mode: 'full-push' };
 
-  const cacheKeyOf = new Map(keys.map((key, i) => [stockRowIdentity(key), pushKey(items[i]!)]));
-  const known = await lastPushed(deps.db, tenantId, [...cacheKeyOf.values()]);
+  const known = await lastPushed(deps.db, tenantId, [...quantities.keys()]);
   // Unmanaged stock (null) is left alone, as the catalog import leaves it.
-  const drifted = readings.flatMap(({ key, quantity }) => {
-    const cacheKey = cacheKeyOf.get(stockRowIdentity(key));
-    return cacheKey !== undefined && quantity !== null && known.get(cacheKey) !== quantity ? [{ key: cacheKey, quantity }] : [];
-  });
+  const drifted = [...quantities].flatMap(([key, quantity]) => (quantity !== null && known.get(key) !== quantity ? [{ key, quantity }] : []));
   // What MakeShop shows now becomes what it is known to show: the next push sends the target wherever they differ.
   await recordPushed(deps.db, tenantId, drifted, new Date());
-  return { done: true, mode: 'read', read: readings.length, drifted: drifted.length };
-}
-
-function withoutQuantity(row: ReturnType<typeof pushRow>): StockRowKey {
-  const { quantity: _quantity, ...key } = row;
-  return key;
+  return { done: true, mode: 'read', read: quantities.size, drifted: drifted.length };
 }

@@ -1,5 +1,6 @@
+import { StepTimer } from '../lib/step-timer';
 import { stockRowIdentity } from '../platforms/makeshop/gateway';
-import { pushRow } from '../storage/catalog-items';
+import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
 import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
 import { readOrderCursor } from '../storage/order-cursors';
@@ -41,7 +42,8 @@ const DISCOVERY_MAX_AGE_MS = 3000;
 export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
   const { tenantId } = input;
   await discoverUnlessFresh(deps, tenantId);
-  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds);
+  const timer = new StepTimer();
+  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer);
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
   const result: PushStockResult = {
     catalogVersion,
@@ -61,6 +63,7 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
     changed.map((t) => pushRow(t.item, t.target)),
   );
   result.makeshopCalls = outcome.calls;
+  timer.lap('makeshop');
 
   const keyByRow = new Map(changed.map((t) => [stockRowIdentity(pushRow(t.item, t.target)), t.key]));
   const failureByKey = new Map<string, string>();
@@ -92,6 +95,8 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
     accepted: [...acceptedCodes],
   });
   await writeSyncLog(deps.db, logEntries(tenantId, input.full, changed, failureByKey, now));
+  timer.lap('recordAndLog');
+  deps.logger.info({ tenantId, full: input.full, items: targets.length, rows: changed.length, calls: outcome.calls, ms: timer.ms, totalMs: timer.totalMs }, 'stock push timings');
   return result;
 }
 

@@ -1,6 +1,8 @@
+import type { StepTimer } from '../lib/step-timer';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import { bufferFor, stockTarget, type StockSettings } from '../domain/sync';
-import { activeCatalogVersion, pushKey, readSyncedItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { activeCatalogVersion, readSyncedItems, type CatalogItemDoc } from '../storage/catalog-items';
+import { pushKey } from './push-rows';
 import { reservedQuantities } from '../storage/orders';
 import { lastPushed } from '../storage/pushed-stock';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -26,6 +28,7 @@ export async function computeTargets(
   deps: SyncDeps,
   tenantId: string,
   productIds?: string[],
+  timer?: StepTimer,
 ): Promise<{ catalogVersion: number | null; targets: ItemTarget[] }> {
   const version = await activeCatalogVersion(deps.db, tenantId);
   if (version === null) return { catalogVersion: null, targets: [] };
@@ -35,11 +38,14 @@ export async function computeTargets(
 
   const items = await readSyncedItems(deps.db, tenantId, version, productIds);
   deps.heartbeat?.({ step: 'items', count: items.length });
+  timer?.lap('catalog');
   const wanted = [...new Set(items.map((i) => i.smaregiProductId!))];
   const totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
+  timer?.lap('smaregiStock');
   const reserved = await reservedQuantities(deps.db, tenantId);
   const keys = items.map((i) => pushKey(i));
   const previous = await lastPushed(deps.db, tenantId, keys);
+  timer?.lap('ledgerAndLastPushed');
 
   const targets = items.map((item, i): ItemTarget => {
     const pid = item.smaregiProductId!;

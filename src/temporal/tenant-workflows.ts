@@ -4,9 +4,11 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SignalDefinition, type UpdateDefinition, type Workflow } from '@temporalio/common';
 import { catalogImportWorkflow, type CatalogImportInput } from '../workflows/catalog-import';
-import { catalogWorkflowId, onboardingWorkflowId, syncWorkflowId } from '../workflows/messages';
+import { catalogWorkflowId, makeshopAppsRevokedSignal, onboardingWorkflowId, syncWorkflowId } from '../workflows/messages';
 import { onboardingWorkflow, type OnboardingWorkflowInput } from '../workflows/onboarding';
 import { syncWorkflow, type SyncWorkflowInput } from '../workflows/sync';
+import { alertMailWorkflow } from '../workflows/alert-mail';
+import { alertMailWorkflowId, alertNoticesQueuedSignal } from '../workflows/alert-messages';
 import { initialOnboardingState, nextOpenStep } from '../domain/onboarding';
 import { OnboardingStepKey, SyncStateKey, TenantIdKey } from './search-attributes';
 
@@ -120,4 +122,25 @@ export async function restartTenantWorkflows(
   const onboardingRun = await client.workflow.start(onboardingWorkflow, { ...onboardingWorkflowStart(taskQueue, onboarding), ...replace });
   const syncRun = await client.workflow.start(syncWorkflow, { ...syncWorkflowStart(taskQueue, onboarding.tenantId), ...replace });
   return { syncRunId: syncRun.firstExecutionRunId, onboardingRunId: onboardingRun.firstExecutionRunId };
+}
+
+/** Tells the tenant's onboarding that its makeshop app installation is revoked (step 2 to do again). */
+export async function signalMakeshopAppsRevoked(client: Client, tenantId: string, shopId: string): Promise<void> {
+  await client.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId, at: new Date().toISOString() });
+}
+
+/**
+ * Wakes the mailbox's alert mail workflow, starting it if it is not running (it ends when nothing waits).
+ * A tenant's mailbox carries its TenantId; the shared operator mailbox has none.
+ */
+export async function wakeAlertMailWorkflow(client: Client, taskQueue: string, mailbox: string, tenantId: string | null): Promise<void> {
+  await client.workflow.signalWithStart(alertMailWorkflow, {
+    workflowId: alertMailWorkflowId(mailbox),
+    taskQueue,
+    args: [{ mailbox }],
+    signal: alertNoticesQueuedSignal,
+    signalArgs: [],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    ...(tenantId !== null && { typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }] }),
+  });
 }

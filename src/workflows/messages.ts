@@ -5,7 +5,6 @@ import type { SyncState, SyncStatus, Readiness } from '../domain/sync';
 import type { MakeshopApplicationSubmission, OnboardingStatus, SmaregiContractLink } from '../domain/onboarding';
 import type { CatalogImportState } from '../domain/catalog-upload';
 
-export const TASK_QUEUE_DEFAULT = 'zaiko-sync';
 export const onboardingWorkflowId = (tenantId: string) => `onboarding-${tenantId}`;
 export const syncWorkflowId = (tenantId: string) => `sync-${tenantId}`;
 export const catalogWorkflowId = (tenantId: string, uploadId: string) => `catalog-${tenantId}-${uploadId}`;

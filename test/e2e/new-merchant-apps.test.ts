@@ -12,6 +12,7 @@ import {
   onboardAppsMerchant,
   smaregiStock,
   startStack,
+  stockChangePending,
   type MerchantWorld,
   type Stack,
 } from '../support/stack';
@@ -187,7 +188,7 @@ describe('a new merchant on the makeshop apps path, from sign-up to 稼働', () 
     assert.equal(refused.status, 409);
 
     await sale('1', 'TS-001', 4); // while uninstalled: must arrive after the reinstall
-    await new Promise((r) => setTimeout(r, 500));
+    await stockChangePending(stack, merchant.token);
     assert.equal((await stock()).get('TS-001'), 7);
 
     await installMakeshopApp(stack, world.shopId);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, eventually } from '../support/platforms';
-import { makeshopStock, onboardMerchant, smaregiStock, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, onboardMerchant, smaregiStock, startStack, stockChangePending, type MerchantWorld, type Stack } from '../support/stack';
 
 type ImportMethod = NonNullable<MerchantWorld['importMethod']>;
 
@@ -146,7 +146,7 @@ export function defineNewMerchantJourney(importMethod: ImportMethod): void {
     test('停止 freezes MakeShop; 稼働 again pushes what changed meanwhile', async () => {
       await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'stopped' } });
       await sale('1', 'TS-001', 10);
-      await new Promise((r) => setTimeout(r, 1500));
+      await stockChangePending(stack, merchant.token);
       assert.equal((await stock()).get('TS-001'), 6);
       const status = await stack.http<{ state: string }>('GET', '/api/v1/sync', { token: merchant.token });
       assert.equal(status.body.state, 'stopped');

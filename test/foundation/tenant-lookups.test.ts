@@ -1,4 +1,4 @@
-// The webhook routes' tenant look-ups start from an _id (FerretDB scans for anything else): the contract's
+// The webhook routes' tenant look-ups start from an _id (the cheap look-up on FerretDB, see findByIds): the contract's
 // claim, and the tenant id a notification token carries. Tenants from before either existed are still found.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { OnboardingView } from '../../src/domain/onboarding';
 import { loadMakeshopCredentials } from '../../src/storage/secrets';
-import { applySubscriptionNotification } from '../../src/activities/subscription';
+import { applySubscriptionNotification } from '../../src/sync/subscription';
 import { findTenantByContractId, findTenantByNotificationToken, getShipmentStoreId, getStockSettings } from '../../src/storage/tenants';
 import { OnboardingStepKey } from '../../src/temporal/search-attributes';
 import {

@@ -10,7 +10,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../../src/activities';
 import { loadConfig, type Config } from '../../src/config';
-import { applySubscriptionNotification } from '../../src/activities/subscription';
+import { applySubscriptionNotification } from '../../src/sync/subscription';
 import type { OnboardingOptions } from '../../src/api/onboarding-deps';
 import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';

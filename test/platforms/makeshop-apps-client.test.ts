@@ -362,3 +362,17 @@ void describe('simulator app control', () => {
     }
   });
 });
+
+describe('per-shop pacing (the unpublished rate limit, docs/platform-assumptions.md)', () => {
+  void test('a shop’s requests beyond the burst wait their turn; another shop is not held by them', async () => {
+    const [busy, quiet] = [await installedShop(), await installedShop()];
+    const at = Date.now();
+    const waits: number[] = [];
+    // The clock stands still: each wait the client asks for is its pacing debt, independent of CPU speed.
+    const paced = client({ requestsPerMinute: 60, requestBurst: 3, now: () => at, sleep: async (ms) => void waits.push(ms) });
+    for (let i = 0; i < 5; i++) await paced.shopIdOfToken(busy);
+    assert.deepEqual(waits, [1000, 2000]);
+    assert.equal(await paced.shopIdOfToken(quiet), quiet.shopId);
+    assert.deepEqual(waits, [1000, 2000], 'the other shop has its own allowance');
+  });
+});

@@ -10,32 +10,11 @@ import type { temporal } from '@temporalio/proto';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { historyAsJson } from './history-files';
 import { eventually, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, startStack, uploadCatalogFromShop, type MerchantWorld } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, uploadCatalogFromShop } from '../support/stack';
 
 const HISTORIES = join(__dirname, 'histories');
 
-const world: MerchantWorld = {
-  contractId: 'sb_replay01',
-  shopId: 'replayshop',
-  stores: [{ storeId: '1', storeName: '本店' }],
-  products: [
-    { productCode: 'RP-1', productName: '記録用1' },
-    { productCode: 'RP-2', productName: '記録用2' },
-  ],
-  stock: [
-    { storeId: '1', productCode: 'RP-1', amount: 8 },
-    { storeId: '1', productCode: 'RP-2', amount: 5 },
-  ],
-  shop: {
-    products: [
-      { systemCode: '000000000001', customCode: 'RP-1', name: '記録用1', jan: '', quantity: 0 },
-      { systemCode: '000000000002', customCode: 'RP-2', name: '記録用2', jan: '', quantity: 0 },
-    ],
-    options: [],
-  },
-  stockStoreIds: ['1'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('replay', { 'RP-1': 8, 'RP-2': 5 }, { productNames: { 'RP-1': '記録用1', 'RP-2': '記録用2' } });
 
 async function main(): Promise<void> {
   const stack = await startStack('replay-record', { sync: { reconcileIntervalMs: 5_000 } });

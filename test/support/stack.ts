@@ -15,6 +15,7 @@ import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
+import { compiledEntry } from '../../src/dev/compile';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner } from './smaregi-id';
@@ -34,6 +35,8 @@ export interface StackOptions {
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
   /** How long an application waits for the operator before it is reported (default 7 days). */
   applicationReportAfterMs?: number;
+  /** The api's deadline for one call to Temporal before it answers 503 (default 15 s). */
+  workflowCallTimeoutMs?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -64,6 +67,8 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     MAKESHOP_BASE_URL: platforms.makeshop.baseUrl,
     MAKESHOP_MIN_INTERVAL_MS: opts.makeshopIntervalMs ?? 50,
     MAKESHOP_GRAPHQL_URL: `${platforms.makeshop.baseUrl}/v1/graphql`,
+    // Relaxed like the legacy interval: the suites' shops are far busier than a real one.
+    MAKESHOP_APPS_REQUESTS_PER_MINUTE: 60_000,
     CATALOG_MAX_FILE_BYTES: opts.catalogMaxFileBytes ?? 16 * 1024 * 1024,
     SYNC_DEBOUNCE_MS: opts.sync?.debounceMs ?? 100,
     SYNC_MAX_DELAY_MS: opts.sync?.maxDelayMs ?? 1000,
@@ -80,10 +85,11 @@ export async function startStack(label: string, opts: StackOptions = {}) {
   const secretBox = new SecretBox(config.APP_SECRET_KEY!);
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
   const composed = createAppDeps(base);
-  const appDeps =
-    opts.applicationReportAfterMs === undefined
-      ? composed
-      : { ...composed, onboarding: { ...composed.onboarding!, options: { applicationReportAfterMs: opts.applicationReportAfterMs } } };
+  const onboardingOptions = {
+    ...(opts.applicationReportAfterMs !== undefined && { applicationReportAfterMs: opts.applicationReportAfterMs }),
+    ...(opts.workflowCallTimeoutMs !== undefined && { workflowCallTimeoutMs: opts.workflowCallTimeoutMs }),
+  };
+  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...onboardingOptions } } };
   const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
   await api.start();
 
@@ -156,6 +162,8 @@ interface StackService {
   stop(): Promise<void>;
   /** The worker's OS process (its tsx launcher), when it runs as one. */
   pid(): number | undefined;
+  /** Its last output lines, when it runs as its own process (benches read its timing lines). */
+  recentOutput(): readonly string[];
 }
 
 function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackService {
@@ -181,6 +189,7 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
     kill: stop,
     stop,
     pid: () => undefined,
+    recentOutput: () => [],
   };
 }
 
@@ -208,6 +217,15 @@ function inProcessApi(app: ReturnType<typeof createApp>, port: number): Pick<Sta
  * A real entry point (src/worker/main.ts, src/api/main.ts) as a child process with the stack's
  * configuration; ready once it logs `readyText` (at info level).
  */
+/**
+ * Under `npm run bench:*` the api and worker run compiled JavaScript (ZAIKO_COMPILED_SRC, src/dev/bench.ts)
+ * as production does, so their memory is production's; tests run the TypeScript sources through tsx.
+ */
+function serviceCommand(entry: string): { command: string; args: string[] } {
+  const compiled = process.env.ZAIKO_COMPILED_SRC;
+  return compiled ? { command: process.execPath, args: [compiledEntry(compiled, entry)] } : typescriptCommand(entry);
+}
+
 function childService(name: string, entry: string, config: Config, readyText: string): StackService {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -222,7 +240,7 @@ function childService(name: string, entry: string, config: Config, readyText: st
   return {
     async start() {
       ready = false;
-      const { command, args } = typescriptCommand(entry);
+      const { command, args } = serviceCommand(entry);
       proc = startProcess(name, command, args, {
         env,
         cwd: join(__dirname, '..', '..'),
@@ -247,6 +265,7 @@ function childService(name: string, entry: string, config: Config, readyText: st
       proc = null;
     },
     pid: () => proc?.child.pid,
+    recentOutput: () => lines,
   };
 }
 
@@ -269,6 +288,37 @@ export interface MerchantWorld {
   login?: typeof MAKESHOP_LOGIN;
 }
 
+/**
+ * A merchant whose Smaregi products are its MakeShop products, one to one by code (no options): `stock`
+ * maps each product code to its Smaregi stock, in store '1' or per store. MakeShop starts at 0 for each.
+ */
+export function merchantWorld(
+  name: string,
+  stock: Record<string, number | Record<string, number>>,
+  opts: Partial<Pick<MerchantWorld, 'stores' | 'stockStoreIds' | 'shipmentStoreId' | 'login' | 'buffer'>> & { productNames?: Record<string, string> } = {},
+): MerchantWorld {
+  const codes = Object.keys(stock);
+  const productName = (code: string) => opts.productNames?.[code] ?? code;
+  const { productNames: _names, ...rest } = opts;
+  return {
+    contractId: `sb_${name}`,
+    shopId: `${name}shop`,
+    stores: [{ storeId: '1', storeName: '本店' }],
+    products: codes.map((productCode) => ({ productCode, productName: productName(productCode) })),
+    stock: codes.flatMap((productCode) => {
+      const amounts = stock[productCode]!;
+      return Object.entries(typeof amounts === 'number' ? { '1': amounts } : amounts).map(([storeId, amount]) => ({ storeId, productCode, amount }));
+    }),
+    shop: {
+      products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: productName(customCode), jan: '', quantity: 0 })),
+      options: [],
+    },
+    stockStoreIds: ['1'],
+    shipmentStoreId: '1',
+    ...rest,
+  };
+}
+
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
 
 /**
@@ -285,6 +335,8 @@ export async function onboardMerchant(
     stopAfterAccount?: boolean;
     /** The merchant's own address, sent as X-Forwarded-For at sign-up (a stack with trustProxy: many merchants, each under the sign-up limit). */
     clientAddress?: string;
+    /** How long the catalog import may take (default 2 min; imports queue when many merchants onboard at once). */
+    catalogTimeoutMs?: number;
   } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
@@ -330,7 +382,7 @@ export async function onboardMerchant(
     await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } }),
   );
   if (opts.catalog === false) return { tenantId, token };
-  await uploadCatalogFromShop(stack, token, world.shopId);
+  await uploadCatalogFromShop(stack, token, world.shopId, opts.catalogTimeoutMs);
   if (opts.run !== false) {
     // The catalog's activation reaches the onboarding and sync workflows just after the upload succeeds.
     await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
@@ -343,7 +395,7 @@ function orderImportBody(world: MerchantWorld): { shipmentStoreId: string; metho
 }
 
 /** Downloads the shop's CSVs as the MakeShop admin screen does and uploads them as step 5. */
-export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string): Promise<void> {
+export async function uploadCatalogFromShop(stack: Stack, token: string, shopId: string, timeoutMs = 120_000): Promise<void> {
   const download = async (kind: string) =>
     new Blob([await (await fetch(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${shopId}/csv/${kind}`)).arrayBuffer()]);
   const form = new FormData();
@@ -356,7 +408,18 @@ export async function uploadCatalogFromShop(stack: Stack, token: string, shopId:
     const upload = await stack.http<{ status: string; report: unknown }>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token });
     if (upload.body.status === 'failed') throw new Error(`catalog upload failed: ${JSON.stringify(upload.body.report)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog upload still ${upload.body.status}`);
-  }, 120_000, 200);
+  }, timeoutMs, 200);
+}
+
+/**
+ * Waits until the sync workflow has recorded a stock change as pending (GET /sync): a condition to
+ * wait on before asserting that a stopped sync pushed nothing, instead of a fixed sleep.
+ */
+export async function stockChangePending(stack: Stack, token: string): Promise<void> {
+  await eventually(async () => {
+    const { body } = await stack.http<{ pending: { items: number } }>('GET', '/api/v1/sync', { token });
+    if (!(body.pending.items > 0)) throw new Error(`no stock change pending yet: ${JSON.stringify(body)}`);
+  }, 30_000, 100);
 }
 
 /** MakeShop's stock per code (option code for options, 独自商品コード for products). */
@@ -401,26 +464,30 @@ export async function launchMakeshopApp(stack: Stack, token: string, shopId: str
 }
 
 /** Step 5 on the apps path: the catalog read from MakeShop, waited for like an upload. */
-export async function importCatalogFromMakeshop(stack: Stack, token: string): Promise<string> {
+export async function importCatalogFromMakeshop(stack: Stack, token: string, timeoutMs = 120_000): Promise<string> {
   const res = await stack.http<{ uploadId: string }>('POST', '/api/v1/catalog/imports', { token, body: { source: 'makeshop' } });
   if (res.status !== 202) throw new Error(`catalog import: ${res.status} ${JSON.stringify(res.body)}`);
   await eventually(async () => {
     const upload = await stack.http<{ status: string; report: unknown; error: unknown }>('GET', `/api/v1/catalog/uploads/${res.body.uploadId}`, { token });
     if (upload.body.status === 'failed') throw new Error(`catalog import failed: ${JSON.stringify(upload.body)}`);
     if (upload.body.status !== 'succeeded') throw new Error(`catalog import still ${upload.body.status}`);
-  }, 120_000, 200);
+  }, timeoutMs, 200);
   return res.body.uploadId;
 }
 
 /** A new merchant on the apps path: sign-up → install → launch → store and method → catalog from MakeShop → 稼働. */
-export async function onboardAppsMerchant(stack: Stack, world: MerchantWorld, opts: { run?: boolean } = {}): Promise<{ tenantId: string; token: string }> {
+export async function onboardAppsMerchant(
+  stack: Stack,
+  world: MerchantWorld,
+  opts: { run?: boolean; catalogTimeoutMs?: number } = {},
+): Promise<{ tenantId: string; token: string }> {
   const { tenantId, token } = await onboardMerchant(stack, world, { stopAfterAccount: true });
   await connectMakeshopApp(stack, token, world.shopId);
   const store = await stack.http('PUT', '/api/v1/order-import', { token, body: orderImportBody(world) });
   if (store.status !== 200) throw new Error(`step 4: ${store.status} ${JSON.stringify(store.body)}`);
   const settings = await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } });
   if (settings.status !== 200) throw new Error(`stock settings: ${settings.status} ${JSON.stringify(settings.body)}`);
-  await importCatalogFromMakeshop(stack, token);
+  await importCatalogFromMakeshop(stack, token, opts.catalogTimeoutMs);
   if (opts.run !== false) {
     await eventually(async () => {
       const res = await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } });

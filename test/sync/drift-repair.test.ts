@@ -5,34 +5,21 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, postJson } from '../support/platforms';
-import { makeshopStock, onboardAppsMerchant, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardAppsMerchant, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
 
 const DRIFT_REPAIR_INTERVAL_MS = 3000;
 
 function driftWorld(name: string): MerchantWorld {
-  const codes = [`${name}-001`, `${name}-002`];
-  return {
-    contractId: `sb_drift_${name}`,
-    shopId: `drift${name}`,
+  return merchantWorld(`drift${name}`, { [`${name}-001`]: { '1': 10, '2': 5 }, [`${name}-002`]: { '1': 10, '2': 5 } }, {
     stores: [
       { storeId: '1', storeName: '本店' },
       { storeId: '2', storeName: '倉庫' },
     ],
-    products: codes.map((productCode) => ({ productCode, productName: productCode })),
-    stock: codes.flatMap((productCode) => [
-      { storeId: '1', productCode, amount: 10 },
-      { storeId: '2', productCode, amount: 5 },
-    ]),
-    shop: {
-      products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
-      options: [],
-    },
     // Orders are shipped from the warehouse, whose stock is not offered on MakeShop.
-    stockStoreIds: ['1'],
     shipmentStoreId: '2',
     login: { accountId: `admin-drift-${name}`, password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' },
-  };
+  });
 }
 
 let stack: Stack;

@@ -5,24 +5,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, getJson, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
 import { CLAIM_LEASE_MS, OrderBusyError, withOrderClaim } from '../../src/sync/orders';
 
-const codes = ['CL-001', 'CL-002'];
-const world: MerchantWorld = {
-  contractId: 'sb_orderclaim',
-  shopId: 'claimshop',
-  stores: [{ storeId: '1', storeName: '本店' }],
-  products: codes.map((productCode) => ({ productCode, productName: productCode })),
-  stock: codes.map((productCode) => ({ storeId: '1', productCode, amount: 10 })),
-  shop: {
-    products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
-    options: [],
-  },
-  stockStoreIds: ['1'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('orderclaim', { 'CL-001': 10, 'CL-002': 10 });
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };

@@ -156,11 +156,16 @@ after(async () => {
   await database.drop();
 });
 
+/** The stopped workflow has the change as pending work: had it pushed, MakeShop would show it by now. */
+async function changeRecorded(handle: ReturnType<typeof temporal.client.workflow.getHandle>): Promise<void> {
+  await eventually(async () => assert.ok((await handle.query(syncStatusQuery)).pending.items > 0, 'the change reached the workflow'));
+}
+
 describe('sync engine', () => {
   test('while 停止 nothing is pushed, and 稼働 pushes every matched item', async () => {
     const handle = temporal.client.workflow.getHandle(syncWorkflowId(tenantId));
     await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts/${CONTRACT}/stock-adjustments`, { storeId: '1', productCode: 'A-001', delta: 1 });
-    await new Promise((r) => setTimeout(r, 800));
+    await changeRecorded(handle);
     assert.deepEqual(await makeshopStock(), { 'A-001': 0, 'A-002': 0, SHIRT: 0, 'A-003': 0, FREE: null });
 
     assert.deepEqual(await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'running' }] }), { state: 'running' });
@@ -232,7 +237,7 @@ describe('sync engine', () => {
     const handle = temporal.client.workflow.getHandle(syncWorkflowId(tenantId));
     await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'stopped' }] });
     await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts/${CONTRACT}/stock-adjustments`, { storeId: '1', productCode: 'A-002', delta: 5 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await changeRecorded(handle);
     assert.equal((await makeshopStock())['A-002'], 8);
     await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'running' }] });
     await eventually(async () => assert.equal((await makeshopStock())['A-002'], 13));

@@ -420,6 +420,7 @@ describe('a merchant sets up the shop in the browser', TEST_TIMEOUT, () => {
       await page.getByRole('button', { name: '最新の情報に更新' }).and(page.locator(':enabled')).waitFor();
       const previewCells = await preview.locator('tbody tr', { hasText: 'TS-001' }).locator('td').allTextContents();
       assert.deepEqual(previewCells.slice(0, 6), ['TS-001', '8', '3', '0', '5', '5'], 'total, buffer, reserved, target, last pushed');
+      assert.equal(previewCells[6], '—', 'MakeShop now: the legacy API cannot read stock');
       const pushCells = await log.locator('tbody tr', { hasText: 'TS-001' }).first().locator('td').allTextContents();
       assert.equal(pushCells[1], '在庫送信');
       assert.equal(pushCells[2], 'TS-001');

@@ -4,30 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { onboardingStatusQuery, onboardingWorkflowId, syncWorkflowId } from '../../src/workflows/messages';
 import { eventually, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, OPERATOR_TOKEN, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, OPERATOR_TOKEN, startStack, type Stack } from '../support/stack';
 
-const world: MerchantWorld = {
-  contractId: 'sb_rebuild1',
-  shopId: 'rebuildshop',
-  stores: [{ storeId: '1', storeName: '本店' }],
-  products: [
-    { productCode: 'RB-1', productName: '再構築テスト1' },
-    { productCode: 'RB-2', productName: '再構築テスト2' },
-  ],
-  stock: [
-    { storeId: '1', productCode: 'RB-1', amount: 10 },
-    { storeId: '1', productCode: 'RB-2', amount: 4 },
-  ],
-  shop: {
-    products: [
-      { systemCode: '000000000001', customCode: 'RB-1', name: '再構築テスト1', jan: '', quantity: 0 },
-      { systemCode: '000000000002', customCode: 'RB-2', name: '再構築テスト2', jan: '', quantity: 0 },
-    ],
-    options: [],
-  },
-  stockStoreIds: ['1'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('rebuild', { 'RB-1': 10, 'RB-2': 4 }, { productNames: { 'RB-1': '再構築テスト1', 'RB-2': '再構築テスト2' } });
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };

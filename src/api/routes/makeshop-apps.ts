@@ -19,19 +19,17 @@ import {
 } from '../../storage/makeshop-apps';
 import { findSessionTenant } from '../../storage/sessions';
 import { findTenantById } from '../../storage/tenants';
-import { signalSyncWorkflow, startCatalogImportWorkflow } from '../../temporal/tenant-workflows';
+import { signalMakeshopAppsRevoked, signalSyncWorkflow, startCatalogImportWorkflow } from '../../temporal/tenant-workflows';
 import { ORDER_CMD } from '../../sync/orders';
 import {
-  makeshopAppsRevokedSignal,
   makeshopLinkChangedSignal,
-  onboardingWorkflowId,
   orderNotifiedSignal,
   recordMakeshopAppsLinkedUpdate,
 } from '../../workflows/messages';
 import { sessionTokenOf } from '../middleware/auth';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
-import { onboardingDepsOf } from '../onboarding-deps';
+import { onboardingDepsOf } from '../deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, PRINTABLE_ASCII, strictBody } from '../validation';
@@ -135,7 +133,7 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
   async function makeshopLinkLost(tenantId: string, shop: string): Promise<void> {
     deps.logger.warn({ tenantId, shopId: shop }, 'makeshop app uninstalled: sync stops');
     await tellSync(tenantId, false);
-    await deps.temporal.workflow.getHandle(onboardingWorkflowId(tenantId)).signal(makeshopAppsRevokedSignal, { shopId: shop, at: new Date().toISOString() });
+    await signalMakeshopAppsRevoked(deps.temporal, tenantId, shop);
     await makeshopAppConnectionAlert({ db: deps.db, temporal: deps.temporal, taskQueue, logger: deps.logger }, tenantId, false);
   }
 

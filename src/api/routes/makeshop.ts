@@ -5,7 +5,7 @@ import { getMakeshopCredentialsSummary, loadMakeshopCredentials, saveMakeshopCre
 import { recordMakeshopCredentialsSavedUpdate } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { conflict } from '../errors';
-import { onboardingDepsOf } from '../onboarding-deps';
+import { onboardingDepsOf } from '../deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { parseRequest, requiredText, strictBody } from '../validation';

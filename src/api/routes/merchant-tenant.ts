@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { AppDeps } from '../deps';
 import { notFound } from '../errors';
 import { findTenantById, type TenantDocument } from '../../storage/tenants';
-import { onboardingOptionsOf } from '../onboarding-deps';
+import { onboardingOptionsOf } from '../deps';
 import type { WorkflowCallDeps } from '../temporal-calls';
 import { tenantIdOf } from './tenant-context';
 

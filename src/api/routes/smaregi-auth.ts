@@ -11,7 +11,7 @@ import { createSession, findSessionTenant } from '../../storage/sessions';
 import { linkSmaregiContractUpdate, tenantActiveChangedSignal } from '../../workflows/messages';
 import type { AppDeps } from '../deps';
 import { setSessionCookie, sessionTokenOf } from '../middleware/auth';
-import { onboardingDepsOf } from '../onboarding-deps';
+import { onboardingDepsOf } from '../deps';
 import { updateOnboarding } from '../temporal-calls';
 import { documentedRoute } from '../openapi';
 import { workflowCallDeps } from './merchant-tenant';

@@ -4,7 +4,7 @@ import { PlatformError } from '../../platforms/http';
 import type { TenantDocument } from '../../storage/tenants';
 import type { AppDeps } from '../deps';
 import { HttpError } from '../errors';
-import { onboardingDepsOf } from '../onboarding-deps';
+import { onboardingDepsOf } from '../deps';
 import { documentedRoute } from '../openapi';
 import { currentTenant } from './merchant-tenant';
 

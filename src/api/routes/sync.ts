@@ -4,7 +4,10 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { AppDeps } from '../deps';
 import type { SyncDeps } from '../../sync/ports';
 import { computeTargets, type ItemTarget } from '../../sync/targets';
-import { activeCatalogVersion, listCatalogItems, pushKey } from '../../storage/catalog-items';
+import { readMakeshopQuantities } from '../../sync/makeshop-stock';
+import { PlatformError } from '../../platforms/http';
+import { activeCatalogVersion, listCatalogItems } from '../../storage/catalog-items';
+import { pushKey } from '../../sync/push-rows';
 import { pageParams, parseRequest } from '../validation';
 import { readSyncLog } from '../../storage/sync-log';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
@@ -43,6 +46,10 @@ const previewRow = z.object({
   reserved: z.number(),
   target: z.number(),
   lastPushed: z.number().nullable(),
+  makeshopNow: z
+    .number()
+    .nullable()
+    .describe('MakeShop の現在の在庫数（アプリ連携のみ: searchProductQuantity で読む）。null: 旧API連携（在庫を読めない）、在庫管理なし、MakeShop にない商品、または MakeShop が応答しない'),
 });
 
 const tags = ['sync'];
@@ -79,13 +86,17 @@ export function syncRoutes(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   });
 
   router.get('/preview', async (ctx) => {
-    ctx.body = (await previewPage(deps, tenantIdOf(ctx), parseRequest(previewQuery, ctx.query))).map((t) => ({
+    const tenantId = tenantIdOf(ctx);
+    const targets = await previewPage(deps, tenantId, parseRequest(previewQuery, ctx.query));
+    const makeshopNow = await makeshopNowOf(deps, tenantId, targets);
+    ctx.body = targets.map((t) => ({
       code: t.item.source === 'option' ? t.item.optionCode : t.item.customCode,
       smaregiTotal: t.smaregiTotal,
       buffer: t.buffer,
       reserved: t.reserved,
       target: t.target,
       lastPushed: t.lastPushed,
+      makeshopNow: makeshopNow.get(t.key) ?? null,
     }));
   });
 
@@ -112,6 +123,20 @@ async function previewPage(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }
   const { targets } = await computeTargets(deps.sync, tenantId, [...new Set(items.map((i) => i.smaregiProductId!))]);
   const byKey = new Map(targets.map((t) => [t.key, t]));
   return items.map((item) => byKey.get(pushKey(item))).filter((t): t is ItemTarget => t !== undefined);
+}
+
+/** MakeShop's current quantities of the page's items (apps mode); empty when they cannot be read. */
+async function makeshopNowOf(deps: AppDeps & { sync: Omit<SyncDeps, 'heartbeat'> }, tenantId: string, targets: ItemTarget[]): Promise<Map<string, number | null>> {
+  const connection = targets.length > 0 ? await deps.sync.tenants.makeshopConnection(tenantId) : null;
+  if (!connection) return new Map();
+  try {
+    return (await readMakeshopQuantities(deps.sync, connection, targets.map((t) => t.item))) ?? new Map();
+  } catch (err) {
+    // The preview still answers: the column stays empty while MakeShop does not.
+    if (!(err instanceof PlatformError)) throw err;
+    deps.logger.warn({ tenantId, err: err.message }, 'preview: MakeShop stock could not be read');
+    return new Map();
+  }
 }
 
 export async function syncStatus(deps: AppDeps, tenantId: string): Promise<SyncStatus | null> {

@@ -7,7 +7,7 @@ import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } 
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
 import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
 import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
-import type { AppDeps } from '../deps';
+import type { AppDeps, WebhookTenantLookup } from '../deps';
 import { registerRoute } from '../openapi';
 import { z } from 'zod';
 
@@ -30,13 +30,6 @@ registerRoute({
   query: z.object({ shopid: z.string(), ordernum: z.string(), cmd: z.enum(['0', '1', '2', '3', '4']) }),
   response: webhookAnswer,
 });
-
-/** What the webhook routes need beyond AppDeps: how to find the tenant a platform call is for. */
-export interface WebhookTenantLookup {
-  byContractId(contractId: string): Promise<{ tenantId: string; active: boolean } | null>;
-  byNotificationToken(token: string): Promise<{ tenantId: string; makeshopShopId: string | null } | null>;
-  applySubscription(contractId: string, action: string): Promise<boolean>;
-}
 
 /**
  * Platform webhooks. They answer as soon as the event is durably handed to Temporal (the signal is in

@@ -318,12 +318,22 @@ export class SmaregiClient {
     return all;
   }
 
-  /** Pages from 1 until a short one. */
+  /**
+   * Pages from 1 until a short one. The next page is requested as soon as a full one arrives, so the
+   * caller works on one page while the platform prepares the next (still one request in flight).
+   */
   private async *pages<S extends z.ZodType>(contractId: string, path: string, query: Query, schema: S): AsyncGenerator<z.output<S>[]> {
+    let next = this.getPage(contractId, path, query, schema, 1);
     for (let page = 1; ; page++) {
-      const rows = await this.getPage(contractId, path, query, schema, page);
+      const rows = await next;
+      if (rows.length < PAGE_LIMIT) {
+        yield rows;
+        return;
+      }
+      next = this.getPage(contractId, path, query, schema, page + 1);
+      // A caller that stops early never awaits it: its failure must not surface as an unhandled rejection.
+      next.catch(() => undefined);
       yield rows;
-      if (rows.length < PAGE_LIMIT) return;
     }
   }
 

@@ -7,6 +7,7 @@ import {
   formatJst,
   stockKey,
   type SimContract,
+  type SimProduct,
   type SimShipment,
   type SimStockHistory,
   type SimStockRow,
@@ -140,17 +141,22 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     const productId = queryParam(ctx, 'product_id');
     const productCode = queryParam(ctx, 'product_code');
     const window = updateWindow(ctx);
-    // One lazy pass in productId order (the Map's insertion order: ids are assigned in seed order) that
-    // stops at the end of the page: copying, filtering or sorting 300k products per page made large
-    // catalogs crawl (O(n²) over a full listing).
-    const products = pageWhere(
-      ctx,
-      contract.products.values(),
-      (p) =>
-        (productId === undefined || p.productId === productId) &&
-        (productCode === undefined || p.productCode === productCode) &&
-        window(p.updDateTime),
-    );
+    // productId order (the Map's insertion order: ids are assigned in seed order). An unfiltered page is
+    // a slice of the cached list; a filtered one is one lazy pass that stops at the end of the page.
+    // Copying, filtering or skipping through 300k products for every page made large catalogs crawl
+    // (O(n²) over a full listing).
+    const windowed = queryParam(ctx, 'upd_date_time-from') !== undefined || queryParam(ctx, 'upd_date_time-to') !== undefined;
+    const unfiltered = productId === undefined && productCode === undefined && !windowed;
+    const products = unfiltered
+      ? page(ctx, productsInIdOrder(contract.products))
+      : pageWhere(
+          ctx,
+          contract.products.values(),
+          (p) =>
+            (productId === undefined || p.productId === productId) &&
+            (productCode === undefined || p.productCode === productCode) &&
+            window(p.updDateTime),
+        );
     ctx.body = products.map((p) => ({
       productId: p.productId,
       productCode: p.productCode,
@@ -330,7 +336,18 @@ function wireShipment(s: SimShipment) {
   };
 }
 
-/** `limit` 1–1000 (default 100) and `page` from 1 ([O] §4.1); anything else is a 400. */
+/** Products are only ever added (seeded): the list in id order is rebuilt only when one was. */
+const productOrder = new WeakMap<SimContract['products'], SimProduct[]>();
+
+function productsInIdOrder(products: SimContract['products']): SimProduct[] {
+  let order = productOrder.get(products);
+  if (order?.length !== products.size) {
+    order = [...products.values()];
+    productOrder.set(products, order);
+  }
+  return order;
+}
+
 /** Stock rows are only ever added: their (productId, storeId) order is sorted again only when one was. */
 const stockOrder = new WeakMap<SimContract['stock'], { size: number; keys: string[] }>();
 

@@ -37,9 +37,3 @@ export async function startSmaregiSimulator(
       }),
   };
 }
-
-/** A random source that returns `draws` in order, then `fallback` forever. */
-export function scriptedRandom(draws: number[], fallback = 0.99): () => number {
-  const queue = [...draws];
-  return () => queue.shift() ?? fallback;
-}

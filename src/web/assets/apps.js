@@ -8,7 +8,7 @@ const INSTALLATION_STATES = {
   none: 'アプリはまだインストールされていません。MakeShop の管理画面でアプリをインストールしてください。',
   pending: 'アプリはインストール済みです。このページにログインしたまま、MakeShop の管理画面からアプリを開くと連携が完了します。',
   linked: 'makeshop アプリで連携済みです。',
-  revoked: 'アプリがアンインストールされました。在庫連携は停止しています。アプリを再インストールし、MakeShop の管理画面からアプリを開くと再開します。',
+  revoked: 'アプリがアンインストールされたか、MakeShop がアクセスを拒否しました。在庫連携は停止しています。アプリを再インストールし、MakeShop の管理画面からアプリを開くと再開します。',
 };
 
 export function renderAppsPanel(setup) {

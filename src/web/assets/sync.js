@@ -157,7 +157,7 @@ function lastErrorText(lastError) {
 async function loadPreview(section) {
   const head = [
     h('h2', { text: '次に送る在庫（試算）' }),
-    h('p', { class: 'muted', text: '稼働中なら今 MakeShop に送られる在庫です。送信在庫 ＝ スマレジ在庫合計 − バッファ − 取込前の注文数（0未満は0）。' }),
+    h('p', { class: 'muted', text: '稼働中なら今 MakeShop に送られる在庫です。送信在庫 ＝ スマレジ在庫合計 − バッファ − 取込前の注文数（0未満は0）。「MakeShop の現在庫」はアプリ連携のときだけ表示します。' }),
   ];
   try {
     const rows = await api('GET', '/sync/preview');
@@ -167,7 +167,7 @@ async function loadPreview(section) {
       rows.length === 0
         ? h('p', { class: 'empty', text: '対象の商品はまだありません（商品データCSVのアップロードと在庫連携する店舗の設定が必要です）。' })
         : table(
-            ['商品コード', 'スマレジ在庫合計', 'バッファ', '取込前の注文', '送信在庫', '前回送信', ''],
+            ['商品コード', 'スマレジ在庫合計', 'バッファ', '取込前の注文', '送信在庫', '前回送信', 'MakeShop の現在庫', ''],
             rows.map((r) => [
               h('span', { class: 'mono', text: r.code }),
               formatNumber(r.smaregiTotal),
@@ -175,6 +175,7 @@ async function loadPreview(section) {
               formatNumber(r.reserved),
               h('strong', { text: formatNumber(r.target) }),
               r.lastPushed === null || r.lastPushed === undefined ? '未送信' : formatNumber(r.lastPushed),
+              makeshopNowCell(r.makeshopNow),
               r.lastPushed === r.target ? '' : badge('waiting', '変更あり'),
             ]),
             { caption: '次に送る在庫' },
@@ -183,6 +184,12 @@ async function loadPreview(section) {
   } catch (error) {
     replaceChildren(section, head, errorNotice(error));
   }
+}
+
+/** MakeShop's own quantity: read in apps mode only (the legacy API cannot read stock). */
+function makeshopNowCell(quantity) {
+  if (typeof quantity === 'number') return formatNumber(quantity);
+  return h('span', { class: 'muted', title: '旧API連携では MakeShop の在庫を読めません（アプリ連携では在庫管理なしの商品も空欄です）', text: '—' });
 }
 
 async function loadLog(section) {

@@ -1,0 +1,144 @@
+// The sync workflow's timers on the time-skipping server, observed through its signals, update, query
+// and activity calls only (not its internal state): the reconciliation period, the debounce's quiet
+// period and maximum delay, and continue-as-new keeping pending work. Push and reconciliation
+// themselves are tested on the full stack in test/sync/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { eventually } from '../support/platforms';
+import { syncWorkflow, type SyncWorkflowInput } from '../../src/workflows/sync';
+import { orderNotifiedSignal, setSyncStateUpdate, stockChangedSignal, syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
+import type { SyncActivities } from '../../src/activities/sync';
+import type { StoredSyncConfiguration } from '../../src/domain/workflow-records';
+import type { PushStockResult } from '../../src/sync/push';
+import { MINUTE, idleOnboardingActivities, recorder, startFastLayer, type FastLayer } from './time-skipping';
+
+const TIMING = { debounceMs: MINUTE, maxDelayMs: 5 * MINUTE, reconcileIntervalMs: 10 * MINUTE };
+
+function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
+  const reconciled = recorder<{ tenantId: string }, { stockCursor: string; productIds: string[]; orders: [] }>(() => ({ stockCursor: 'cursor', productIds: [], orders: [] }));
+  const pushed = recorder<{ full: boolean; allItems: boolean; productIds?: string[] }, PushStockResult>((input) => ({
+    catalogVersion: null,
+    pushed: input.productIds?.length ?? 1,
+    unchanged: 0,
+    failed: 0,
+    makeshopCalls: 1,
+    retryProductIds: [],
+  }));
+  const processed = recorder<{ orderNumber: string; cmd: number }, { outcome: 'imported'; affectedProductIds: string[] }>(() => ({ outcome: 'imported', affectedProductIds: [] }));
+  const activities: Partial<SyncActivities> = {
+    loadSyncConfiguration: async () => ({
+      state: 'running',
+      stoppedByLostLink: false,
+      active: true,
+      readiness: { ready: true, missing: [] },
+      catalogVersion: 1,
+      ...stored,
+    }),
+    saveSyncState: async () => undefined,
+    discoverOrders: async () => ({ orders: [] }),
+    reconcile: reconciled.activity as SyncActivities['reconcile'],
+    pushStock: pushed.activity as SyncActivities['pushStock'],
+    processOrder: processed.activity as SyncActivities['processOrder'],
+  };
+  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed };
+}
+const SYNC_ACTIVITIES = Object.keys(syncStubs().activities);
+
+let fast: FastLayer;
+let env: TestWorkflowEnvironment;
+before(async () => {
+  fast = await startFastLayer(SYNC_ACTIVITIES);
+  env = fast.env;
+});
+after(async () => fast?.close());
+
+const startSync = (taskQueue: string, tenantId: string, extra: Partial<SyncWorkflowInput> = {}) =>
+  env.client.workflow.start(syncWorkflow, { taskQueue, workflowId: syncWorkflowId(tenantId), args: [{ tenantId, timing: TIMING, ...extra }] });
+
+/** Lets the workflow time pass until the first push (after a quiet period) has happened. */
+async function settled(pushed: ReturnType<typeof syncStubs>['pushed']): Promise<void> {
+  await env.sleep(2 * TIMING.debounceMs);
+  await pushed.called(1);
+}
+
+const stockChanged = (eventId: string, productIds: string[]) => ({ events: [{ eventId, productIds }] });
+
+test('a running tenant is reconciled at once, then every reconciliation interval', async () => {
+  const { activities, reconciled, pushed } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-1');
+    await settled(pushed); // the rebuilt run's full push
+    await env.sleep(35 * MINUTE);
+    const calls = await reconciled.called(4);
+    await handle.terminate('test finished');
+    assert.equal(calls.length, 4, 'at 0, 10, 20 and 30 minutes');
+    for (let i = 1; i < calls.length; i++) {
+      const gap = calls[i]!.at - calls[i - 1]!.at;
+      // (Measured between the activities' schedule times, which trail the workflow's clock by a few ms.)
+      assert.ok(Math.abs(gap - TIMING.reconcileIntervalMs) < 1000, `reconciliation ${i} came after ${gap} ms`);
+    }
+    assert.ok(pushed.calls[0]!.input.full, 'the first push is a full push');
+  });
+});
+
+test('a change is pushed once the quiet period passed with no further change', async () => {
+  const { activities, pushed } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-2');
+    await settled(pushed);
+    const changedAt = await env.currentTimeMs();
+    await handle.signal(stockChangedSignal, stockChanged('e1', ['p1']));
+    await env.sleep(TIMING.debounceMs / 2);
+    await handle.query(syncStatusQuery);
+    assert.equal(pushed.calls.length, 1, 'nothing pushed during the quiet period');
+    await env.sleep(TIMING.debounceMs);
+    const [, push] = await pushed.called(2);
+    await handle.terminate('test finished');
+    assert.deepEqual(push!.input.productIds, ['p1']);
+    const waited = push!.at - changedAt;
+    assert.ok(waited >= TIMING.debounceMs && waited < TIMING.debounceMs + 20_000, `pushed ${waited} ms after the change`);
+  });
+});
+
+test('a burst that never goes quiet is pushed at the maximum delay, with everything it brought so far', async () => {
+  const { activities, pushed } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-3');
+    await settled(pushed);
+    const burstAt = await env.currentTimeMs();
+    // One change every 40 s (shorter than the 60 s quiet period) for 8 minutes.
+    for (let i = 1; i <= 12 && pushed.calls.length < 2; i++) {
+      await handle.signal(stockChangedSignal, stockChanged(`burst-${i}`, [`p${i}`]));
+      await env.sleep(40_000);
+    }
+    const [, push] = await pushed.called(2);
+    await handle.terminate('test finished');
+    const waited = push!.at - burstAt;
+    assert.ok(waited >= TIMING.maxDelayMs && waited < TIMING.maxDelayMs + 40_000, `the burst was pushed after ${waited} ms`);
+    assert.deepEqual(push!.input.productIds, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
+  });
+});
+
+test('continue-as-new keeps the work that waits while stopped: the orders are imported at the next 稼働', async () => {
+  const { activities, processed, pushed } = syncStubs({ state: 'stopped' });
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-4', { maxHistoryEvents: 30 });
+    const firstRun = (await handle.describe()).runId;
+    for (let i = 1; i <= 3; i++) await handle.signal(orderNotifiedSignal, { orderNumber: `order-${i}`, cmd: 1 });
+    for (let i = 1; i <= 15; i++) await handle.signal(stockChangedSignal, stockChanged(`while-stopped-${i}`, [`p${i}`]));
+    await eventually(async () => assert.notEqual((await handle.describe()).runId, firstRun, 'continued as new'), 20_000, 100);
+    const status = await handle.query(syncStatusQuery);
+    assert.equal(status.state, 'stopped');
+    assert.equal(status.pending.orders, 3, 'the new run still has the three orders');
+
+    assert.deepEqual(await handle.executeUpdate(setSyncStateUpdate, { args: [{ state: 'running' }] }), { state: 'running' });
+    await settled(pushed);
+    await processed.called(3);
+    await handle.terminate('test finished');
+    assert.deepEqual(processed.calls.map((c) => c.input.orderNumber), ['order-1', 'order-2', 'order-3']);
+    assert.ok(pushed.calls[0]!.input.full, '稼働 starts from a full push');
+  });
+});
+
+
