@@ -1,5 +1,6 @@
 import type Koa from 'koa';
-import { TokenBucket, type RequestKind } from '../../platforms/smaregi/rate-limiter';
+import { TokenBucket } from '../../lib/token-bucket';
+import type { RequestKind } from '../../platforms/smaregi/rate-limiter';
 import { SimProblem, isControlPath } from './sim-http';
 import { NO_SLOW_FAULTS, holdCall, injectedRetryAfterSeconds, type SlowFaults } from '../slow-faults';
 
