@@ -12,6 +12,15 @@ import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { resyncRequestedSignal, stockSettingsChangedSignal } from '../workflows/messages';
 import { DEFAULT_SYNC_TIMING, type SyncTiming } from '../domain/sync-workflow-state';
 import { createWorkflowRecordActivities } from './workflow-records';
+import {
+  deferQueuedOrder,
+  discoverIntoQueue,
+  nextQueuedOrders,
+  processQueuedOrder,
+  pushQueuedStock,
+  reconcileIntoQueue,
+  recordSyncWork,
+} from '../sync/work-queue';
 
 /**
  * The sync engine's activities. Inputs and results are ids and counts only: secrets are read inside
@@ -51,6 +60,24 @@ export function createSyncActivities(
     async reconcile(input: ReconcileInput): Promise<ReconcileResult> {
       return asActivityFailure(input.tenantId, () => watched(deps, 'reconcile', input, () => reconcile(withHeartbeat, input), () => true));
     },
+    // The same steps for runs that keep their work sets in MongoDB (patch 'bounded-sync-state'): counts in, counts out.
+    async pushQueuedStock(input: Omit<PushStockInput, 'productIds'>): Promise<PushStockResult> {
+      return asActivityFailure(input.tenantId, () =>
+        watched(deps, 'pushStock', input, () => pushQueuedStock(withHeartbeat, input), (r) => r.makeshopCalls > 0),
+      );
+    },
+    async processQueuedOrder(input: Parameters<typeof processQueuedOrder>[1]): ReturnType<typeof processQueuedOrder> {
+      return asActivityFailure(input.tenantId, () => watched(deps, 'processOrder', input, () => processQueuedOrder(withHeartbeat, input), () => true));
+    },
+    async discoverIntoQueue(input: DiscoverOrdersInput): ReturnType<typeof discoverIntoQueue> {
+      return asActivityFailure(input.tenantId, () => discoverIntoQueue(withHeartbeat, input));
+    },
+    async reconcileIntoQueue(input: ReconcileInput): ReturnType<typeof reconcileIntoQueue> {
+      return asActivityFailure(input.tenantId, () => watched(deps, 'reconcile', input, () => reconcileIntoQueue(withHeartbeat, input), () => true));
+    },
+    recordSyncWork: (input: Parameters<typeof recordSyncWork>[1]) => recordSyncWork(deps, input),
+    nextQueuedOrders: (input: Parameters<typeof nextQueuedOrders>[1]) => nextQueuedOrders(deps, input),
+    deferQueuedOrder: (input: Parameters<typeof deferQueuedOrder>[1]) => deferQueuedOrder(deps, input),
   };
 }
 

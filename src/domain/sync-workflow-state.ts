@@ -47,6 +47,28 @@ export interface SyncWorkflowState {
   counters: SyncStatus['counters'];
   /** Set when the sync stopped because the MakeShop link was lost (apps uninstalled): a relink resumes it. */
   stoppedByLostLink?: boolean;
+  /**
+   * Runs past the patch 'bounded-sync-state' keep their work sets (changed products, queued and deferred
+   * orders) in MongoDB and carry only this; the arrays above then stay empty, or hold the little that an
+   * older api sent in a signal and that is not stored yet.
+   */
+  storedWork?: StoredWork;
+}
+
+/** What a run that keeps its work in MongoDB knows about it: whether a push or an import is due, and how much waits. */
+export interface StoredWork {
+  productsDue: boolean;
+  ordersDue: boolean;
+  /** Work signals received: the debounce waits until this stops growing. */
+  signals: number;
+  /** How many products and orders waited at the last look (for the status only). */
+  pendingItems: number;
+  pendingOrders: number;
+}
+
+/** A run that starts keeping its work in MongoDB looks at what is stored there first. */
+export function storedWorkToCheck(): StoredWork {
+  return { productsDue: true, ordersDue: true, signals: 0, pendingItems: 0, pendingOrders: 0 };
 }
 
 /** The merchant-facing reason a lost makeshop apps link stops the sync (GET /sync lastError). */
@@ -109,8 +131,8 @@ export function toStatus(s: SyncWorkflowState, dirtyCount: number): SyncStatus {
     readiness: s.readiness,
     catalogVersion: s.catalogVersion,
     pending: {
-      orders: s.pendingOrders.length + s.deferredOrders.length,
-      items: dirtyCount + s.retryProductIds.length,
+      orders: s.pendingOrders.length + s.deferredOrders.length + (s.storedWork?.pendingOrders ?? 0),
+      items: dirtyCount + s.retryProductIds.length + (s.storedWork?.pendingItems ?? 0),
       fullPush: s.fullPushDue || s.fullPushDeferred || s.allItemsDue,
     },
     lastPushAt: s.lastPushAt,

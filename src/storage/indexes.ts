@@ -4,6 +4,7 @@ import { CATALOG_UPLOAD_INDEXES } from './catalog-uploads';
 import { MAKESHOP_APP_INDEXES } from './makeshop-apps';
 import { ORDER_INDEXES } from './orders';
 import { PUSHED_STOCK_INDEXES } from './pushed-stock';
+import { SYNC_WORK_INDEXES } from './sync-work';
 import { SYNC_LOG_INDEXES } from './sync-log';
 import { SESSION_INDEXES } from './sessions';
 import { LOGIN_ATTEMPT_INDEXES } from './login-attempts';
@@ -26,6 +27,7 @@ const INDEXES: IndexSpec[] = [
   ...SMAREGI_PRODUCT_INDEXES,
   ...ORDER_INDEXES,
   ...PUSHED_STOCK_INDEXES,
+  ...SYNC_WORK_INDEXES,
   ...SYNC_LOG_INDEXES,
   ...TENANT_INDEXES,
   ...SESSION_INDEXES,

@@ -1,5 +1,6 @@
 import type { Db } from 'mongodb';
-import { codeAsFieldName, findByIds } from './db';
+import { bucketId, bucketOf as bucketOfIn, fieldOf } from './buckets';
+import { findByIds } from './db';
 
 /**
  * What the service last set in MakeShop per item, so only changed targets are pushed. Kept in a fixed
@@ -22,17 +23,7 @@ export const PUSHED_STOCK_INDEXES: [string, Record<string, 1 | -1>, Record<strin
   ['pushed_stock', { tenantId: 1 }, {}],
 ];
 
-/** FNV-1a: a stable bucket for a key. */
-function bucketOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % BUCKETS;
-}
-
-/** Item keys are merchant codes. */
-const fieldOf = codeAsFieldName;
-
-const bucketId = (tenantId: string, bucket: number) => `${tenantId}:${bucket}`;
+const bucketOf = (key: string) => bucketOfIn(key, BUCKETS);
 
 export async function lastPushed(db: Db, tenantId: string, keys: string[]): Promise<Map<string, number>> {
   const ids = [...new Set(keys.map((k) => bucketId(tenantId, bucketOf(k))))];

@@ -13,10 +13,15 @@ export const catalogWorkflowId = (tenantId: string, uploadId: string) => `catalo
 /** 稼働/停止. Validator refuses 稼働 while the tenant is not ready (the reason lists what is missing). */
 export const setSyncStateUpdate = defineUpdate<{ state: SyncState }, [{ state: SyncState }]>('setSyncState');
 export const syncStatusQuery = defineQuery<SyncStatus>('status');
-/** From the Smaregi webhooks, grouped: ids only (Smaregi sends no quantities; the workflow re-reads stock). */
+/** From the Smaregi webhooks of an older api, grouped (now syncWorkRecorded): ids only (Smaregi sends no quantities; the workflow re-reads stock). */
 export const stockChangedSignal = defineSignal<[{ events: { eventId: string; productIds: string[] }[] }]>('stockChanged');
-/** From the MakeShop 更新通知: the order number and command only; the order is fetched in an activity. */
+/** From the MakeShop 更新通知 of an older api (now syncWorkRecorded): the order number and command only; the order is fetched in an activity. */
 export const orderNotifiedSignal = defineSignal<[{ orderNumber: string; cmd: number }]>('orderNotified');
+/**
+ * Work recorded in MongoDB by the api (src/storage/sync-work.ts) before it signals: changed products, order
+ * notifications. Counts only — a hint that a push or an import is due; the ids never enter the history.
+ */
+export const syncWorkRecordedSignal = defineSignal<[{ products: number; orders: number }]>('syncWorkRecorded');
 /** A full push of every matched item (merchant's 再同期 button, operator). */
 export const resyncRequestedSignal = defineSignal<[{ reason: string }]>('resyncRequested');
 /** The merchant saved stock settings (stores, buffer, overrides): every item's target is recomputed and the changed ones pushed. */

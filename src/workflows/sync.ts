@@ -12,6 +12,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -32,6 +33,7 @@ import {
   stockChangedSignal,
   stockSettingsChangedSignal,
   syncStateChangedSignal,
+  syncWorkRecordedSignal,
   syncStatusQuery,
   tenantActiveChangedSignal,
 } from './messages';
@@ -45,6 +47,9 @@ import {
   MAKESHOP_REVOKED_FAILURE_TYPE,
   rememberEvent,
   notReadyMessage,
+  type PendingOrder,
+  type StoredWork,
+  storedWorkToCheck,
   type SyncTiming,
   type SyncWorkflowState,
   toStatus,
@@ -91,11 +96,21 @@ const records = proxyActivities<SyncActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
+/**
+ * Runs past this patch keep their work sets in MongoDB (src/storage/sync-work.ts) and carry counts only;
+ * runs recorded before it keep the arrays in their state until their next continue-as-new, whose new
+ * run stores what they carried (docs/workflow-versioning.md).
+ */
+export const BOUNDED_STATE_PATCH = 'bounded-sync-state';
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
   /** The push in flight, cancelled by 停止; null when no push can land. */
   const push: { scope: CancellationScope | null } = { scope: null };
+  const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
+  /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
+  let storeInUse = false;
 
   setHandler(syncStatusQuery, () => toStatus(s, dirty.size));
   setHandler(stockChangedSignal, ({ events }) => {
@@ -103,8 +118,21 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
       if (!rememberEvent(s, eventId)) continue;
       for (const id of productIds) dirty.add(id);
     }
+    if (stored) stored.signals++;
   });
-  setHandler(orderNotifiedSignal, (order) => addPendingOrder(s, order));
+  setHandler(orderNotifiedSignal, (order) => {
+    addPendingOrder(s, order);
+    if (stored) stored.signals++;
+  });
+  setHandler(syncWorkRecordedSignal, ({ products, orders }) => {
+    if (!stored) return void (storeInUse = true);
+    stored.signals++;
+    // Counts for the status until the next push or reconciliation counts what is really stored.
+    stored.pendingItems += products;
+    stored.pendingOrders += orders;
+    if (products > 0) stored.productsDue = true;
+    if (orders > 0) stored.ordersDue = true;
+  });
   setHandler(resyncRequestedSignal, () => void (s.fullPushDue = true));
   setHandler(stockSettingsChangedSignal, () => void (s.allItemsDue = true));
   let openAlertsAt = 0;
@@ -167,52 +195,96 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const timing: SyncTiming = { ...(input.timing ? DEFAULT_SYNC_TIMING : await settings.syncTiming()), ...input.timing };
   if (!input.carried) {
     s.nextReconcileAt = initialSyncState(Date.now(), timing).nextReconcileAt;
-    const stored = await records.loadSyncConfiguration({ tenantId: input.tenantId });
-    if (stored) applyStoredConfiguration(s, stored, Date.now());
+    const saved = await records.loadSyncConfiguration({ tenantId: input.tenantId });
+    if (saved) applyStoredConfiguration(s, saved, Date.now());
     if (s.state === 'running') upsertSearchAttributes([{ key: SyncStateKey, value: s.state }]);
     loaded = true;
   }
 
   const canWork = () => s.state === 'running' && s.active;
-  const workCount = () => s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
+  const workCount = () =>
+    stored
+      ? (stored.productsDue ? 1 : 0) + (stored.ordersDue ? 1 : 0) + (s.fullPushDue || s.allItemsDue ? 1 : 0)
+      : s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
+  /** What the debounce watches: the work signals a burst keeps sending. */
+  const workGrowth = () => (stored ? stored.signals : workCount());
+  /** Work a stored run holds in memory until it is written to MongoDB (what an older api signalled). */
+  const unstored = () => (stored ? dirty.size + s.pendingOrders.length : 0);
   const reconcileDue = () => Date.now() >= s.nextReconcileAt;
   const shouldContinueAsNew = () =>
+    storeInUse ||
     workflowInfo().continueAsNewSuggested ||
     (input.maxHistoryEvents !== undefined && workflowInfo().historyLength > input.maxHistoryEvents);
+  const importOrders = () => (stored ? importQueuedOrders(s, stored, () => !canWork() || shouldContinueAsNew()) : importPendingOrders(s, dirty));
+  const pushStock = () => (stored ? pushStoredWork(s, stored, push) : pushChangedStock(s, dirty, push));
 
   const followUpDue = () => s.followUpDiscoveryAt !== null && Date.now() >= s.followUpDiscoveryAt;
   const nextTimer = () => Math.max(1, Math.min(s.nextReconcileAt, s.followUpDiscoveryAt ?? Number.POSITIVE_INFINITY) - Date.now());
 
   for (;;) {
     await condition(
-      () => shouldContinueAsNew() || (canWork() && (workCount() > 0 || reconcileDue() || followUpDue())),
+      () => shouldContinueAsNew() || unstored() > 0 || (canWork() && (workCount() > 0 || reconcileDue() || followUpDue())),
       canWork() ? nextTimer() : undefined,
     );
+    if (stored && unstored() > 0) await storeHeldWork(s, dirty);
     if (shouldContinueAsNew()) break;
     if (!canWork()) continue;
 
-    if (reconcileDue()) await reconcile(s, dirty, timing);
+    if (reconcileDue()) await (stored ? reconcileIntoStore(s, stored, timing) : reconcile(s, dirty, timing));
     if (workCount() === 0 && followUpDue()) {
       // The look shortly after a push: orders placed while it was in flight.
       s.followUpDiscoveryAt = null;
-      addDiscovered(s, await discoverOrders(s));
+      if (stored) await discoverIntoStore(s, stored);
+      else addDiscovered(s, await discoverOrders(s));
       continue;
     }
     // Order discovery runs while the debounce waits, so it adds no latency to a sparse change.
-    const discovery = discoverOrders(s);
-    await debounce(workCount, timing);
-    addDiscovered(s, await discovery);
+    if (stored) {
+      await Promise.all([discoverIntoStore(s, stored), debounce(workGrowth, timing)]);
+    } else {
+      const discovery = discoverOrders(s);
+      await debounce(workGrowth, timing);
+      addDiscovered(s, await discovery);
+    }
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
-    await importPendingOrders(s, dirty);
+    await importOrders();
     if (!canWork()) continue;
-    await pushChangedStock(s, dirty, push);
+    await pushStock();
     s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });
+}
+
+/**
+ * From here on the run keeps its work in MongoDB. What an older run carried in its arrays (and what an
+ * older api signals later) is held in `dirty` and `s.pendingOrders` only until storeHeldWork writes it.
+ */
+function startStoringWork(s: SyncWorkflowState, dirty: Set<string>): StoredWork {
+  s.storedWork ??= storedWorkToCheck();
+  for (const id of s.retryProductIds.splice(0)) dirty.add(id);
+  for (const order of s.deferredOrders.splice(0)) addPendingOrder(s, order);
+  return s.storedWork;
+}
+
+/** How many ids one activity call stores: its input stays far below Temporal's payload limit. */
+const STORE_CHUNK = 5000;
+
+/** Writes the work held in memory to MongoDB, in bounded chunks. */
+async function storeHeldWork(s: SyncWorkflowState, dirty: Set<string>): Promise<void> {
+  const stored = s.storedWork!;
+  while (dirty.size > 0 || s.pendingOrders.length > 0) {
+    const productIds = [...dirty].slice(0, STORE_CHUNK);
+    const orders: PendingOrder[] = s.pendingOrders.slice(0, STORE_CHUNK);
+    await records.recordSyncWork({ tenantId: s.tenantId, productIds, orders });
+    for (const id of productIds) dirty.delete(id);
+    s.pendingOrders.splice(0, orders.length);
+    if (productIds.length > 0) stored.productsDue = true;
+    if (orders.length > 0) stored.ordersDue = true;
+  }
 }
 
 /** How long after a push MakeShop is asked once more for orders (those placed during the push). */
@@ -276,6 +348,105 @@ async function reconcile(s: SyncWorkflowState, dirty: Set<string>, timing: SyncT
   if (s.fullPushDeferred) {
     s.fullPushDeferred = false;
     s.fullPushDue = true;
+  }
+}
+
+/** Orders discovered before a push are queued in MongoDB by the activity; a failed look is retried next cycle. */
+async function discoverIntoStore(s: SyncWorkflowState, stored: StoredWork): Promise<void> {
+  try {
+    const { queued } = await discoveryActivities.discoverIntoQueue({ tenantId: s.tenantId });
+    if (queued > 0) stored.ordersDue = true;
+  } catch (err) {
+    recordError(s, 'order discovery failed', err);
+  }
+}
+
+/** The reconciliation of a stored run: its finds, refused rows and deferred orders are stored by the activity. */
+async function reconcileIntoStore(s: SyncWorkflowState, stored: StoredWork, timing: SyncTiming): Promise<void> {
+  s.nextReconcileAt = Date.now() + timing.reconcileIntervalMs;
+  try {
+    const found = await stockActivities.reconcileIntoQueue({ tenantId: s.tenantId, stockCursor: s.stockCursor });
+    s.stockCursor = found.stockCursor;
+    noteQueued(stored, found.queued);
+    s.counters.reconciliations++;
+  } catch (err) {
+    recordError(s, 'reconciliation failed', err);
+  }
+  if (s.fullPushDeferred) {
+    s.fullPushDeferred = false;
+    s.fullPushDue = true;
+  }
+}
+
+function noteQueued(stored: StoredWork, queued: { products: number; orders: number }): void {
+  stored.pendingItems = queued.products;
+  stored.pendingOrders = queued.orders;
+  if (queued.products > 0) stored.productsDue = true;
+  if (queued.orders > 0) stored.ordersDue = true;
+}
+
+/** Queued orders are read a page at a time; each order is one activity, as before. */
+const ORDER_PAGE = 100;
+
+/**
+ * Works through the queued orders, oldest first, a page at a time. Between two orders it stops for 停止
+ * and for continue-as-new (a backlog of thousands would outgrow the history); what is left stays queued.
+ */
+async function importQueuedOrders(s: SyncWorkflowState, stored: StoredWork, stop: () => boolean): Promise<void> {
+  if (!stored.ordersDue) return;
+  stored.ordersDue = false;
+  for (;;) {
+    const page = await records.nextQueuedOrders({ tenantId: s.tenantId, limit: ORDER_PAGE });
+    stored.pendingOrders = page.queued;
+    for (const order of page.orders) {
+      if (stop()) return void (stored.ordersDue = true);
+      try {
+        const result = await orderActivities.processQueuedOrder({ tenantId: s.tenantId, ...order });
+        if (result.affectedProducts > 0) stored.productsDue = true;
+        if (result.outcome === 'imported') s.counters.ordersImported++;
+        if (result.outcome === 'cancelled') s.counters.ordersCancelled++;
+      } catch (err) {
+        recordError(s, `order ${order.orderNumber} could not be processed`, err);
+        // Retried at the next reconciliation; its quantities stay reserved meanwhile (order ledger).
+        await records.deferQueuedOrder({ tenantId: s.tenantId, ...order });
+      }
+      stored.pendingOrders = Math.max(0, stored.pendingOrders - 1);
+    }
+    if (page.orders.length < ORDER_PAGE) return;
+  }
+}
+
+/** The push of a stored run: the activity takes the dirty products from MongoDB itself. */
+async function pushStoredWork(s: SyncWorkflowState, stored: StoredWork, push: { scope: CancellationScope | null }): Promise<void> {
+  const full = s.fullPushDue;
+  const allItems = !full && s.allItemsDue;
+  if (!full && !allItems && !stored.productsDue) return;
+  s.fullPushDue = false;
+  s.allItemsDue = false;
+  stored.productsDue = false;
+  try {
+    const result = await CancellationScope.cancellable(async () => {
+      push.scope = CancellationScope.current();
+      return stockActivities.pushQueuedStock({ tenantId: s.tenantId, full, allItems });
+    });
+    if (result.pushed > 0) s.lastPushAt = new Date(Date.now()).toISOString();
+    stored.pendingItems = 0;
+    s.counters.pushes++;
+    if (result.catalogVersion !== null) s.catalogVersion = result.catalogVersion;
+  } catch (err) {
+    if (isCancellation(err)) {
+      // 停止 stopped it: the work stays owed for the next 稼働 (the products stay taken in MongoDB).
+      if (full) s.fullPushDue = true;
+      else if (allItems) s.allItemsDue = true;
+      else stored.productsDue = true;
+      return;
+    }
+    recordError(s, 'stock push failed', err);
+    // The products stay taken in MongoDB: the next push or the next reconciliation takes them again.
+    if (full) s.fullPushDeferred = true;
+    else if (allItems) s.allItemsDue = true;
+  } finally {
+    push.scope = null;
   }
 }
 
@@ -367,6 +538,8 @@ async function resumeAfterRelink(s: SyncWorkflowState, dirty: Set<string>): Prom
   s.lastError = null;
   s.state = 'running';
   s.fullPushDue = true;
+  // Failed work first: a stored run gets it from the reconciliation, which runs at once.
+  if (s.storedWork) s.nextReconcileAt = Date.now();
   for (const id of s.retryProductIds.splice(0)) dirty.add(id);
   for (const order of s.deferredOrders.splice(0)) addPendingOrder(s, order);
   await announceState(s);

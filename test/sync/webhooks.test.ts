@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { ensureIndexes } from '../../src/storage/indexes';
+import { pendingProductIds, readQueuedOrders } from '../../src/storage/sync-work';
 import { syncWorkflowId } from '../../src/workflows/messages';
 import { startTestApi } from '../support/api';
 import { temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
@@ -37,7 +38,7 @@ after(async () => {
   await database.drop();
 });
 
-function smaregiHook(eventId: string | null, opts: { secret?: string; contractId?: string; body?: unknown } = {}) {
+function smaregiHook(eventId: string | null, opts: { secret?: string; contractId?: string; body?: unknown; productId?: string } = {}) {
   return fetch(`${api.baseUrl}/webhooks/smaregi`, {
     method: 'POST',
     headers: {
@@ -48,26 +49,22 @@ function smaregiHook(eventId: string | null, opts: { secret?: string; contractId
       [SECRET.name]: opts.secret ?? SECRET.value,
     },
     body: JSON.stringify(
-      opts.body ?? { contractId: opts.contractId ?? CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: '42', storeId: '1' }] },
+      opts.body ?? { contractId: opts.contractId ?? CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: opts.productId ?? '42', storeId: '1' }] },
     ),
   });
 }
 
-async function stockSignalCount(): Promise<number> {
-  const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
-  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'stockChanged').length;
-}
-
-async function stockEventIdsInWorkflow(): Promise<string[]> {
+/** The hints the api gave the sync workflow (the ids themselves are stored in MongoDB first). */
+async function workSignals(): Promise<{ products: number; orders: number }[]> {
   const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
     const attrs = e.workflowExecutionSignaledEventAttributes;
-    if (attrs?.signalName !== 'stockChanged') return [];
-    const payload = attrs.input?.payloads?.[0]?.data;
-    const arg = JSON.parse(Buffer.from(payload!).toString('utf8')) as { events: { eventId: string }[] };
-    return arg.events.map((x) => x.eventId);
+    if (attrs?.signalName !== 'syncWorkRecorded') return [];
+    return [JSON.parse(Buffer.from(attrs.input!.payloads![0]!.data!).toString('utf8')) as { products: number; orders: number }];
   });
 }
+const productsSignalled = async () => (await workSignals()).reduce((n, w) => n + w.products, 0);
+const storedProducts = () => pendingProductIds(database.db, tenantId);
 
 describe('POST /webhooks/smaregi', () => {
   test('a wrong or missing secret header is 401 with no detail', async () => {
@@ -83,36 +80,35 @@ describe('POST /webhooks/smaregi', () => {
     assert.notEqual(((await bad.json()) as { error: { message: string } }).error.message, '');
   });
 
-  test('each event reaches the sync workflow exactly once, however often it is delivered', async () => {
+  test('each event is stored and signalled exactly once, however often it is delivered', async () => {
     const ids = Array.from({ length: 40 }, () => randomUUID());
     // Concurrent first deliveries and repeats of half of them, as an at-least-once sender would.
-    const answers = await Promise.all([...ids, ...ids.slice(0, 20)].map((id) => smaregiHook(id)));
+    const answers = await Promise.all([...ids, ...ids.slice(0, 20)].map((id) => smaregiHook(id, { productId: `p-${id}` })));
     assert.ok(answers.every((r) => r.status === 200));
-    const again = await Promise.all(ids.slice(20).map((id) => smaregiHook(id)));
+    const again = await Promise.all(ids.slice(20).map((id) => smaregiHook(id, { productId: `p-${id}` })));
     assert.ok(again.every((r) => r.status === 200));
-    const received = await stockEventIdsInWorkflow();
-    assert.deepEqual([...received].sort(), [...ids].sort());
+    assert.deepEqual((await storedProducts()).filter((p) => p.startsWith('p-')).sort(), ids.map((id) => `p-${id}`).sort());
+    assert.equal(await productsSignalled(), 40);
   });
 
   test('a burst for one tenant goes to Temporal in fewer signals than requests, every event once', async () => {
-    const signalsBefore = await stockSignalCount();
-    const before = (await stockEventIdsInWorkflow()).length;
+    const signalsBefore = (await workSignals()).length;
+    const before = await productsSignalled();
     const ids = Array.from({ length: 60 }, () => randomUUID());
-    const answers = await Promise.all(ids.map((id) => smaregiHook(id)));
+    const answers = await Promise.all(ids.map((id) => smaregiHook(id, { productId: `b-${id}` })));
     assert.ok(answers.every((r) => r.status === 200));
-    const received = (await stockEventIdsInWorkflow()).slice(before);
-    assert.deepEqual([...received].sort(), [...ids].sort());
-    const signals = (await stockSignalCount()) - signalsBefore;
+    assert.equal((await productsSignalled()) - before, ids.length);
+    assert.deepEqual((await storedProducts()).filter((p) => p.startsWith('b-')).sort(), ids.map((id) => `b-${id}`).sort());
+    const signals = (await workSignals()).length - signalsBefore;
     assert.ok(signals < ids.length, `${signals} signals for ${ids.length} concurrent requests`);
   });
 
   test('a pos:stock webhook without Smaregi-Event-Id is accepted once and its repeats are duplicates', async () => {
     const body = (historyId: string) => ({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: historyId, productId: '77', storeId: '1' }] });
-    const before = (await stockEventIdsInWorkflow()).length;
+    const before = await productsSignalled();
     for (let i = 0; i < 3; i++) assert.equal((await smaregiHook(null, { body: body('5001') })).status, 200);
     assert.equal((await smaregiHook(null, { body: body('5002') })).status, 200);
-    const received = (await stockEventIdsInWorkflow()).slice(before);
-    assert.equal(received.length, 2, `expected two distinct events, got ${JSON.stringify(received)}`);
+    assert.equal((await productsSignalled()) - before, 2, 'two distinct events');
   });
 
   test('Temporal unreachable answers 503 and keeps no claim, so the retry is accepted', async () => {
@@ -126,8 +122,10 @@ describe('POST /webhooks/smaregi', () => {
     });
     assert.equal(res.status, 503);
     await broken.close();
-    assert.equal((await smaregiHook(id)).status, 200);
-    assert.ok((await stockEventIdsInWorkflow()).includes(id));
+    const before = await productsSignalled();
+    assert.equal((await smaregiHook(id, { productId: '7' })).status, 200);
+    assert.equal((await productsSignalled()) - before, 1);
+    assert.ok((await storedProducts()).includes('7'));
   });
 });
 
@@ -141,11 +139,10 @@ describe('GET /webhooks/makeshop/orders/{token}', () => {
     assert.equal((await notify('good-token', 'shopid=shop1&ordernum=[ORDERNUM]&cmd=0')).status, 400);
   });
 
-  test('a notification is handed to the sync workflow as the order number and command only', async () => {
+  test('a notification is queued as the order number and command only, and the workflow gets a count', async () => {
     assert.equal((await notify('good-token', 'shopid=shop1&ordernum=1001&cmd=0')).status, 200);
-    const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
-    const orders = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'orderNotified');
-    const arg = JSON.parse(Buffer.from(orders.at(-1)!.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
-    assert.deepEqual(arg, { orderNumber: '1001', cmd: 0 });
+    const queued = await readQueuedOrders(database.db, tenantId, 10);
+    assert.deepEqual(queued.orders.map(({ orderNumber, cmd }) => ({ orderNumber, cmd })), [{ orderNumber: '1001', cmd: 0 }]);
+    assert.deepEqual((await workSignals()).at(-1), { products: 0, orders: 1 });
   });
 });

@@ -23,7 +23,6 @@ import { signalMakeshopAppsRevoked, signalSyncWorkflow, startCatalogImportWorkfl
 import { ORDER_CMD } from '../../sync/orders';
 import {
   makeshopLinkChangedSignal,
-  orderNotifiedSignal,
   recordMakeshopAppsLinkedUpdate,
 } from '../../workflows/messages';
 import { sessionTokenOf } from '../middleware/auth';
@@ -35,6 +34,7 @@ import { documentedRoute, registerRoute } from '../openapi';
 import { parseRequest, PRINTABLE_ASCII, strictBody } from '../validation';
 import { makeshopAppConnectionAlert } from '../../alerts/sync-alerts';
 import { currentTenant, workflowCallDeps } from './merchant-tenant';
+import { handSyncWork } from '../sync-work';
 
 /**
  * makeshop apps (DESIGN §5): the app's webhooks (install, uninstall, 注文更新通知), the launch that links an
@@ -143,10 +143,10 @@ export function makeshopAppsRoutes(deps: AppDeps): Router {
     const tenantId = await linkedTenantOf(deps.db, body.data.shop_id);
     if (!tenantId) return answer(ctx, 404, 'unknown-shop');
     const numbers = [...new Set(body.data.orders.map((order) => order.system_order_number))];
-    for (const number of numbers) {
-      // A hint only: the sync workflow re-reads the order from MakeShop before it does anything.
-      await signalSyncWorkflow(deps.temporal, taskQueue, tenantId, orderNotifiedSignal, [{ orderNumber: number, cmd: ORDER_CMD.edited }]);
-    }
+    // A hint only: the sync workflow re-reads each order from MakeShop before it does anything.
+    await handSyncWork({ db: deps.db, temporal: deps.temporal, taskQueue }, tenantId, {
+      orders: numbers.map((orderNumber) => ({ orderNumber, cmd: ORDER_CMD.edited })),
+    });
     answer(ctx, 200, 'accepted');
   });
 

@@ -5,8 +5,7 @@ import { SignalBatcher } from '../signal-batcher';
 import { claimEvents, releaseClaims } from '../../storage/webhook-events';
 import { parseSmaregiWebhook, SmaregiWebhookError, verifySmaregiWebhookSecret } from '../../platforms/smaregi/webhooks';
 import { parseOrderNotification } from '../../platforms/makeshop/notification';
-import { orderNotifiedSignal, stockChangedSignal } from '../../workflows/messages';
-import { signalSyncWorkflow } from '../../temporal/tenant-workflows';
+import { handSyncWork } from '../sync-work';
 import type { AppDeps, WebhookTenantLookup } from '../deps';
 import { registerRoute } from '../openapi';
 import { z } from 'zod';
@@ -40,7 +39,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
   const router = new Router({ prefix: '/webhooks' });
   const { config, metrics } = deps;
   /** Smaregi expects an answer within about 3 s ([U] §6.4): past that, a 503 is more useful than a hang. */
-  const withinSenderTimeout = <T>(fn: () => Promise<T>) => deps.temporal.withDeadline(Date.now() + SENDER_TIMEOUT_MS, fn);
+  const syncWork = { db: deps.db, temporal: deps.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE };
   const stockEvents = new SignalBatcher<StockEvent>(async (tenantId, batch) => {
     const flushedAt = performance.now();
     for (const e of batch) observeStage(metrics, 'batch-wait', e.receivedAt, flushedAt);
@@ -51,11 +50,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
     const claimIds = fresh.map((e) => e.claimId);
     const signalAt = performance.now();
     try {
-      await withinSenderTimeout(() =>
-        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenantId, stockChangedSignal, [
-          { events: fresh.map(({ eventId, productIds }) => ({ eventId, productIds })) },
-        ]),
-      );
+      await handSyncWork(syncWork, tenantId, { productIds: fresh.flatMap((e) => e.productIds) }, SENDER_TIMEOUT_MS);
       observeStage(metrics, 'signal', signalAt);
     } catch (err) {
       await releaseClaims(deps.db, claimIds).catch((releaseErr: unknown) =>
@@ -64,6 +59,12 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       throw err;
     }
     return outcomes;
+  });
+
+  // Notifications arriving together for one tenant are stored in one write and hinted in one signal.
+  const orderNotifications = new SignalBatcher<{ orderNumber: string; cmd: number }>(async (tenantId, orders) => {
+    await handSyncWork(syncWork, tenantId, { orders }, SENDER_TIMEOUT_MS);
+    return orders.map(() => 'accepted');
   });
 
   router.post('/smaregi', async (ctx) => {
@@ -110,11 +111,7 @@ export function webhookRoutes(deps: AppDeps & { webhookTenants: WebhookTenantLoo
       return reject(ctx, 404, 'makeshop', 'shop-mismatch');
     }
     try {
-      await withinSenderTimeout(() =>
-        signalSyncWorkflow(deps.temporal, config.TEMPORAL_TASK_QUEUE, tenant.tenantId, orderNotifiedSignal, [
-          { orderNumber: notification.orderNumber, cmd: notification.cmd },
-        ]),
-      );
+      await orderNotifications.add(tenant.tenantId, { orderNumber: notification.orderNumber, cmd: notification.cmd });
     } catch (err) {
       deps.logger.error({ err, tenantId: tenant.tenantId }, 'could not hand a MakeShop notification to Temporal');
       return reject(ctx, 503, 'makeshop', 'unavailable');

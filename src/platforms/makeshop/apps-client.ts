@@ -1,4 +1,4 @@
-import { TokenBucket } from '../smaregi/rate-limiter';
+import { TokenBucket } from '../../lib/token-bucket';
 import type { Logger } from '../../lib/logger';
 import { type FetchLike, parseRetryAfter, PlatformError } from '../http';
 import { APPS_DOCUMENTS, type AppsOperation } from './apps-documents';
