@@ -167,6 +167,7 @@ export function defineChaosTest(variant: ChaosVariant): void {
           const open = placed.filter((o) => !o.cancelled);
           if (open.length > 0) {
             const victim = pick(open);
+            sampler.orderCancelling(victim.orderNumber);
             await postJson(`${makeshopSim()}/orders/${victim.orderNumber}/cancel`, {});
             victim.cancelled = true;
             counts.cancel++;
@@ -231,7 +232,8 @@ export function defineChaosTest(variant: ChaosVariant): void {
       sampler.stop();
       console.log(
         `chaos ${variant.mode}/${variant.method} seed ${variant.seed}: ${JSON.stringify(counts)}; events ${eventsSeconds.toFixed(0)} s, ` +
-          `converged after ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ${sampler.samples} samples, longest excused order ${(sampler.longestExcuseMs / 1000).toFixed(1)} s (limit ${EXCUSE_MS / 1000} s), ${sampler.editExcuses} samples within a raising edit's lost-notification window`,
+          `converged after ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ${sampler.samples} samples, longest excused order ${(sampler.longestExcuseMs / 1000).toFixed(1)} s (limit ${EXCUSE_MS / 1000} s), ${sampler.editExcuses} samples within a raising edit's lost-notification window; ` +
+          `samples excused by kind ${JSON.stringify(sampler.excuses)}, orders given back after an overwriting push ${sampler.overwrittenCancelledOrders.size}`,
       );
       const first = sampler.violations[0];
       if (first) console.log(`seed ${variant.seed}: trace of ${first.code}\n${traceOf(stack, world, first.code, await orderLedger(stack.database.db).find({ tenantId: merchant.tenantId }).toArray())}`);

@@ -21,6 +21,11 @@
 // - A push can only write 0 when the item's target is below it; an order cancelled after that push gives its
 //   quantity back on top of the 0 in MakeShop. That lift (up to how far below 0 the target was) is MakeShop's
 //   own arithmetic and lasts until the engine has seen the cancellation: EXCUSE_MS after it.
+// - An order whose decrement the last push overwrote (the excused case above), cancelled after that push:
+//   MakeShop gives its quantity back on top of the pushed value, which never held it. An absolute push cannot
+//   know that; the next push to the item corrects it. Exactly that order's quantity of that item is excused
+//   until the next push to the item lands, at most EXCUSE_MS after the cancellation; counted in
+//   `excuses.overwrittenCancelled`.
 // - An upward MakeShop-admin edit is the merchant's own over-statement: the item is exempt from the edit
 //   until the next push to it lands (drift repair, or a Smaregi change of the product, brings it back).
 import type { MakeshopSimState } from '../../src/simulators/makeshop/state';
@@ -66,6 +71,12 @@ export class InvariantSampler {
   private readonly editRaises: { code: string; increase: number; at: number }[] = [];
   /** Samples where a raising edit's lost notification was all that kept MakeShop within the allowed value. */
   editExcuses = 0;
+  /** Per kind of excuse: item samples that were within the allowed value only thanks to it. */
+  readonly excuses = { overwrittenOrder: 0, cancelledBelowZero: 0, editRaise: 0, overwrittenCancelled: 0 };
+  /** Orders excused as overwritten-then-cancelled at least once. */
+  readonly overwrittenCancelledOrders = new Set<string>();
+  /** When each cancelled order last changed while it was open (its updatedAt just before the cancellation). */
+  private readonly openUntilCancel = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly productIdOf: Map<string, string>;
   private readonly seedStock: Map<string, number>;
@@ -93,6 +104,12 @@ export class InvariantSampler {
   /** Call before an order edit that raises the quantity of an item. */
   orderRaised(code: string, increase: number): void {
     this.editRaises.push({ code, increase, at: Date.now() });
+  }
+
+  /** Call before cancelling an order: remembers when it last changed while open (cancelling overwrites updatedAt). */
+  orderCancelling(orderNumber: string): void {
+    const order = this.makeshop.shop(this.shopId)!.orders.get(orderNumber);
+    if (order && order.status !== '0') this.openUntilCancel.set(orderNumber, order.updatedAt);
   }
 
   /** Call after a MakeShop-admin edit that raised an item's quantity. */
@@ -127,22 +144,34 @@ export class InvariantSampler {
       let openOrders = 0;
       let excused = 0;
       let cancelledSincePush = 0;
+      let givenBack = 0;
+      const givingBack: string[] = [];
+      // The last push overwrote a change made at `changedAt` when it had not seen it (see the header).
+      const overwroteChangeAt = (changedAt: number) => lastWrite !== undefined && lastWrite.at >= changedAt && changedAt > readAt - DISCOVERY_LEAD_MS;
       for (const order of shop.orders.values()) {
         const quantity = order.lines.filter((l) => (l.optionCode || l.customCode) === code).reduce((a, l) => a + l.quantity, 0);
         if (quantity === 0) continue;
         if (order.status === '0') {
-          if (lastWrite && order.updatedAt >= lastWrite.at && now - order.updatedAt <= EXCUSE_MS) cancelledSincePush += quantity;
+          if (!lastWrite || order.updatedAt < lastWrite.at || now - order.updatedAt > EXCUSE_MS) continue;
+          const openUntil = this.openUntilCancel.get(order.orderNumber) ?? order.orderedAt;
+          if (overwroteChangeAt(openUntil)) {
+            givenBack += quantity;
+            givingBack.push(order.orderNumber);
+          } else cancelledSincePush += quantity;
           continue;
         }
         openOrders += quantity;
-        const overwrittenBy = lastWrite && lastWrite.at >= order.updatedAt && order.updatedAt > readAt - DISCOVERY_LEAD_MS ? lastWrite : undefined;
-        if (overwrittenBy && now - overwrittenBy.at <= EXCUSE_MS) excused += quantity;
+        if (overwroteChangeAt(order.updatedAt) && now - lastWrite!.at <= EXCUSE_MS) excused += quantity;
       }
       const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= EDIT_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
-      const raw = posAllowed - openOrders + excused + raisedByEdits;
-      const allowed = Math.max(0, raw) + Math.min(Math.max(0, -raw), cancelledSincePush);
+      const allowedWith = (orders: number, edits: number, belowZero: number, back: number) => {
+        const raw = posAllowed - openOrders + orders + edits;
+        return Math.max(0, raw) + Math.min(Math.max(0, -raw), belowZero) + back;
+      };
+      const allowed = allowedWith(excused, raisedByEdits, cancelledSincePush, givenBack);
       const strict = Math.max(0, posAllowed - openOrders);
       if (shown <= allowed && shown > Math.max(0, posAllowed - openOrders + excused)) this.editExcuses++;
+      if (shown <= allowed) this.countExcuses(shown, { excused, raisedByEdits, cancelledSincePush, givenBack }, allowedWith, givingBack);
       this.trackExcuse(code, shown > strict, now);
       if (shown > allowed) {
         this.violations.push({
@@ -150,9 +179,26 @@ export class InvariantSampler {
           code,
           makeshop: shown,
           allowed,
-          detail: `pos ${posAllowed} (read ${readAt ? new Date(readAt).toISOString() : '-'}), open orders ${openOrders}, excused ${excused}, edit raises ${raisedByEdits}, last push ${lastWrite ? new Date(lastWrite.at).toISOString() : 'none'}`,
+          detail: `pos ${posAllowed} (read ${readAt ? new Date(readAt).toISOString() : '-'}), open orders ${openOrders}, excused ${excused}, edit raises ${raisedByEdits}, cancelled since push ${cancelledSincePush}, given back after overwrite ${givenBack}, last push ${lastWrite ? new Date(lastWrite.at).toISOString() : 'none'}`,
         });
       }
+    }
+  }
+
+  /** Counts, per kind, an excuse without which this (allowed) sample would have been a violation. */
+  private countExcuses(
+    shown: number,
+    terms: { excused: number; raisedByEdits: number; cancelledSincePush: number; givenBack: number },
+    allowedWith: (orders: number, edits: number, belowZero: number, back: number) => number,
+    givingBack: string[],
+  ): void {
+    const { excused, raisedByEdits, cancelledSincePush, givenBack } = terms;
+    if (shown > allowedWith(0, raisedByEdits, cancelledSincePush, givenBack)) this.excuses.overwrittenOrder++;
+    if (shown > allowedWith(excused, 0, cancelledSincePush, givenBack)) this.excuses.editRaise++;
+    if (shown > allowedWith(excused, raisedByEdits, 0, givenBack)) this.excuses.cancelledBelowZero++;
+    if (shown > allowedWith(excused, raisedByEdits, cancelledSincePush, 0)) {
+      this.excuses.overwrittenCancelled++;
+      givingBack.forEach((o) => this.overwrittenCancelledOrders.add(o));
     }
   }
 
