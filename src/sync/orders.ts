@@ -177,11 +177,31 @@ async function mapLines(db: Db, tenantId: string, lines: MakeshopOrderLine[]): P
     const item = findItem(named, line);
     const usable = item && (item.status === 'matched' || item.status === 'unlimited') && item.smaregiProductId;
     return {
-      code: line.optionCode || line.customCode || line.systemCode || line.jan || '',
+      code: lineCode(line),
       quantity: line.quantity,
       smaregiProductId: usable ? item.smaregiProductId : null,
     };
   });
+}
+
+/** The code an order line is recorded under in the ledger. */
+function lineCode(line: MakeshopOrderLine): string {
+  return line.optionCode || line.customCode || line.systemCode || line.jan || '';
+}
+
+/**
+ * True when MakeShop's order now holds other quantities than the ledger recorded: an edit (cmd 1) whose
+ * notification was lost, found by the reconciliation.
+ */
+export function editedSinceRecorded(recorded: Pick<OrderLine, 'code' | 'quantity'>[], order: MakeshopOrder): boolean {
+  const byCode = (lines: { code: string; quantity: number }[]) => {
+    const totals = new Map<string, number>();
+    for (const l of lines) totals.set(l.code, (totals.get(l.code) ?? 0) + l.quantity);
+    return totals;
+  };
+  const before = byCode(recorded);
+  const now = byCode(order.lines.map((l) => ({ code: lineCode(l), quantity: l.quantity })));
+  return before.size !== now.size || [...now].some(([code, quantity]) => before.get(code) !== quantity);
 }
 
 /** The catalog items any of the order's lines could name, read in one pass over the version. */

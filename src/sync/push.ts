@@ -3,6 +3,8 @@ import { stockRowIdentity } from '../platforms/makeshop/gateway';
 import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
 import { writeSyncLog, type SyncLogEntry } from '../storage/sync-log';
+import { readOrderCursor } from '../storage/order-cursors';
+import { discoverOrders } from './discovery';
 import { SyncConfigurationError, type SyncDeps } from './ports';
 import { computeTargets, type ItemTarget } from './targets';
 
@@ -29,9 +31,17 @@ export interface PushStockResult {
 /** Individual log lines per item up to this many per push; a larger push logs one summary line. */
 const ITEM_LOG_LIMIT = 200;
 
+/**
+ * A push may overwrite MakeShop's own decrement only for orders placed this shortly before it (DESIGN §3:
+ * "orders placed during the ≈2 s of one push"). The cycle's discovery runs during the debounce (≤ 2 s by
+ * default); when it failed, or orders were imported in between, it is older, and the push looks again.
+ */
+const DISCOVERY_MAX_AGE_MS = 3000;
+
 /** Reads Smaregi, computes targets, and pushes the changed ones to MakeShop in one batch. */
 export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
   const { tenantId } = input;
+  await discoverUnlessFresh(deps, tenantId);
   const timer = new StepTimer();
   const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer);
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
@@ -129,4 +139,15 @@ function logEntries(
     entries.push({ tenantId, at, kind: 'stock-push', ok: failures.size === 0, message: `${changed.length}件の在庫を送信しました` });
   }
   return entries;
+}
+
+/**
+ * Orders MakeShop took since the last look become pending (reserved) before targets are read. A failed
+ * look fails the attempt, to be retried: a push blind to recent orders would erase their decrements. The
+ * orders found here are imported once a notification or the reconciliation names them; they stay reserved
+ * until then.
+ */
+async function discoverUnlessFresh(deps: SyncDeps, tenantId: string): Promise<void> {
+  const lastLook = (await readOrderCursor(deps.db, tenantId))?.discoveredThrough?.getTime() ?? 0;
+  if (Date.now() - lastLook > DISCOVERY_MAX_AGE_MS) await discoverOrders(deps, { tenantId });
 }

@@ -2,7 +2,7 @@ import { orderLedger } from '../storage/orders';
 import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
 import { activeCatalogVersion } from '../storage/catalog-items';
 import { SyncConfigurationError, type SyncDeps } from './ports';
-import { ORDER_CMD } from './orders';
+import { ORDER_CMD, editedSinceRecorded } from './orders';
 import { repairDriftIfDue } from './drift';
 
 export interface ReconcileInput {
@@ -62,19 +62,23 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
   const from = new Date(Math.min(settled - CURSOR_OVERLAP_MS, now.getTime() - LATE_CANCELLATION_WINDOW_MS));
   const orders = await deps.makeshop.listOrders(credentials, { from, to: now });
   deps.heartbeat?.({ step: 'orders', count: orders.length });
-  const ledger = new Map<string, string>();
+  const ledger = new Map<string, { status: string; lines: { code: string; quantity: number }[] }>();
   const docs = orderLedger(deps.db).find(
     { tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } },
-    { projection: { orderNumber: 1, status: 1 } },
+    { projection: { orderNumber: 1, status: 1, lines: 1 } },
   );
-  for await (const d of docs) ledger.set(d.orderNumber, d.status);
+  for await (const d of docs) ledger.set(d.orderNumber, d);
   const found: ReconcileResult['orders'] = [];
   for (const order of orders) {
-    const status = ledger.get(order.orderNumber);
+    const recorded = ledger.get(order.orderNumber);
+    const status = recorded?.status;
     if (order.status === 'cancelled') {
       if (status !== undefined && status !== 'cancelled') found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.cancelled });
     } else if (status === undefined || status === 'pending') {
       found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
+    } else if (status === 'imported' && order.status !== 'provisional' && editedSinceRecorded(recorded!.lines, order)) {
+      // An edit whose notification was lost: Smaregi still holds the old quantities.
+      found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.edited });
     }
   }
   // Pending orders older than the window (a long outage) are retried too.

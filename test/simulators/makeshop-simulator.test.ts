@@ -503,4 +503,19 @@ void describe('control API (DESIGN §6)', () => {
     const calls = await getJson<CallLogEntry[]>(`/__sim/shops/${shop.shopId}/calls`);
     assert.deepEqual(calls.map((call) => [call.endpoint, call.status, call.outcome]), [['orderinfo', 500, 'fault']]);
   });
+
+  void test('PUT /faults: slowRate holds legacy calls (inside the one-at-a-time window), retryAfterMaxSeconds adds Retry-After to injected throttles', async (t) => {
+    t.after(() => post(`${sim.baseUrl}/__sim/faults`, {}, 'PUT'));
+    const shop = await seedSampleShop();
+    assert.equal((await post(`${sim.baseUrl}/__sim/faults`, { slowRate: 1, slowMinMs: 200, slowMaxMs: 200 }, 'PUT')).status, 200);
+    const started = Date.now();
+    assert.equal((await orderinfo({ shopid: shop.shopId, token: shop.orderAuthCode, ordernum: 'A1' })).status, 200);
+    assert.ok(Date.now() - started >= 190, `held ${Date.now() - started} ms`);
+    assert.equal((await post(`${sim.baseUrl}/__sim/faults`, { throttleRate: 1, retryAfterMaxSeconds: 5 }, 'PUT')).status, 200);
+    const query = new URLSearchParams({ cmd: 'get', service: 'test', shopid: shop.shopId, token: shop.orderAuthCode, ordernum: 'A1' });
+    const throttled = await fetch(`${sim.baseUrl}/api/orderinfo/index.html?${query}`);
+    await throttled.arrayBuffer();
+    assert.equal(throttled.status, 429);
+    assert.match(throttled.headers.get('retry-after') ?? '', /^[1-5]$/);
+  });
 });

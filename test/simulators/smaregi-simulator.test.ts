@@ -875,6 +875,20 @@ void describe('Smaregi simulator conformance', () => {
       assert.equal((await send('GET', `/${CID}/pos/stores`, { token })).status, 200);
     });
 
+    void test('retryAfterMaxSeconds draws Retry-After from 1..max; slowRate holds a call between slowMinMs and slowMaxMs', async () => {
+      const token = await tokenFor();
+      await setFaults({ throttleRate: 0.5, retryAfterMaxSeconds: 10 });
+      draws.push(0.2, 0.95);
+      const throttled = await send('GET', `/${CID}/pos/stores`, { token });
+      assert.equal(throttled.status, 429);
+      assert.equal(throttled.headers.get('retry-after'), '10');
+      await setFaults({ slowRate: 0.5, slowMinMs: 200, slowMaxMs: 300 });
+      draws.push(0.1, 0.5, 0.9);
+      const started = Date.now();
+      assert.equal((await send('GET', `/${CID}/pos/stores`, { token })).status, 200);
+      assert.ok(Date.now() - started >= 240, `held ${Date.now() - started} ms`);
+    });
+
     void test('faults never touch the control API', async () => {
       await setFaults({ errorRate: 1, latencyMs: 200 });
       const started = Date.now();

@@ -281,6 +281,8 @@ export interface MerchantWorld {
   };
   stockStoreIds: string[];
   shipmentStoreId: string;
+  /** How orders are imported (step 4); the service's default when absent. */
+  importMethod?: 'shipment' | 'stockAdjustment';
   buffer?: number;
   /** MakeShop admin login; default MAKESHOP_LOGIN. The simulator finds a shop by its admin ID: shops of one stack need their own. */
   login?: typeof MAKESHOP_LOGIN;
@@ -372,7 +374,7 @@ export async function onboardMerchant(
   );
   expectOk('approval', await stack.http('POST', `/api/v1/operator/tenants/${tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN }));
   expectOk('step 3', await stack.http('PUT', '/api/v1/makeshop/credentials', { token, body: login }));
-  expectOk('step 4', await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } }));
+  expectOk('step 4', await stack.http('PUT', '/api/v1/order-import', { token, body: orderImportBody(world) }));
   const { notificationUrl } = expectOk('order import', await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token }));
   await postJson(`${platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/notification-url`, { url: notificationUrl }, 'PUT');
   expectOk(
@@ -386,6 +388,10 @@ export async function onboardMerchant(
     await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
   }
   return { tenantId, token };
+}
+
+function orderImportBody(world: MerchantWorld): { shipmentStoreId: string; method?: string } {
+  return { shipmentStoreId: world.shipmentStoreId, ...(world.importMethod && { method: world.importMethod }) };
 }
 
 /** Downloads the shop's CSVs as the MakeShop admin screen does and uploads them as step 5. */
@@ -477,7 +483,7 @@ export async function onboardAppsMerchant(
 ): Promise<{ tenantId: string; token: string }> {
   const { tenantId, token } = await onboardMerchant(stack, world, { stopAfterAccount: true });
   await connectMakeshopApp(stack, token, world.shopId);
-  const store = await stack.http('PUT', '/api/v1/order-import', { token, body: { shipmentStoreId: world.shipmentStoreId } });
+  const store = await stack.http('PUT', '/api/v1/order-import', { token, body: orderImportBody(world) });
   if (store.status !== 200) throw new Error(`step 4: ${store.status} ${JSON.stringify(store.body)}`);
   const settings = await stack.http('PUT', '/api/v1/stock-settings', { token, body: { storeIds: world.stockStoreIds, buffer: world.buffer ?? 0, overrides: [] } });
   if (settings.status !== 200) throw new Error(`stock settings: ${settings.status} ${JSON.stringify(settings.body)}`);

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { GraphQLError, NoSchemaIntrospectionCustomRule, execute, parse, specifiedRules, validate, type DocumentNode } from 'graphql';
 import type Koa from 'koa';
+import { holdCall, injectedRetryAfterSeconds } from '../slow-faults';
 import { readRawBody } from './http-body';
 import { makeshopAppsSchema } from './apps-schema';
 import { displayJst, parseCompactJst } from './jst';
@@ -47,9 +48,10 @@ export function appsRouter(state: MakeshopSimState): Router {
       shop.calls.push({ endpoint: 'graphql', startedAt, finishedAt: state.now(), status, outcome });
     if (state.random() < state.faults.throttleRate) {
       sendErrors(ctx, 429, 'TOO_MANY_REQUESTS', 'リクエスト数が上限を超えました。しばらく待ってから再度お試しください。');
+      if (state.faults.retryAfterMaxSeconds > 1) ctx.set('Retry-After', String(injectedRetryAfterSeconds(state.faults, state.random)));
       return log(429, 'throttled');
     }
-    if (state.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.faults.latencyMs));
+    await holdCall(state.faults.latencyMs, state.faults, state.random);
     if (state.random() < state.faults.errorRate) {
       sendErrors(ctx, 500, 'INTERNAL_SERVER_ERROR', 'Internal Server Error');
       return log(500, 'fault');
@@ -278,7 +280,7 @@ function updateProduct(shop: SimShop, row: ProductQuantityInput): string | null 
   if (product.optionNames.length > 0) return 'バリエーションのある商品です。updateVariationQuantity で更新してください。';
   const next = applyQuantity(product.quantity, row.quantityCalculationType, row.quantity);
   if (typeof next === 'string') return next;
-  product.quantity = next;
+  shop.writeStock(product, next);
   return null;
 }
 
@@ -291,7 +293,7 @@ function updateVariation(shop: SimShop, row: VariationQuantityInput, detail: Var
   const option = matches[0]!;
   const next = applyQuantity(option.quantity, detail.quantityCalculationType, detail.quantity);
   if (typeof next === 'string') return next;
-  option.quantity = next;
+  shop.writeStock(option, next);
   return null;
 }
 

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type Koa from 'koa';
 import { z } from 'zod';
 import { downloadFileName, optionCsv, productCsv } from './csv-export';
+import { slowFaultsShape } from '../slow-faults';
 import { readJson } from './http-body';
 import { compactJst } from './jst';
 import type { MakeshopSimState } from './state';
@@ -73,6 +74,7 @@ const faultsSchema = z.object({
   throttleRate: rate,
   latencyMs: z.number().int().min(0).max(120_000).default(0),
   notificationDropRate: rate,
+  ...slowFaultsShape,
 });
 
 export function controlRouter(state: MakeshopSimState): Router {

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
+import { holdCall, injectedRetryAfterSeconds } from '../slow-faults';
 import { readMultipart, readQueryAndForm } from './http-body';
 import { answerOrderinfo, type LegacyReply, orderinfoError } from './orderinfo';
 import type { LegacyEndpoint, SimShop } from './shop';
@@ -68,15 +69,17 @@ async function runLegacyCall(
 ): Promise<void> {
   if (!shop) return send(ctx, handle());
   const startedAt = state.now();
-  const release = state.random() < state.faults.throttleRate ? undefined : state.admitLegacyCall(shop);
+  const injectedThrottle = state.random() < state.faults.throttleRate;
+  const release = injectedThrottle ? undefined : state.admitLegacyCall(shop);
   if (!release) {
     send(ctx, rateRuleViolation(endpoint));
+    if (injectedThrottle && state.faults.retryAfterMaxSeconds > 1) ctx.set('Retry-After', String(injectedRetryAfterSeconds(state.faults, state.random)));
     shop.calls.push({ endpoint, startedAt, finishedAt: state.now(), status: ctx.status, outcome: 'throttled' });
     return;
   }
   let outcome: 'accepted' | 'fault' = 'accepted';
   try {
-    if (state.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.faults.latencyMs));
+    await holdCall(state.faults.latencyMs, state.faults, state.random);
     if (state.random() < state.faults.errorRate) {
       outcome = 'fault';
       send(ctx, { status: 500, contentType: TEXT, body: 'Internal Server Error' });

@@ -71,6 +71,14 @@ export interface NotificationLogEntry {
   error?: string;
 }
 
+/** A quantity written through the API (CSV upload or GraphQL mutation), for tests that watch pushes land. */
+export interface StockWriteLogEntry {
+  at: number;
+  /** オプション独自コード for an option, 独自商品コード for a product. */
+  code: string;
+  quantity: number | null;
+}
+
 export interface ShopSeed {
   shopId: string;
   accountId: string;
@@ -105,6 +113,7 @@ export class SimShop {
   readonly orders = new Map<string, SimOrder>();
   readonly calls: CallLogEntry[] = [];
   readonly notifications: NotificationLogEntry[] = [];
+  readonly stockWrites: StockWriteLogEntry[] = [];
   notificationUrl: string | null = null;
   /** The orderinfo "since the last fetch" mode's cursor (§3.2). */
   lastDifferentialFetchAt = 0;
@@ -113,7 +122,10 @@ export class SimShop {
   private readonly optionsByProduct = new Map<string, SimOption[]>();
   private readonly optionsByCode = new Map<string, SimOption[]>();
 
-  constructor(seed: ShopSeed) {
+  constructor(
+    seed: ShopSeed,
+    private readonly now: () => number = Date.now,
+  ) {
     this.shopId = seed.shopId;
     this.accountId = seed.accountId;
     this.password = seed.password;
@@ -233,6 +245,12 @@ export class SimShop {
     order.lines = resolved.map(({ item, quantity }) => this.orderLine(item, quantity));
     order.updatedAt = at;
     return order;
+  }
+
+  /** A quantity written through the API (upload row or GraphQL mutation), logged in stockWrites. */
+  writeStock(holder: SimProduct | SimOption, quantity: number | null): void {
+    holder.quantity = quantity;
+    this.stockWrites.push({ at: this.now(), code: 'optionCode' in holder ? holder.optionCode : holder.customCode, quantity });
   }
 
   /** An edit of 数量 in the MakeShop admin (no notification is sent for it). */

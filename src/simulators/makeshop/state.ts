@@ -1,22 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../lib/logger';
 import type { FetchLike } from '../../platforms/http';
+import { NO_SLOW_FAULTS, type SlowFaults } from '../slow-faults';
 import { SimApps } from './apps-state';
 import { compactJst } from './jst';
 import { type ShopSeed, ShopInputError, SimShop, type SimOrder } from './shop';
 
-export interface SimFaults {
+export interface SimFaults extends SlowFaults {
   /** Share of legacy calls answered HTTP 500. */
   errorRate: number;
   /** Share of legacy calls refused as if the 1 request/second rule had been broken. */
   throttleRate: number;
   /** Added to every legacy call, inside the shop's one-at-a-time window. */
   latencyMs: number;
-  /** Share of 更新通知 calls silently not made (extra: for testing the reconciliation safety net). */
+  /** Share of 更新通知 calls (and apps 注文更新通知 entries) silently not made (extra: for testing the reconciliation safety net). */
   notificationDropRate: number;
 }
 
-export const NO_FAULTS: SimFaults = { errorRate: 0, throttleRate: 0, latencyMs: 0, notificationDropRate: 0 };
+export const NO_FAULTS: SimFaults = { errorRate: 0, throttleRate: 0, latencyMs: 0, notificationDropRate: 0, ...NO_SLOW_FAULTS };
 
 export interface MakeshopSimStateOptions {
   minIntervalMs: number;
@@ -55,7 +56,7 @@ export class MakeshopSimState {
 
   /** Creates the shop, or replaces it wholesale when the shop ID exists. */
   replaceShop(seed: ShopSeed): SimShop {
-    const shop = new SimShop(seed);
+    const shop = new SimShop(seed, this.options.now);
     const previous = this.shops.get(seed.shopId);
     if (previous) shop.notificationUrl = previous.notificationUrl;
     this.shops.set(seed.shopId, shop);
@@ -120,7 +121,7 @@ export class MakeshopSimState {
     const orderNumber = `PB${compactJst(at)}${String(this.orderSequence).padStart(6, '0')}`;
     const order = shop.placeOrder(orderNumber, lines, at, extras.provisional ?? false);
     this.notify(shop, orderNumber, 0);
-    if (order.status !== '99') this.apps.recordOrderUpdate(shopId, orderNumber);
+    if (order.status !== '99') this.recordAppsOrderUpdate(shopId, orderNumber);
     return order;
   }
 
@@ -128,7 +129,7 @@ export class MakeshopSimState {
     const shop = this.requireShop(shopId);
     const order = shop.cancelOrder(orderNumber, this.options.now());
     this.notify(shop, orderNumber, 2);
-    this.apps.recordOrderUpdate(shopId, orderNumber);
+    this.recordAppsOrderUpdate(shopId, orderNumber);
     return order;
   }
 
@@ -136,13 +137,19 @@ export class MakeshopSimState {
     const shop = this.requireShop(shopId);
     const order = shop.editOrder(orderNumber, lines, this.options.now());
     this.notify(shop, orderNumber, 1);
-    this.apps.recordOrderUpdate(shopId, orderNumber);
+    this.recordAppsOrderUpdate(shopId, orderNumber);
     return order;
   }
 
   /** Resolves once every 更新通知 started so far has been attempted. */
   async notificationsSettled(): Promise<void> {
     while (this.pendingNotifications.size > 0) await Promise.all([...this.pendingNotifications]);
+  }
+
+  /** The order goes out with the next 注文更新通知, unless notificationDropRate loses it. */
+  private recordAppsOrderUpdate(shopId: string, orderNumber: string): void {
+    if (this.faults.notificationDropRate > 0 && this.options.random() < this.faults.notificationDropRate) return;
+    this.apps.recordOrderUpdate(shopId, orderNumber);
   }
 
   private notify(shop: SimShop, orderNumber: string, cmd: number): void {

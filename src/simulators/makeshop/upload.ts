@@ -60,7 +60,7 @@ function applyProductRow(shop: SimShop, cells: string[]): void {
     return;
   }
   const product = findProduct(shop, keyType, cell(PRODUCT_COLUMN.systemCode), cell(PRODUCT_COLUMN.customCode));
-  product.quantity = quantity;
+  shop.writeStock(product, quantity);
   if (cell(PRODUCT_COLUMN.name)) product.name = cell(PRODUCT_COLUMN.name);
   if (cell(PRODUCT_COLUMN.jan)) product.jan = cell(PRODUCT_COLUMN.jan);
   if (keyType === '0' && cell(PRODUCT_COLUMN.customCode)) shop.changeCustomCode(product, cell(PRODUCT_COLUMN.customCode));
@@ -87,7 +87,7 @@ function applyOptionRow(shop: SimShop, cells: string[]): void {
   const quantity = parseQuantityCell(cell(OPTION_COLUMN.quantity));
   const product = findProduct(shop, cell(OPTION_COLUMN.productKeyType), cell(OPTION_COLUMN.systemCode), cell(OPTION_COLUMN.customCode));
   const option = findOption(shop, product, cell(OPTION_COLUMN.optionKeyType), cells);
-  option.quantity = quantity;
+  shop.writeStock(option, quantity);
   if (cell(OPTION_COLUMN.jan)) option.jan = cell(OPTION_COLUMN.jan);
 }
 

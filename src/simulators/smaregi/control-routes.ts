@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
+import { slowFaultsShape } from '../slow-faults';
 import { ControlError, queryParam, readJsonBody, routeParam } from './sim-http';
 import type { FaultSettings } from './guards';
 import type { SimContract, SmaregiSimState, StockChange } from './state';
@@ -18,7 +19,8 @@ import type { WebhookSender } from './webhook-sender';
  *   PUT  /__sim/contracts/{cid}/options                     {shipmentDeleteRefused}: a shipped 出荷 can't be deleted (400)
  *   GET  /__sim/contracts/{cid}/webhook-deliveries          (extra) each webhook attempt and its outcome
  *   PUT  /__sim/webhook                                     {url, header:{name, value}}
- *   PUT  /__sim/faults                                      {errorRate, throttleRate, latencyMs, webhookDropRate (extra)}
+ *   PUT  /__sim/faults                                      {errorRate, throttleRate, latencyMs, webhookDropRate, slowRate,
+ *                                                            slowMinMs, slowMaxMs, retryAfterMaxSeconds (extra: slow-faults.ts)}
  *   GET  /__sim/faults                                      (extra) current faults
  */
 export interface ControlRouteDeps {
@@ -80,6 +82,7 @@ const faultsBody = z
     throttleRate: rate.default(0),
     latencyMs: z.number().int().min(0).max(60_000).default(0),
     webhookDropRate: rate.default(0),
+    ...slowFaultsShape,
   })
   .refine((f) => f.errorRate + f.throttleRate <= 1, 'errorRate + throttleRate must not exceed 1');
 

@@ -2,11 +2,12 @@ import type Koa from 'koa';
 import { TokenBucket } from '../../lib/token-bucket';
 import type { RequestKind } from '../../platforms/smaregi/rate-limiter';
 import { SimProblem, isControlPath } from './sim-http';
+import { NO_SLOW_FAULTS, holdCall, injectedRetryAfterSeconds, type SlowFaults } from '../slow-faults';
 
-export interface FaultSettings {
+export interface FaultSettings extends SlowFaults {
   /** Chance of a 500/503 problem+json instead of the real answer. */
   errorRate: number;
-  /** Chance of a 429 with Retry-After: 1 regardless of the real rate limit. */
+  /** Chance of a 429 with Retry-After (1 s, or up to retryAfterMaxSeconds) regardless of the real rate limit. */
   throttleRate: number;
   /** Added before every platform request. */
   latencyMs: number;
@@ -14,7 +15,7 @@ export interface FaultSettings {
   webhookDropRate: number;
 }
 
-export const NO_FAULTS: FaultSettings = { errorRate: 0, throttleRate: 0, latencyMs: 0, webhookDropRate: 0 };
+export const NO_FAULTS: FaultSettings = { errorRate: 0, throttleRate: 0, latencyMs: 0, webhookDropRate: 0, ...NO_SLOW_FAULTS };
 
 /**
  * Injected faults for the platform API only (never /__sim). One random draw per request decides:
@@ -24,12 +25,13 @@ export const NO_FAULTS: FaultSettings = { errorRate: 0, throttleRate: 0, latency
 export function faultMiddleware(faults: () => FaultSettings, random: () => number): Koa.Middleware {
   return async (ctx, next) => {
     if (isControlPath(ctx.path)) return next();
-    const { latencyMs, throttleRate, errorRate } = faults();
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const current = faults();
+    const { throttleRate, errorRate } = current;
+    await holdCall(current.latencyMs, current, random);
     const draw = random();
     if (draw < throttleRate) {
       throw new SimProblem(429, 'Too Many Requests', 'リクエスト数が上限を超えました（障害注入）', {
-        'Retry-After': '1',
+        'Retry-After': String(injectedRetryAfterSeconds(current, random)),
       });
     }
     if (draw < throttleRate + errorRate) {

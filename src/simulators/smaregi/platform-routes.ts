@@ -182,6 +182,9 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
         (productId === undefined || r.productId === productId) &&
         window(r.updDateTime),
     );
+    const covered = new Set(rows.map((r) => r.productId));
+    if (productId !== undefined) covered.add(productId);
+    contract.stockReads.push({ at: state.now(), productIds: [...covered] });
     ctx.body = rows.map((r) => ({
       storeId: r.storeId,
       productId: r.productId,

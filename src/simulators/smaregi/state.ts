@@ -57,6 +57,8 @@ export interface SimContract {
   /** Keyed by `${productId}:${storeId}`; a missing key means the stock never changed. */
   stock: Map<string, SimStockRow>;
   history: SimStockHistory[];
+  /** Every GET /pos/stock answer: when, and which products it covered (for tests that trace what a push read). */
+  stockReads: { at: number; productIds: string[] }[];
   shipments: Map<string, SimShipment>;
   nextHistoryId: number;
   nextShipmentId: number;
@@ -138,6 +140,7 @@ export class SmaregiSimState {
       productIdByCode: new Map(),
       stock: new Map(),
       history: [],
+      stockReads: [],
       shipments: new Map(),
       nextHistoryId: 1,
       nextShipmentId: 1,
