@@ -89,6 +89,8 @@ export class InvariantSampler {
     private readonly shopId: string,
     private readonly codes: string[],
     seed: { stock: { storeId: string; productCode: string; amount: number }[]; settings: Omit<SettingsVersion, 'at'> },
+    /** The simulators' clock (their stock writes and orders are stamped with it). */
+    private readonly now: () => number = Date.now,
   ) {
     const contract = smaregi.contract(contractId)!;
     this.productIdOf = new Map(codes.map((code) => [code, contract.productIdByCode.get(code)!]));
@@ -98,12 +100,12 @@ export class InvariantSampler {
 
   /** Call before saving new stock settings. */
   settingsChanging(next: Omit<SettingsVersion, 'at'>): void {
-    this.settings.push({ at: Date.now(), ...next });
+    this.settings.push({ at: this.now(), ...next });
   }
 
   /** Call before an order edit that raises the quantity of an item. */
   orderRaised(code: string, increase: number): void {
-    this.editRaises.push({ code, increase, at: Date.now() });
+    this.editRaises.push({ code, increase, at: this.now() });
   }
 
   /** Call before cancelling an order: remembers when it last changed while open (cancelling overwrites updatedAt). */
@@ -114,7 +116,7 @@ export class InvariantSampler {
 
   /** Call after a MakeShop-admin edit that raised an item's quantity. */
   adminRaised(code: string): void {
-    this.adminRaises.push({ code, at: Date.now() });
+    this.adminRaises.push({ code, at: this.now() });
   }
 
   start(intervalMs = 200): void {
@@ -127,7 +129,7 @@ export class InvariantSampler {
 
   /** One atomic snapshot of both simulators, checked item by item. */
   sample(): void {
-    const now = Date.now();
+    const now = this.now();
     const shop = this.makeshop.shop(this.shopId)!;
     const contract = this.smaregi.contract(this.contractId)!;
     const quantities = new Map(shop.stockRows().map((r) => [r.optionCode || r.customCode, r.quantity]));
