@@ -41,8 +41,11 @@ function world() {
   /** The engine reads Smaregi's stock of the items (what its next push is computed from). */
   const read = (...codes: string[]) => contract.stockReads.push({ at: clock, productIds: codes.map((c) => contract.productIdByCode.get(c)!) });
   const push = (code: string, quantity: number) => shop.writeStock(shop.products.find((p) => p.customCode === code)!, quantity);
+  /** A till sale in store 1. */
+  const sale = (code: string, quantity: number) =>
+    smaregi.changeStock('c1', [{ productId: contract.productIdByCode.get(code)!, storeId: '1', mode: 'add', amount: -quantity, memo: '', stockDivision: '09' }]);
   const advance = (ms: number) => (clock += ms);
-  return { makeshop, shop, sampler, read, push, advance };
+  return { makeshop, shop, sampler, read, push, sale, advance };
 }
 
 test('a cancelled order whose decrement a push overwrote is excused by its quantity until the next push', () => {
@@ -127,4 +130,27 @@ test('a cancelled order the push knew about gets no give-back excuse', () => {
   shop.setStock('P1', 12);
   sampler.sample();
   assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 10]]);
+});
+
+test('an order cancelled after a push that clamped its item at 0 lifts MakeShop by what the clamp hid, no more', () => {
+  const { makeshop, shop, sampler, read, push, sale, advance } = world();
+  read('P1', 'P2');
+  push('P1', 10);
+  push('P2', 10);
+  const order = makeshop.placeOrder('s1', [{ code: 'P1', quantity: 1 }], {});
+  advance(60_000);
+  sale('P1', 10); // the target is now 10 − 10 − 1 = −1
+  advance(1_000);
+  read('P1');
+  push('P1', 0);
+  advance(1_000);
+  sampler.orderCancelling(order.orderNumber);
+  makeshop.cancelOrder('s1', order.orderNumber);
+  assert.equal(shop.products[0]!.quantity, 1);
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0);
+  assert.equal(sampler.excuses.cancelledBelowZero, 1);
+  shop.setStock('P1', 2);
+  sampler.sample();
+  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 2, 1]]);
 });

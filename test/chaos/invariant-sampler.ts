@@ -19,8 +19,9 @@
 //   reconciliation re-reads the order (discovery lists orders by order date, not by change), so the raise is
 //   excused for EDIT_EXCUSE_MS after the edit — a known limit of the product, counted in `editExcuses`.
 // - A push can only write 0 when the item's target is below it; an order cancelled after that push gives its
-//   quantity back on top of the 0 in MakeShop. That lift (up to how far below 0 the target was) is MakeShop's
-//   own arithmetic and lasts until the engine has seen the cancellation: EXCUSE_MS after it.
+//   quantity back on top of the 0 in MakeShop. That lift (up to how far below 0 the target was, the order
+//   still counted) is MakeShop's own arithmetic and lasts until the engine has seen the cancellation:
+//   EXCUSE_MS after it.
 // - An order whose decrement the last push overwrote (the excused case above), cancelled after that push:
 //   MakeShop gives its quantity back on top of the pushed value, which never held it. An absolute push cannot
 //   know that; the next push to the item corrects it. Exactly that order's quantity of that item is excused
@@ -168,7 +169,8 @@ export class InvariantSampler {
       const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= EDIT_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
       const allowedWith = (orders: number, edits: number, belowZero: number, back: number) => {
         const raw = posAllowed - openOrders + orders + edits;
-        return Math.max(0, raw) + Math.min(Math.max(0, -raw), belowZero) + back;
+        // The push wrote max(0, raw − belowZero) while the cancelled orders were still open; the give-back lands on that.
+        return Math.max(0, raw) + Math.min(belowZero, Math.max(0, belowZero - raw)) + back;
       };
       const allowed = allowedWith(excused, raisedByEdits, cancelledSincePush, givenBack);
       const strict = Math.max(0, posAllowed - openOrders);
