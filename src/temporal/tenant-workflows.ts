@@ -135,7 +135,9 @@ export async function signalMakeshopAppsRevoked(client: Client, tenantId: string
  */
 export async function wakeAlertMailWorkflow(client: Client, taskQueue: string, mailbox: string, tenantId: string | null): Promise<void> {
   await client.workflow.signalWithStart(alertMailWorkflow, {
-    workflowId: alertMailWorkflowId(mailbox),
+    // The shared operator mailbox belongs to one deployment (one database): deployments that share a Temporal
+    // namespace (staging beside production, parallel test stacks) must not wake each other's sender.
+    workflowId: alertMailWorkflowId(tenantId === null ? `${mailbox}.${taskQueue}` : mailbox),
     taskQueue,
     args: [{ mailbox }],
     signal: alertNoticesQueuedSignal,
