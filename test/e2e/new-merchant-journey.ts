@@ -9,6 +9,21 @@ import { makeshopStock, onboardMerchant, smaregiStock, startStack, stockChangePe
 
 type ImportMethod = NonNullable<MerchantWorld['importMethod']>;
 
+/** The MakeShop side of the e2e merchants (legacy and apps): products, a JAN match, options, unlimited and web-only items. */
+export const E2E_SHOP: MerchantWorld['shop'] = {
+  products: [
+    { systemCode: '000000000001', customCode: 'TS-001', name: 'Tシャツ', jan: '', quantity: 0 },
+    { systemCode: '000000000002', customCode: 'WEB-JAN', name: 'JAN商品', jan: '4901234567894', quantity: 0 },
+    { systemCode: '000000000003', customCode: 'HD', name: 'パーカー', jan: '', quantity: 0, optionNames: ['カラー', 'サイズ'] },
+    { systemCode: '000000000004', customCode: 'WRAP', name: 'ギフト包装', jan: '', quantity: null },
+    { systemCode: '000000000005', customCode: 'WEB-ONLY', name: 'オンライン限定', jan: '', quantity: 3 },
+  ],
+  options: [
+    { systemCode: '000000000003', optionCode: 'HD-BK-M', option1: '黒', option2: 'M', jan: '', quantity: 0 },
+    { systemCode: '000000000003', optionCode: 'HD-BK-L', option1: '黒', option2: 'L', jan: '', quantity: 0 },
+  ],
+};
+
 const baseWorld: MerchantWorld = {
   contractId: 'sb_e2e0001',
   shopId: 'e2eshop',
@@ -32,19 +47,7 @@ const baseWorld: MerchantWorld = {
     { storeId: '1', productCode: 'HD-BK-M', amount: 2 },
     { storeId: '2', productCode: 'HD-BK-L', amount: 4 },
   ],
-  shop: {
-    products: [
-      { systemCode: '000000000001', customCode: 'TS-001', name: 'Tシャツ', jan: '', quantity: 0 },
-      { systemCode: '000000000002', customCode: 'WEB-JAN', name: 'JAN商品', jan: '4901234567894', quantity: 0 },
-      { systemCode: '000000000003', customCode: 'HD', name: 'パーカー', jan: '', quantity: 0, optionNames: ['カラー', 'サイズ'] },
-      { systemCode: '000000000004', customCode: 'WRAP', name: 'ギフト包装', jan: '', quantity: null },
-      { systemCode: '000000000005', customCode: 'WEB-ONLY', name: 'オンライン限定', jan: '', quantity: 3 },
-    ],
-    options: [
-      { systemCode: '000000000003', optionCode: 'HD-BK-M', option1: '黒', option2: 'M', jan: '', quantity: 0 },
-      { systemCode: '000000000003', optionCode: 'HD-BK-L', option1: '黒', option2: 'L', jan: '', quantity: 0 },
-    ],
-  },
+  shop: E2E_SHOP,
   stockStoreIds: ['1', '2'],
   shipmentStoreId: '1',
   buffer: 1,
