@@ -76,10 +76,17 @@ export function takenFromSmaregi(ledger: Pick<OrderLedgerDoc, 'shipmentId' | 'sh
   return taken;
 }
 
-/** Quantities of orders not yet imported, per Smaregi productId: they count as reserved. */
-export async function reservedQuantities(db: Db, tenantId: string): Promise<Map<string, number>> {
+/**
+ * Quantities of orders not yet imported, per Smaregi productId: they count as reserved. With
+ * `importedSince`, orders imported at or after it count too (their Smaregi write may be missing from a
+ * stock read that began then).
+ */
+export async function reservedQuantities(db: Db, tenantId: string, importedSince?: Date): Promise<Map<string, number>> {
   const reserved = new Map<string, number>();
-  const cursor = orderLedger(db).find({ tenantId, status: 'pending' }, { projection: { lines: 1 } });
+  const filter = importedSince
+    ? { tenantId, $or: [{ status: 'pending' as const }, { status: 'imported' as const, importedAt: { $gte: importedSince } }] }
+    : { tenantId, status: 'pending' as const };
+  const cursor = orderLedger(db).find(filter, { projection: { lines: 1 } });
   for await (const order of cursor) {
     for (const line of order.lines) {
       if (line.smaregiProductId) reserved.set(line.smaregiProductId, (reserved.get(line.smaregiProductId) ?? 0) + line.quantity);

@@ -34,16 +34,19 @@ const ITEM_LOG_LIMIT = 200;
 /**
  * A push may overwrite MakeShop's own decrement only for orders placed this shortly before it (DESIGN §3:
  * "orders placed during the ≈2 s of one push"). The cycle's discovery runs during the debounce (≤ 2 s by
- * default); when it failed, or orders were imported in between, it is older, and the push looks again.
+ * default); when it failed, orders were imported in between, or the Smaregi read was slow, it is older, and the push looks again.
  */
 const DISCOVERY_MAX_AGE_MS = 3000;
 
 /** Reads Smaregi, computes targets, and pushes the changed ones to MakeShop in one batch. */
 export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<PushStockResult> {
   const { tenantId } = input;
-  await discoverUnlessFresh(deps, tenantId);
   const timer = new StepTimer();
-  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer);
+  // The look comes after the Smaregi read: an order MakeShop took while the read ran (it can be held for tens
+  // of seconds) is reserved, not erased.
+  const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer, {
+    afterSmaregiRead: () => discoverUnlessFresh(deps, tenantId),
+  });
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
   const result: PushStockResult = {
     catalogVersion,
@@ -142,7 +145,7 @@ function logEntries(
 }
 
 /**
- * Orders MakeShop took since the last look become pending (reserved) before targets are read. A failed
+ * Orders MakeShop took since the last look become pending (reserved) before the reservations are read. A failed
  * look fails the attempt, to be retried: a push blind to recent orders would erase their decrements. The
  * orders found here are imported once a notification or the reconciliation names them; they stay reserved
  * until then.

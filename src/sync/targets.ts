@@ -22,13 +22,15 @@ const PER_PRODUCT_READ_LIMIT = 20;
 
 /**
  * target = max(0, total of the selected stores − buffer − reserved) for the matched items of the
- * active catalog (all of them, or those of the given Smaregi products).
+ * active catalog (all of them, or those of the given Smaregi products). `afterSmaregiRead` runs between
+ * the stock read and the reservations (the push looks for new orders there).
  */
 export async function computeTargets(
   deps: SyncDeps,
   tenantId: string,
   productIds?: string[],
   timer?: StepTimer,
+  opts: { afterSmaregiRead?: () => Promise<void> } = {},
 ): Promise<{ catalogVersion: number | null; targets: ItemTarget[] }> {
   const version = await activeCatalogVersion(deps.db, tenantId);
   if (version === null) return { catalogVersion: null, targets: [] };
@@ -40,9 +42,14 @@ export async function computeTargets(
   deps.heartbeat?.({ step: 'items', count: items.length });
   timer?.lap('catalog');
   const wanted = [...new Set(items.map((i) => i.smaregiProductId!))];
+  const readsStartedAt = new Date();
   const totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
   timer?.lap('smaregiStock');
-  const reserved = await reservedQuantities(deps.db, tenantId);
+  await opts.afterSmaregiRead?.();
+  // Read after Smaregi, and counting every order imported since the read began: an import that lands during
+  // the read (store by store, a read can be held for tens of seconds) is either in the stock read or counted
+  // here — at worst both, which under-states until the import's own stock webhook triggers the next push.
+  const reserved = await reservedQuantities(deps.db, tenantId, readsStartedAt);
   const keys = items.map((i) => pushKey(i));
   const previous = await lastPushed(deps.db, tenantId, keys);
   timer?.lap('ledgerAndLastPushed');

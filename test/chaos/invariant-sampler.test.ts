@@ -18,7 +18,10 @@ function world() {
   const stock = CODES.map((productCode) => ({ storeId: '1', productCode, amount: 10 }));
   const contract = smaregi.replaceContract({
     contractId: 'c1',
-    stores: [{ storeId: '1', storeName: '店舗1' }],
+    stores: [
+      { storeId: '1', storeName: '店舗1' },
+      { storeId: '2', storeName: '店舗2' },
+    ],
     products: CODES.map((productCode) => ({ productCode, productName: productCode })),
     stock,
   });
@@ -40,12 +43,14 @@ function world() {
   const sampler = new InvariantSampler(smaregi, 'c1', makeshop, 's1', CODES, { stock, settings: SETTINGS }, now);
   /** The engine reads Smaregi's stock of the items (what its next push is computed from). */
   const read = (...codes: string[]) => contract.stockReads.push({ at: clock, productIds: codes.map((c) => contract.productIdByCode.get(c)!) });
+  /** One store's page of a full push's store-by-store read. */
+  const readStore = (storeId: string) => contract.stockReads.push({ at: clock, storeId, productIds: CODES.map((c) => contract.productIdByCode.get(c)!) });
   const push = (code: string, quantity: number) => shop.writeStock(shop.products.find((p) => p.customCode === code)!, quantity);
   /** A till sale in store 1. */
   const sale = (code: string, quantity: number) =>
     smaregi.changeStock('c1', [{ productId: contract.productIdByCode.get(code)!, storeId: '1', mode: 'add', amount: -quantity, memo: '', stockDivision: '09' }]);
   const advance = (ms: number) => (clock += ms);
-  return { makeshop, shop, sampler, read, push, sale, advance };
+  return { makeshop, shop, sampler, read, readStore, push, sale, advance };
 }
 
 test('a cancelled order whose decrement a push overwrote is excused by its quantity until the next push', () => {
@@ -153,4 +158,26 @@ test('an order cancelled after a push that clamped its item at 0 lifts MakeShop 
   shop.setStock('P1', 2);
   sampler.sample();
   assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 2, 1]]);
+});
+
+test('a full push reads store by store: each store counts as of its own read, back to the previous read of a store', () => {
+  const { sampler, readStore, push, sale, advance } = world();
+  readStore('1');
+  advance(10_000);
+  sale('P1', 3); // after store 1 was read: the push cannot know it
+  advance(20_000); // store 2's read was held
+  readStore('2');
+  push('P1', 10);
+  advance(500);
+  sampler.sample();
+  assert.deepEqual(sampler.violations, []);
+
+  // The next full push reads store 1 again: the sale is in what it read.
+  advance(1_000);
+  readStore('1');
+  advance(1_000);
+  readStore('2');
+  push('P1', 10);
+  sampler.sample();
+  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
 });

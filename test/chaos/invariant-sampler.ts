@@ -9,12 +9,13 @@
 //
 // What the engine cannot know yet is not held against it:
 // - Smaregi side (sales, settings): a pushed value is compared with the POS stock as of the Smaregi stock
-//   read that fed it — the last GET /pos/stock covering the product before the push's call started (the
-//   max over reads a few seconds before it, in case another attempt read in between), and with the most
-//   lenient settings saved since shortly before that read.
-// - MakeShop side: an order (or an edit that raised one) placed after that read's push cycle began, whose
-//   decrement a landing push overwrote, is excused until the engine had time to see it: EXCUSE_MS after
-//   that push landed.
+//   reads that fed it — the last GET /pos/stock covering the product before the push's call started (the
+//   max over reads a few seconds before it, in case another attempt read in between; for a full push, which
+//   reads store by store, back to each store's read), and with the most lenient settings saved since
+//   shortly before those reads.
+// - MakeShop side: the push looks for orders after its last Smaregi read. An order (or an edit that raised
+//   one) placed shortly before that read or later, whose decrement a landing push overwrote, is excused
+//   until the engine had time to see it: EXCUSE_MS after that push landed.
 // - An order edit that raised a quantity, whose notification was lost: nothing tells the engine before the
 //   reconciliation re-reads the order (discovery lists orders by order date, not by change), so the raise is
 //   excused for EDIT_EXCUSE_MS after the edit — a known limit of the product, counted in `editExcuses`.
@@ -50,7 +51,9 @@ export interface Violation {
 
 /** Reads other than the latest before a push, within this long before the push's call, may have fed it. */
 const READ_JITTER_MS = 5_000;
-/** A push cycle discovers orders before it reads Smaregi: orders placed this long before the read count as unknown to it. */
+/** The store-by-store reads of one full push span at most this long (a held call, retries). */
+const STORE_READS_SPAN_MS = 90_000;
+/** A push looks for orders after it reads Smaregi, unless it looked less than 3 s before: orders placed this long before the read count as unknown to it. */
 const DISCOVERY_LEAD_MS = 5_000;
 /** How long after an overwriting push the engine has to bring an unseen order's decrement back (look-again + next push, under slow calls). */
 export const EXCUSE_MS = 60_000;
@@ -150,7 +153,7 @@ export class InvariantSampler {
       let givenBack = 0;
       const givingBack: string[] = [];
       // The last push overwrote a change made at `changedAt` when it had not seen it (see the header).
-      const overwroteChangeAt = (changedAt: number) => lastWrite !== undefined && lastWrite.at >= changedAt && changedAt > readAt - DISCOVERY_LEAD_MS;
+      const overwroteChangeAt = (changedAt: number) => lastWrite !== undefined && lastWrite.at >= changedAt && changedAt > latestRead - DISCOVERY_LEAD_MS;
       for (const order of shop.orders.values()) {
         const quantity = order.lines.filter((l) => (l.optionCode || l.customCode) === code).reduce((a, l) => a + l.quantity, 0);
         if (quantity === 0) continue;
@@ -207,11 +210,24 @@ export class InvariantSampler {
   }
 
   /** When the Smaregi reads that may have fed the push at pushAt were answered: [earliest plausible, latest]. */
-  private readsFeeding(reads: { at: number; productIds: string[] }[], productId: string, pushAt: number): [number, number] {
+  private readsFeeding(reads: { at: number; productIds: string[]; storeId?: string }[], productId: string, pushAt: number): [number, number] {
     const before = reads.filter((r) => r.at <= pushAt && r.productIds.includes(productId));
     const latest = before.at(-1);
     if (!latest) return [0, 0];
-    return [before.find((r) => r.at >= latest.at - READ_JITTER_MS)!.at, latest.at];
+    let earliest = before.find((r) => r.at >= latest.at - READ_JITTER_MS)!.at;
+    // A full push reads store by store, and one store's read can be held for tens of seconds: the push's
+    // value of each other store is that store's read just before, back to the previous read of a store.
+    if (latest.storeId !== undefined) {
+      const stores = new Set<string>();
+      for (let i = before.length - 1; i >= 0; i--) {
+        const read = before[i]!;
+        if (read.storeId === undefined) continue;
+        if (stores.has(read.storeId) || read.at < latest.at - STORE_READS_SPAN_MS) break;
+        stores.add(read.storeId);
+        earliest = Math.min(earliest, read.at);
+      }
+    }
+    return [earliest, latest.at];
   }
 
   /**

@@ -184,7 +184,7 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     );
     const covered = new Set(rows.map((r) => r.productId));
     if (productId !== undefined) covered.add(productId);
-    contract.stockReads.push({ at: state.now(), productIds: [...covered] });
+    contract.stockReads.push({ at: state.now(), productIds: [...covered], ...(storeId !== undefined && { storeId }) });
     ctx.body = rows.map((r) => ({
       storeId: r.storeId,
       productId: r.productId,

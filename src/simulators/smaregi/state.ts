@@ -57,8 +57,8 @@ export interface SimContract {
   /** Keyed by `${productId}:${storeId}`; a missing key means the stock never changed. */
   stock: Map<string, SimStockRow>;
   history: SimStockHistory[];
-  /** Every GET /pos/stock answer: when, and which products it covered (for tests that trace what a push read). */
-  stockReads: { at: number; productIds: string[] }[];
+  /** Every GET /pos/stock answer: when, which products it covered, and its store_id when it asked for one store (for tests that trace what a push read). */
+  stockReads: { at: number; productIds: string[]; storeId?: string }[];
   shipments: Map<string, SimShipment>;
   nextHistoryId: number;
   nextShipmentId: number;

@@ -1,0 +1,90 @@
+// A push's value is one consistent snapshot of Smaregi and of the orders (the chaos test's finding in CI,
+// seed 20261206): Smaregi's stock is read store by store, and a read can be held for tens of seconds, so
+// orders move on while it runs.
+// - An order imported between the Smaregi read and the ledger read was counted nowhere: its 在庫調整 was not
+//   in the stock read, and it was no longer pending. MakeShop showed it as available again.
+// - An order MakeShop took while the read was held, whose notification was lost, was unknown to the push:
+//   the push looked for orders before the read, not after it, and erased MakeShop's own decrement.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { eventually, postJson } from '../support/platforms';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, type Stack } from '../support/stack';
+import { orderLedger } from '../../src/storage/orders';
+import { computeTargets } from '../../src/sync/targets';
+import { pushStock } from '../../src/sync/push';
+
+const world = {
+  ...merchantWorld(
+    'pushsnap',
+    { 'PS-001': { '1': 10, '2': 10 }, 'PS-002': { '1': 10, '2': 10 } },
+    { stores: [{ storeId: '1', storeName: '本店' }, { storeId: '2', storeName: '倉庫' }], stockStoreIds: ['1', '2'] },
+  ),
+  importMethod: 'stockAdjustment' as const,
+};
+const HOLD_MS = 3500;
+
+let stack: Stack;
+let merchant: { tenantId: string; token: string };
+const smaregiSim = () => `${stack.platforms.smaregi.baseUrl}/__sim`;
+const productId = (code: string) => stack.platforms.smaregi.sim.state.contract(world.contractId)!.productIdByCode.get(code)!;
+const holdEverySmaregiCall = (ms: number) =>
+  postJson(`${smaregiSim()}/faults`, { errorRate: 0, throttleRate: 0, latencyMs: 0, slowRate: ms > 0 ? 1 : 0, slowMinMs: ms, slowMaxMs: ms }, 'PUT');
+
+before(async () => {
+  stack = await startStack('pushsnap');
+  merchant = await onboardMerchant(stack, world);
+  await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), 20), 60_000);
+  // The workflow stays out of the way: these tests drive the engine's functions themselves.
+  assert.equal((await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'stopped' } })).status, 200);
+});
+after(async () => {
+  await holdEverySmaregiCall(0).catch(() => undefined);
+  await stack?.close();
+});
+
+test('an order imported while Smaregi is being read is still counted in the target', { timeout: 60_000 }, async () => {
+  const { db } = stack.database;
+  const now = new Date();
+  const orderNumber = 'PS-SNAP-1';
+  await orderLedger(db).insertOne({
+    tenantId: merchant.tenantId,
+    orderNumber,
+    status: 'pending',
+    lines: [{ code: 'PS-001', quantity: 3, smaregiProductId: productId('PS-001') }],
+    heldLines: 0,
+    shipmentId: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const reads = stack.platforms.smaregi.sim.state.contract(world.contractId)!.stockReads;
+  const readsBefore = reads.length;
+  await holdEverySmaregiCall(HOLD_MS);
+  const computing = computeTargets(stack.sync, merchant.tenantId);
+  // Store 1 has been read; store 2's read is held: the order's import lands now, as importOrder makes it.
+  await eventually(async () => assert.ok(reads.length > readsBefore, 'store 1 read'), HOLD_MS * 4, 20);
+  await postJson(`${smaregiSim()}/contracts/${world.contractId}/stock-adjustments`, { storeId: '1', productCode: 'PS-001', delta: -3 });
+  await orderLedger(db).updateOne({ tenantId: merchant.tenantId, orderNumber }, { $set: { status: 'imported', importedAt: new Date(), updatedAt: new Date() } });
+  const { targets } = await computing;
+  await holdEverySmaregiCall(0);
+
+  const target = targets.find((t) => t.item.customCode === 'PS-001')!;
+  // 20 in the two stores, 3 of them sold to the order: 17, whichever side of the read the import fell on.
+  assert.ok(target.target <= 17, `target ${target.target} (Smaregi ${target.smaregiTotal}, reserved ${target.reserved}) counts the order nowhere`);
+});
+
+test('an order MakeShop took during the Smaregi read, its notification lost, is not erased by the push', { timeout: 60_000 }, async () => {
+  await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, { notificationDropRate: 1 }, 'PUT');
+  try {
+    await holdEverySmaregiCall(HOLD_MS);
+    // A full push writes every item, whether or not its target moved (稼働, 再同期).
+    const pushing = pushStock(stack.sync, { tenantId: merchant.tenantId, full: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/orders`, { lines: [{ code: 'PS-002', quantity: 3 }] });
+    assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), 17, 'MakeShop took the order');
+    await pushing;
+    await holdEverySmaregiCall(0);
+    assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), 17, 'the push left the order reserved');
+  } finally {
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, {}, 'PUT');
+  }
+});
