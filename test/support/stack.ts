@@ -350,6 +350,12 @@ export function merchantWorld(
   };
 }
 
+/** A shop and its branch, for worlds whose stock counts across stores. */
+export const TWO_STORES: MerchantWorld['stores'] = [
+  { storeId: '1', storeName: '本店' },
+  { storeId: '2', storeName: '支店' },
+];
+
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
 
 /**

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, TWO_STORES, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
 import { orderLookups } from '../../src/storage/order-cursors';
 import { readSyncLog } from '../../src/storage/sync-log';
@@ -14,25 +14,7 @@ import { MISSING_ORDER_ATTEMPTS } from '../../src/sync/orders';
 import { syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
 
 const codes = ['RC-001', 'RC-002', 'RC-003', 'RC-004', 'RC-005', 'RC-006'];
-const world: MerchantWorld = {
-  contractId: 'sb_reconcile',
-  shopId: 'reconcileshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-  ],
-  products: codes.map((productCode) => ({ productCode, productName: productCode })),
-  stock: codes.flatMap((productCode) => [
-    { storeId: '1', productCode, amount: 6 },
-    { storeId: '2', productCode, amount: 4 },
-  ]),
-  shop: {
-    products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
-    options: [],
-  },
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('reconcile', Object.fromEntries(codes.map((code) => [code, { '1': 6, '2': 4 }])), { stores: TWO_STORES, stockStoreIds: ['1', '2'] });
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };
