@@ -7,6 +7,7 @@ import type { OnboardingView } from '../../src/domain/onboarding';
 import { onboardingWorkflowId } from '../../src/workflows/messages';
 import { captureTemporalRuntimeLogs } from '../support/infra';
 import { eventually } from '../support/platforms';
+import { textOf } from '../support/capture';
 import { OPERATOR_TOKEN, seedMakeshopShop, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 const CONTRACT = 'sb_secrets_1';
@@ -72,15 +73,6 @@ test('an update sent while no worker runs completes once a new worker starts', a
   );
 });
 
-/** Every string in a history, with every payload's bytes decoded as UTF-8, so a secret would show up as text. */
-function historyText(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(historyText).join('\n');
-  if (typeof value === 'object' && value !== null) return Object.values(value).map(historyText).join('\n');
-  return '';
-}
-
 test('after step 3, no workflow history of the tenant and no log line contains a secret', async () => {
   assert.equal((await stack.http('PUT', '/api/v1/makeshop/credentials', { token: tenant.token, body: { accountId: SHOP.accountId, password: SHOP.password, orderAuthCode: SHOP.orderAuthCode } })).status, 200);
   assert.equal((await stack.http<{ ok: boolean }>('POST', '/api/v1/makeshop/credentials/test', { token: tenant.token })).body.ok, true);
@@ -93,7 +85,7 @@ test('after step 3, no workflow history of the tenant and no log line contains a
   const ids = workflows.map((w) => w.workflowId);
   assert.ok(ids.includes(onboardingWorkflowId(tenant.tenantId)), `found: ${ids.join(', ')}`);
   for (const wf of workflows) {
-    const text = historyText(await stack.temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
+    const text = textOf(await stack.temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
     for (const [name, secret] of Object.entries(secrets)) assert.ok(!text.includes(secret), `${name} found in the history of ${wf.workflowId}`);
     if (wf.workflowId === onboardingWorkflowId(tenant.tenantId)) assert.ok(text.includes(FORM.shopUrl), 'payloads were decoded');
   }

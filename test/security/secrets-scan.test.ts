@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecretKey } from '../../src/storage/crypto';
+import { textOf } from '../support/capture';
 import { OPERATOR_TOKEN, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 const OLD_KEY = generateSecretKey();
@@ -22,15 +23,6 @@ before(async () => {
 after(async () => {
   await stack?.close();
 });
-
-/** Every string in a value, byte arrays decoded as UTF-8, so a secret inside a payload shows up as text. */
-function textOf(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(textOf).join('\n');
-  if (typeof value === 'object' && value !== null) return Object.values(value).map(textOf).join('\n');
-  return '';
-}
 
 test('no log line, API answer or workflow history carries a secret', async () => {
   const answers: string[] = [];

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CLAIM_LEASE_MS, claimEvents } from '../../src/storage/webhook-events';
-import { capturingLogger } from '../support/logs';
+import { capturingLogger } from '../support/capture';
 import { startWebhookApi, type WebhookApi } from '../support/webhooks';
 
 const CONTRACT = 'sb_sec_hooks';

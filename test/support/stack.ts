@@ -18,7 +18,7 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { compiledEntry } from '../../src/dev/compile';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
-import { capturingLogger } from './logs';
+import { capturingLogger } from './capture';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
 import { linkSmaregiContract, simOwner, type SmaregiIdUser } from './smaregi-id';
 
