@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities/sync';
+import type { SyncWorkflowActivities } from './activity-types';
 import { OpenAlertsKey, SyncStateKey } from '../temporal/search-attributes';
 import { openAlertsChangedSignal } from './alert-messages';
 import {
@@ -69,12 +69,12 @@ export interface SyncWorkflowInput {
 // an order fetch may queue behind a whole push. Activities heartbeat every 2 s while alive (keepAlive), so
 // the heartbeat timeout detects a dead worker quickly; its throttle (0.8 × timeout) bounds how long a
 // cancellation (停止, or an attempt Temporal timed out) takes to reach the attempt.
-const orderActivities = proxyActivities<SyncActivities>({
+const orderActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 8 },
 });
-const stockActivities = proxyActivities<SyncActivities>({
+const stockActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
   // 停止 waits for the attempt in flight to stop at its next safe point, so nothing lands after the answer.
@@ -83,15 +83,15 @@ const stockActivities = proxyActivities<SyncActivities>({
 });
 
 // Discovery is a hint before a push: a MakeShop hiccup must not hold the push for long.
-const discoveryActivities = proxyActivities<SyncActivities>({
+const discoveryActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
+const settings = proxyLocalActivities<SyncWorkflowActivities>({ startToCloseTimeout: '10 seconds' });
 /** The tenant's record in MongoDB: keep trying until it is back, a lost write would lose 稼働. */
-const records = proxyActivities<SyncActivities>({
+const records = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
