@@ -9,7 +9,7 @@ import { bundleWorkflowCode, Worker, type ReplayWorkerOptions } from '@temporali
 import * as workflows from '../../src/workflows';
 import { PUSH_BEFORE_IMPORT_PATCH } from '../../src/workflows/sync';
 import { quietTemporalRuntime, testInfra } from '../support/infra';
-import { recordedHistories } from './history-files';
+import { patchesOf, recordedHistories } from './history-files';
 
 const ROOT = join(__dirname, '..', '..');
 const histories = recordedHistories();
@@ -44,8 +44,9 @@ describe('replay of recorded histories', () => {
 
   test('an ungated reordering of the sync loop (push before importing orders) fails the replay', { timeout: 300_000 }, async () => {
     // The histories recorded before the sync-push-before-import patch import orders, then push, in one cycle.
-    const before = histories.filter((h) => h.workflowType === 'syncWorkflow' && !JSON.stringify(h.history).includes(PUSH_BEFORE_IMPORT_PATCH));
+    const before = histories.filter((h) => h.workflowType === 'syncWorkflow' && !patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH));
     assert.ok(before.length > 0, 'a sync history recorded before the patch');
+    assert.ok(histories.some((h) => patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH)), 'a sync history past the patch (replayed above)');
     for (const h of before) {
       const scheduled = (h.history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
       const imports = scheduled.includes('processOrder') || scheduled.includes('processQueuedOrder');
