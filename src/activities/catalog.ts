@@ -22,6 +22,7 @@ import { deleteSmaregiSnapshotsExcept } from '../storage/smaregi-products';
 import { findTenantById } from '../storage/tenants';
 import { signalSyncWorkflow } from '../temporal/tenant-workflows';
 import { catalogActivatedSignal } from '../workflows/messages';
+import type { ImportCounts, ImportUploadResult, UploadRef } from '../workflows/activity-types';
 import { runCatalogImport, type ImportCheckpoint } from './catalog-import-run';
 import type { AlertCenter } from '../alerts/center';
 import { catalogImportFailed, catalogImportSucceeded } from '../alerts/catalog-alerts';
@@ -47,17 +48,7 @@ export interface CatalogImportTuning {
 
 const DEFAULT_TUNING: CatalogImportTuning = { progressEveryMs: 1000, insertBatchSize: 1000 };
 
-export interface UploadRef {
-  tenantId: string;
-  uploadId: string;
-}
-
-/** Counts only: the report with its row errors stays in MongoDB, out of workflow history. */
-export type ImportUploadResult =
-  | { outcome: 'ready'; version: number; counts: ImportCounts }
-  | { outcome: 'rejected'; counts: ImportCounts | null };
-
-export type ImportCounts = Pick<CatalogUploadReport, 'stockItems' | 'matched' | 'unmatched' | 'conflicts' | 'unlimited' | 'errorCount'>;
+export type { ImportCounts, ImportUploadResult, UploadRef };
 
 /**
  * The catalog import's activities (DESIGN §3 catalogImportWorkflow). Inputs are ids: the files are

@@ -14,6 +14,8 @@ import { createSmtpMailer, type Mailer } from '../alerts/mailer';
 import { createSyncAlerts } from '../alerts/sync-alerts';
 import { createAlertActivities } from './alerts';
 import { makeshopTokenRefusedHandler } from './makeshop-link';
+import type { AlertMailActivities, CatalogImportActivities, SyncWorkflowActivities } from '../workflows/activity-types';
+import type { OnboardingActivities } from '../workflows/onboarding';
 
 /** What activities may touch. Workflows never see these: they only call the activities by name. */
 export interface ActivityDeps {
@@ -26,6 +28,9 @@ export interface ActivityDeps {
   /** Default: nodemailer over SMTP_URL. */
   mailer?: Mailer;
 }
+
+/** What the workflows call (their own contracts): the worker must register all of it, with these signatures. */
+type WorkflowActivities = SyncWorkflowActivities & CatalogImportActivities & AlertMailActivities & OnboardingActivities;
 
 /** All activities the worker registers, built from their dependencies (samples' DI pattern). */
 export function createActivities(deps: ActivityDeps) {
@@ -66,7 +71,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createOnboardingActivities({ ...alertDeps, alerts }),
     ...createAlertActivities({ ...alertDeps, config: deps.config, mailer: deps.mailer ?? createSmtpMailer(deps.config) }),
-  };
+  } satisfies WorkflowActivities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

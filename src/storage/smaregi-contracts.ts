@@ -1,4 +1,5 @@
 import { MongoServerError, type Db } from 'mongodb';
+import { contractClaims as claims } from './contract-claims';
 import { tenantsCollection } from './tenants';
 
 /**
@@ -7,15 +8,7 @@ import { tenantsCollection } from './tenants';
  * only by its holder, after the claim, and is what the rest of the service reads. No transactions:
  * every step is one conditional single-document write and the whole sequence can be retried.
  */
-interface ContractClaim {
-  _id: string;
-  tenantId: string;
-  claimedAt: Date;
-}
-
 export const SMAREGI_CONTRACT_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [['smaregi_contracts', { tenantId: 1 }, {}]];
-
-const claims = (db: Db) => db.collection<ContractClaim>('smaregi_contracts');
 
 export type ContractProof = 'smaregi-id' | 'operator';
 
@@ -73,11 +66,6 @@ async function claim(db: Db, tenantId: string, contractId: string, now: Date): P
   if (stillHeld) return false;
   const taken = await claims(db).updateOne({ _id: contractId, tenantId: current.tenantId }, { $set: { tenantId, claimedAt: now } });
   return taken.modifiedCount === 1;
-}
-
-/** The tenant holding the contract's claim (a plain _id look-up, the cheap kind on FerretDB); the tenant's own field confirms it. */
-export async function contractClaimant(db: Db, contractId: string): Promise<string | null> {
-  return (await claims(db).findOne({ _id: contractId }))?.tenantId ?? null;
 }
 
 /** The tenant whose contract this is, bound or not yet proven; null when none. */

@@ -4,7 +4,7 @@ import { applicationShopIdOf } from '../domain/onboarding';
 import type { OrderImportMethod, StockSettings, SyncState } from '../domain/sync';
 import type { StoredOnboardingProgress, StoredSyncConfiguration } from '../domain/workflow-records';
 import { activeCatalog } from './catalog-items';
-import { contractClaimant } from './smaregi-contracts';
+import { contractClaimant } from './contract-claims';
 import {
   initialOnboardingState,
   nextOpenStep,

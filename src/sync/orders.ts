@@ -99,13 +99,12 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
 
 /**
  * Records an order found by listing MakeShop's orders (not notified) as pending, so its quantities are
- * reserved before the next targets are computed. True when it was not known before.
+ * reserved before the next targets are computed. Its lines when it was not known before, else null.
  */
-export async function recordDiscoveredOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<boolean> {
-  if (await orderLedger(deps.db).findOne({ tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } })) return false;
-  if (order.status === 'cancelled') return false;
-  await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines));
-  return true;
+export async function recordDiscoveredOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<OrderLine[] | null> {
+  if (await orderLedger(deps.db).findOne({ tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } })) return null;
+  if (order.status === 'cancelled') return null;
+  return (await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines))).lines;
 }
 
 /** Brings Smaregi in line with the order as MakeShop holds it now (also used with orders read in bulk). */

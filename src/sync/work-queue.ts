@@ -53,10 +53,17 @@ export async function processQueuedOrder(
   return { outcome: result.outcome, affectedProducts };
 }
 
-/** Order discovery whose finds are queued here rather than returned to the workflow. */
-export async function discoverIntoQueue(deps: SyncDeps, input: DiscoverOrdersInput): Promise<{ orders: []; queued: number }> {
+/**
+ * Order discovery whose finds are queued (by discoverOrders) rather than returned to the workflow. Answers
+ * how many orders it found and how many changed products are waiting for a push — those of its finds, and
+ * those a push's own look marked after that push had taken its products.
+ */
+export async function discoverIntoQueue(
+  deps: SyncDeps,
+  input: DiscoverOrdersInput,
+): Promise<{ orders: []; queued: number; /** Absent in results recorded before it was added. */ products?: number }> {
   const found = await discoverOrders(deps, input);
-  return { orders: [], queued: await queueOrders(deps.db, input.tenantId, found.orders) };
+  return { orders: [], queued: found.orders.length, products: (await pendingProductIds(deps.db, input.tenantId)).length };
 }
 
 /**

@@ -2,10 +2,10 @@
 // decided in one place: it mails what may go now (at most one mail per kind per interval) and sleeps
 // until the next kind's window opens; new notices wake it. It ends when nothing waits.
 import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { AlertActivities } from '../activities/alerts';
+import type { AlertMailActivities } from './activity-types';
 import { alertNoticesQueuedSignal } from './alert-messages';
 
-const activities = proxyActivities<AlertActivities>({
+const activities = proxyActivities<AlertMailActivities>({
   startToCloseTimeout: '1 minute',
   // An SMTP server that is down is waited for; the notices stay queued in MongoDB meanwhile.
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },

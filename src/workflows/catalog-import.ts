@@ -12,8 +12,7 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { CatalogActivities } from '../activities/catalog';
-import type { MakeshopCatalogActivities } from '../activities/makeshop-catalog';
+import type { CatalogImportActivities } from './activity-types';
 import { MAKESHOP_CATALOG_FAILURE_TYPE, SMAREGI_FAILURE_TYPE, type CatalogImportState, type CatalogUploadErrorCode } from '../domain/catalog-upload';
 import { catalogActivatedSignal, catalogImportProgressQuery, onboardingWorkflowId } from './messages';
 
@@ -28,18 +27,18 @@ export interface CatalogImportInput {
  * Long, heartbeating: resumes from its last heartbeat after a worker crash. When a newer upload
  * cancels this import, the workflow waits until the activity has stopped writing before it purges.
  */
-const importing = proxyActivities<CatalogActivities & MakeshopCatalogActivities>({
+const importing = proxyActivities<CatalogImportActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '2 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', backoffCoefficient: 2, maximumAttempts: 5 },
 });
-const steps = proxyActivities<CatalogActivities>({
+const steps = proxyActivities<CatalogImportActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 /** Discarding a version deletes its items window by window: minutes on FerretDB for a large catalog. */
-const purging = proxyActivities<CatalogActivities>({
+const purging = proxyActivities<CatalogImportActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '10 minutes',
   retry: { initialInterval: '5 seconds', maximumInterval: '5 minutes', backoffCoefficient: 2, maximumAttempts: 5 },

@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SyncActivities } from '../activities/sync';
+import type { SyncWorkflowActivities } from './activity-types';
 import { OpenAlertsKey, SyncStateKey } from '../temporal/search-attributes';
 import { openAlertsChangedSignal } from './alert-messages';
 import {
@@ -69,12 +69,12 @@ export interface SyncWorkflowInput {
 // an order fetch may queue behind a whole push. Activities heartbeat every 2 s while alive (keepAlive), so
 // the heartbeat timeout detects a dead worker quickly; its throttle (0.8 × timeout) bounds how long a
 // cancellation (停止, or an attempt Temporal timed out) takes to reach the attempt.
-const orderActivities = proxyActivities<SyncActivities>({
+const orderActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2, maximumAttempts: 8 },
 });
-const stockActivities = proxyActivities<SyncActivities>({
+const stockActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '10 seconds',
   // 停止 waits for the attempt in flight to stop at its next safe point, so nothing lands after the answer.
@@ -83,15 +83,15 @@ const stockActivities = proxyActivities<SyncActivities>({
 });
 
 // Discovery is a hint before a push: a MakeShop hiccup must not hold the push for long.
-const discoveryActivities = proxyActivities<SyncActivities>({
+const discoveryActivities = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-const settings = proxyLocalActivities<SyncActivities>({ startToCloseTimeout: '10 seconds' });
+const settings = proxyLocalActivities<SyncWorkflowActivities>({ startToCloseTimeout: '10 seconds' });
 /** The tenant's record in MongoDB: keep trying until it is back, a lost write would lose 稼働. */
-const records = proxyActivities<SyncActivities>({
+const records = proxyActivities<SyncWorkflowActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -103,12 +103,20 @@ const records = proxyActivities<SyncActivities>({
  */
 export const BOUNDED_STATE_PATCH = 'bounded-sync-state';
 
+/**
+ * Runs past this patch push before they import: a push reserves the queued orders anyway, and an import
+ * under a slow Smaregi can take tens of seconds while MakeShop still shows a decrement a push erased.
+ * Products a discovery marked changed are pushed by the next cycle (docs/workflow-versioning.md).
+ */
+export const PUSH_BEFORE_IMPORT_PATCH = 'sync-push-before-import';
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
   /** The push in flight, cancelled by 停止; null when no push can land. */
   const push: { scope: CancellationScope | null } = { scope: null };
   const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
+  const pushFirst = stored !== null && patched(PUSH_BEFORE_IMPORT_PATCH);
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -234,13 +242,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (workCount() === 0 && followUpDue()) {
       // The look shortly after a push: orders placed while it was in flight.
       s.followUpDiscoveryAt = null;
-      if (stored) await discoverIntoStore(s, stored);
+      if (stored) await discoverIntoStore(s, stored, pushFirst);
       else addDiscovered(s, await discoverOrders(s));
       continue;
     }
     // Order discovery runs while the debounce waits, so it adds no latency to a sparse change.
     if (stored) {
-      await Promise.all([discoverIntoStore(s, stored), debounce(workGrowth, timing)]);
+      await Promise.all([discoverIntoStore(s, stored, pushFirst), debounce(workGrowth, timing)]);
     } else {
       const discovery = discoverOrders(s);
       await debounce(workGrowth, timing);
@@ -248,9 +256,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     }
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
-    await importOrders();
-    if (!canWork()) continue;
-    await pushStock();
+    if (pushFirst) {
+      await pushStock();
+      if (!canWork()) continue;
+      await importOrders();
+    } else {
+      await importOrders();
+      if (!canWork()) continue;
+      await pushStock();
+    }
     s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
@@ -352,10 +366,11 @@ async function reconcile(s: SyncWorkflowState, dirty: Set<string>, timing: SyncT
 }
 
 /** Orders discovered before a push are queued in MongoDB by the activity; a failed look is retried next cycle. */
-async function discoverIntoStore(s: SyncWorkflowState, stored: StoredWork): Promise<void> {
+async function discoverIntoStore(s: SyncWorkflowState, stored: StoredWork, pushFirst: boolean): Promise<void> {
   try {
-    const { queued } = await discoveryActivities.discoverIntoQueue({ tenantId: s.tenantId });
+    const { queued, products } = await discoveryActivities.discoverIntoQueue({ tenantId: s.tenantId });
     if (queued > 0) stored.ordersDue = true;
+    if (pushFirst && products !== undefined && products > 0) stored.productsDue = true;
   } catch (err) {
     recordError(s, 'order discovery failed', err);
   }

@@ -182,7 +182,8 @@ describe('the admin API', () => {
     assert.ok(first, 'the orders merchant has alerts');
     const path = `/api/v1/alerts/${encodeURIComponent(first.id)}/read`;
     assert.equal((await stack.http('POST', path, { token: other.body.token })).status, 404);
-    assert.deepEqual(await stack.http('POST', path, { token: one.body.token }), { status: 200, body: { id: first.id, read: true } });
+    const { status, body } = await stack.http('POST', path, { token: one.body.token });
+    assert.deepEqual({ status, body }, { status: 200, body: { id: first.id, read: true } });
     assert.equal((await alertsOf(stack, one.body.token)).find((a) => a.id === first.id)?.read, true);
     const times = (await alertsOf(stack, one.body.token)).map((a) => a.openedAt);
     assert.deepEqual(times, [...times].sort().reverse(), 'newest first');

@@ -17,7 +17,7 @@ let stack: Stack;
 before(async () => {
   stack = await startStack('alertstorm', {
     alerts: { stallMs: 1000, mailIntervalMs: MAIL_INTERVAL_MS, operatorEmail: OPERATOR_EMAIL },
-    applicationReportAfterMs: 2000,
+    onboarding: { applicationReportAfterMs: 2000 },
   });
 });
 after(async () => {

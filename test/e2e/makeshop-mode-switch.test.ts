@@ -3,21 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getJson, postJson, eventually } from '../support/platforms';
-import { connectMakeshopApp, makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { connectMakeshopApp, makeshopStock, merchantWorld, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { E2E_PRODUCT_NAMES } from './new-merchant-journey';
 import type { CallLogEntry } from '../../src/simulators/makeshop/shop';
 
 const world: MerchantWorld = {
-  contractId: 'sb_move0001',
-  shopId: 'moveshop',
-  stores: [{ storeId: '1', storeName: '本店' }],
-  products: [
-    { productCode: 'TS-001', productName: 'Tシャツ' },
-    { productCode: 'HD-BK-M', productName: 'パーカー 黒 M' },
-  ],
-  stock: [
-    { storeId: '1', productCode: 'TS-001', amount: 20 },
-    { storeId: '1', productCode: 'HD-BK-M', amount: 6 },
-  ],
+  ...merchantWorld('move', { 'TS-001': 20, 'HD-BK-M': 6 }, { productNames: E2E_PRODUCT_NAMES }),
   shop: {
     products: [
       { systemCode: '000000000001', customCode: 'TS-001', name: 'Tシャツ', jan: '', quantity: 0 },
@@ -25,8 +16,6 @@ const world: MerchantWorld = {
     ],
     options: [{ systemCode: '000000000003', optionCode: 'HD-BK-M', option1: '黒', option2: 'M', jan: '', quantity: 0 }],
   },
-  stockStoreIds: ['1'],
-  shipmentStoreId: '1',
 };
 
 let stack: Stack;

@@ -9,40 +9,21 @@ import {
   installMakeshopApp,
   launchMakeshopApp,
   makeshopStock,
+  merchantWorld,
   onboardAppsMerchant,
   smaregiStock,
   startStack,
   stockChangePending,
+  TWO_STORES,
   type MerchantWorld,
   type Stack,
 } from '../support/stack';
 import type { CallLogEntry } from '../../src/simulators/makeshop/shop';
-import { E2E_SHOP } from './new-merchant-journey';
+import { E2E_PRODUCT_NAMES, E2E_SHOP, E2E_SMAREGI_STOCK } from './new-merchant-journey';
 
 const world: MerchantWorld = {
-  contractId: 'sb_apps0001',
-  shopId: 'appsshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-  ],
-  products: [
-    { productCode: 'TS-001', productName: 'Tシャツ' },
-    { productCode: '4901234567894', productName: 'JANで一致する商品' },
-    { productCode: 'HD-BK-M', productName: 'パーカー 黒 M' },
-    { productCode: 'HD-BK-L', productName: 'パーカー 黒 L' },
-  ],
-  stock: [
-    { storeId: '1', productCode: 'TS-001', amount: 5 },
-    { storeId: '2', productCode: 'TS-001', amount: 7 },
-    { storeId: '1', productCode: '4901234567894', amount: 3 },
-    { storeId: '1', productCode: 'HD-BK-M', amount: 2 },
-    { storeId: '2', productCode: 'HD-BK-L', amount: 4 },
-  ],
+  ...merchantWorld('apps', E2E_SMAREGI_STOCK, { stores: TWO_STORES, stockStoreIds: ['1', '2'], buffer: 1, productNames: E2E_PRODUCT_NAMES }),
   shop: E2E_SHOP,
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-  buffer: 1,
 };
 
 type LogEntry = { kind: string; orderNumber?: string };

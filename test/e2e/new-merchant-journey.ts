@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, eventually } from '../support/platforms';
-import { makeshopStock, onboardMerchant, smaregiStock, startStack, stockChangePending, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, smaregiStock, startStack, stockChangePending, TWO_STORES, type MerchantWorld, type Stack } from '../support/stack';
 
 type ImportMethod = NonNullable<MerchantWorld['importMethod']>;
 
@@ -24,33 +24,18 @@ export const E2E_SHOP: MerchantWorld['shop'] = {
   ],
 };
 
+/** The Smaregi side of the e2e merchants: the products E2E_SHOP sells (by code or JAN), in the shop (1) and its branch (2). */
+export const E2E_SMAREGI_STOCK = { 'TS-001': { '1': 5, '2': 7 }, '4901234567894': { '1': 3 }, 'HD-BK-M': { '1': 2 }, 'HD-BK-L': { '2': 4 } };
+export const E2E_PRODUCT_NAMES = { 'TS-001': 'Tシャツ', '4901234567894': 'JANで一致する商品', 'HD-BK-M': 'パーカー 黒 M', 'HD-BK-L': 'パーカー 黒 L', 'POS-ONLY': '店頭限定' };
+
+/** Plus a warehouse (9) whose stock is not offered on MakeShop, and a product sold only in the shops. */
 const baseWorld: MerchantWorld = {
-  contractId: 'sb_e2e0001',
-  shopId: 'e2eshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-    { storeId: '9', storeName: '倉庫' },
-  ],
-  products: [
-    { productCode: 'TS-001', productName: 'Tシャツ' },
-    { productCode: '4901234567894', productName: 'JANで一致する商品' },
-    { productCode: 'HD-BK-M', productName: 'パーカー 黒 M' },
-    { productCode: 'HD-BK-L', productName: 'パーカー 黒 L' },
-    { productCode: 'POS-ONLY', productName: '店頭限定' },
-  ],
-  stock: [
-    { storeId: '1', productCode: 'TS-001', amount: 5 },
-    { storeId: '2', productCode: 'TS-001', amount: 7 },
-    { storeId: '9', productCode: 'TS-001', amount: 100 },
-    { storeId: '1', productCode: '4901234567894', amount: 3 },
-    { storeId: '1', productCode: 'HD-BK-M', amount: 2 },
-    { storeId: '2', productCode: 'HD-BK-L', amount: 4 },
-  ],
+  ...merchantWorld(
+    'e2e',
+    { ...E2E_SMAREGI_STOCK, 'TS-001': { ...E2E_SMAREGI_STOCK['TS-001'], '9': 100 }, 'POS-ONLY': {} },
+    { stores: [...TWO_STORES, { storeId: '9', storeName: '倉庫' }], stockStoreIds: ['1', '2'], buffer: 1, productNames: E2E_PRODUCT_NAMES },
+  ),
   shop: E2E_SHOP,
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-  buffer: 1,
 };
 
 export function defineNewMerchantJourney(importMethod: ImportMethod): void {
@@ -94,8 +79,8 @@ export function defineNewMerchantJourney(importMethod: ImportMethod): void {
       await new Promise((r) => setTimeout(r, 500));
       assert.equal((await stock()).get('TS-001'), 0, 'nothing pushed while stopped');
 
-      const res = await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'running' } });
-      assert.deepEqual(res, { status: 200, body: { state: 'running' } });
+      const { status, body } = await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'running' } });
+      assert.deepEqual({ status, body }, { status: 200, body: { state: 'running' } });
       await eventually(async () => {
         const s = await stock();
         // (stores 1 + 2) − buffer 1; the warehouse is not synced; unlimited and unmatched items untouched.

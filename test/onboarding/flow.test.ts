@@ -18,8 +18,8 @@ import {
   syncStateChangedSignal,
   syncWorkflowId,
 } from '../../src/workflows/messages';
-import { temporalClient } from '../support/infra';
-import { eventually, OPERATOR_TOKEN, signUp, startHarness, type Harness } from './harness';
+import { eventually } from '../support/platforms';
+import { OPERATOR_TOKEN, seedMakeshopShop, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 const CONTRACT_A = 'sb_flow_a';
 const CONTRACT_B = 'sb_flow_b';
@@ -28,14 +28,13 @@ const FORM = { shopName: 'フロー商店', userName: '山田太郎', shopId: SH
 
 type ErrorBody = { error: { code: string; message: string; details?: { path: string; message: string }[] } };
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let a: { tenantId: string; token: string };
 let b: { tenantId: string; token: string };
 
-const onboarding = async (token: string) => (await h.http<OnboardingView>('GET', '/api/v1/onboarding', { token })).body;
+const onboarding = async (token: string) => (await stack.http<OnboardingView>('GET', '/api/v1/onboarding', { token })).body;
 const stepStatus = (view: OnboardingView, key: string) => view.steps.find((s) => s.key === key)?.status;
-const handleOf = (tenantId: string) => temporal.client.workflow.getHandle(onboardingWorkflowId(tenantId));
+const handleOf = (tenantId: string) => stack.temporal.client.workflow.getHandle(onboardingWorkflowId(tenantId));
 async function acceptedUpdates(tenantId: string): Promise<number> {
   const history = await handleOf(tenantId).fetchHistory();
   return (history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
@@ -52,24 +51,26 @@ function assertJapaneseError(res: { status: number; body: unknown }, status: num
 }
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('flow', temporal);
-  await h.startWorker();
-  await h.seedSmaregiContract(CONTRACT_A, [
-    { storeId: '1', storeName: '渋谷本店' },
-    { storeId: '2', storeName: '梅田店' },
-    { storeId: '3', storeName: '倉庫' },
-  ]);
-  await h.seedSmaregiContract(CONTRACT_B, [{ storeId: '7', storeName: '札幌店' }]);
-  await h.seedMakeshopShop(SHOP);
-  a = await signUp(h, { email: 'flow-a@example.jp', smaregiContractId: CONTRACT_A });
-  b = await signUp(h, { email: 'flow-b@example.jp', smaregiContractId: CONTRACT_B });
+  // Behind the https proxy production has: the 更新通知 URL of step 4 is built from it.
+  stack = await startStack('flow', { config: { PUBLIC_BASE_URL: 'https://zaiko.example.jp/' } });
+  await seedSmaregiContract(stack, {
+    contractId: CONTRACT_A,
+    stores: [
+      { storeId: '1', storeName: '渋谷本店' },
+      { storeId: '2', storeName: '梅田店' },
+      { storeId: '3', storeName: '倉庫' },
+    ],
+  });
+  await seedSmaregiContract(stack, { contractId: CONTRACT_B, stores: [{ storeId: '7', storeName: '札幌店' }] });
+  await seedMakeshopShop(stack, SHOP);
+  a = await signUp(stack, { email: 'flow-a@example.jp', smaregiContractId: CONTRACT_A });
+  b = await signUp(stack, { email: 'flow-b@example.jp', smaregiContractId: CONTRACT_B });
 });
 after(async () => {
-  await h.close([a?.tenantId, b?.tenantId].filter(Boolean));
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
+/** What the api and the worker give applySubscriptionNotification. */
+const subscriptionDeps = () => ({ db: stack.database.db, temporal: stack.temporal.client, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, logger: stack.deps.logger });
 
 describe('a new account', () => {
   test('starts with step 1 done, the checklist in Japanese, and 稼働 not allowed', async () => {
@@ -98,7 +99,7 @@ describe('a new account', () => {
   });
 
   test('also has a sync workflow, started with the readiness signal', async () => {
-    const history = await temporal.client.workflow.getHandle(syncWorkflowId(a.tenantId)).fetchHistory();
+    const history = await stack.temporal.client.workflow.getHandle(syncWorkflowId(a.tenantId)).fetchHistory();
     const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'readinessChanged');
     assert.ok(signals.length >= 1);
   });
@@ -107,21 +108,21 @@ describe('a new account', () => {
 describe('actions out of order are refused with a reason and change nothing', () => {
   test('credentials before the application: 409, nothing stored, no update in history', async () => {
     const before = await acceptedUpdates(a.tenantId);
-    const res = await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
+    const res = await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
     assertJapaneseError(res, 409, 'application_not_submitted');
-    assert.deepEqual((await h.http('GET', '/api/v1/makeshop/credentials', { token: a.token })).body, {
+    assert.deepEqual((await stack.http('GET', '/api/v1/makeshop/credentials', { token: a.token })).body, {
       accountId: null,
       passwordSet: false,
       orderAuthCodeSet: false,
       updatedAt: null,
     });
-    assert.equal(await h.db.collection('secrets').countDocuments({}), 0);
+    assert.equal(await stack.database.db.collection('secrets').countDocuments({}), 0);
     assert.equal(await acceptedUpdates(a.tenantId), before);
   });
 
   test('operator approval before any application: 409 and no history', async () => {
     const before = await acceptedUpdates(a.tenantId);
-    const res = await h.http('POST', `/api/v1/operator/tenants/${a.tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN });
+    const res = await stack.http('POST', `/api/v1/operator/tenants/${a.tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN });
     assertJapaneseError(res, 409, 'application_not_submitted');
     assert.equal(stepStatus(await onboarding(a.token), 'makeshopApplication'), 'todo');
     assert.equal(await acceptedUpdates(a.tenantId), before);
@@ -158,7 +159,7 @@ describe('step 2: the MakeShop application', () => {
   ];
   for (const [what, body, message] of bad) {
     test(`${what} → 400 with an actionable message, nothing recorded`, async () => {
-      const res = await h.http('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body });
+      const res = await stack.http('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body });
       const error = assertJapaneseError(res, 400, 'invalid_request');
       assert.match(error.message, message);
       assert.equal(stepStatus(await onboarding(a.token), 'makeshopApplication'), 'todo');
@@ -166,13 +167,13 @@ describe('step 2: the MakeShop application', () => {
   }
 
   test('the form → 202, the step waits for the operator, the operator list shows it', async () => {
-    const res = await h.http<OnboardingView>('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body: FORM });
+    const res = await stack.http<OnboardingView>('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body: FORM });
     assert.equal(res.status, 202);
     assert.equal(stepStatus(res.body, 'makeshopApplication'), 'waiting');
     assert.equal(stepStatus(await onboarding(a.token), 'makeshopApplication'), 'waiting');
     assert.match((await onboarding(a.token)).requiredActions[0]?.message ?? '', /審査完了をお待ちください/);
 
-    const list = await h.http<{ tenantId: string; nextStep: string; makeshopApplication: { form: typeof FORM } }[]>(
+    const list = await stack.http<{ tenantId: string; nextStep: string; makeshopApplication: { form: typeof FORM } }[]>(
       'GET',
       '/api/v1/operator/tenants?nextStep=makeshopApplication',
       { token: OPERATOR_TOKEN },
@@ -183,34 +184,34 @@ describe('step 2: the MakeShop application', () => {
   });
 
   test('credentials while MakeShop reviews: 409 telling the merchant to wait', async () => {
-    const res = await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
+    const res = await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
     assert.match(assertJapaneseError(res, 409, 'application_not_approved').message, /審査が完了してから/);
-    assert.equal(await h.db.collection('secrets').countDocuments({}), 0);
+    assert.equal(await stack.database.db.collection('secrets').countDocuments({}), 0);
   });
 });
 
 describe('steps that need not wait for MakeShop', () => {
   test('the Smaregi stores of the merchant’s own contract', async () => {
-    const res = await h.http('GET', '/api/v1/smaregi/stores', { token: a.token });
+    const res = await stack.http('GET', '/api/v1/smaregi/stores', { token: a.token });
     assert.deepEqual(res.body, [
       { storeId: '1', storeName: '渋谷本店' },
       { storeId: '2', storeName: '梅田店' },
       { storeId: '3', storeName: '倉庫' },
     ]);
-    assert.deepEqual((await h.http('GET', '/api/v1/smaregi/stores', { token: b.token })).body, [{ storeId: '7', storeName: '札幌店' }]);
+    assert.deepEqual((await stack.http('GET', '/api/v1/smaregi/stores', { token: b.token })).body, [{ storeId: '7', storeName: '札幌店' }]);
   });
 
   test('step 4: an unknown store, a missing or extra field → 400 and nothing changes', async () => {
     for (const body of [{ shipmentStoreId: '9' }, { shipmentStoreId: '7' }, {}, { shipmentStoreId: '1', method: 'sale' }]) {
-      const res = await h.http('PUT', '/api/v1/order-import', { token: a.token, body });
+      const res = await stack.http('PUT', '/api/v1/order-import', { token: a.token, body });
       assertJapaneseError(res, 400);
     }
-    assert.equal(await getShipmentStoreId(h.db, a.tenantId), null);
+    assert.equal(await getShipmentStoreId(stack.database.db, a.tenantId), null);
     assert.equal(stepStatus(await onboarding(a.token), 'orderImport'), 'todo');
   });
 
   test('step 4: the 更新通知 URL, the shipment store, and rotating the token', async () => {
-    const first = await h.http<{ notificationUrl: string; method: string; shipmentStoreId: string | null }>('GET', '/api/v1/order-import', { token: a.token });
+    const first = await stack.http<{ notificationUrl: string; method: string; shipmentStoreId: string | null }>('GET', '/api/v1/order-import', { token: a.token });
     assert.equal(first.body.method, 'shipment');
     assert.equal(first.body.shipmentStoreId, null);
     const match = /^https:\/\/zaiko\.example\.jp\/webhooks\/makeshop\/orders\/(tn_[0-9a-f]{20}\.[A-Za-z0-9_-]{32})\?shopid=\[SHOPID\]&ordernum=\[ORDERNUM\]&cmd=\[CMD\]$/.exec(
@@ -218,20 +219,20 @@ describe('steps that need not wait for MakeShop', () => {
     );
     assert.ok(match, first.body.notificationUrl);
     const oldToken = match[1]!;
-    assert.equal((await findTenantByNotificationToken(h.db, oldToken))?.tenantId, a.tenantId);
+    assert.equal((await findTenantByNotificationToken(stack.database.db, oldToken))?.tenantId, a.tenantId);
 
-    const put = await h.http<{ shipmentStoreId: string }>('PUT', '/api/v1/order-import', { token: a.token, body: { shipmentStoreId: '2' } });
+    const put = await stack.http<{ shipmentStoreId: string }>('PUT', '/api/v1/order-import', { token: a.token, body: { shipmentStoreId: '2' } });
     assert.equal(put.status, 200);
     assert.equal(put.body.shipmentStoreId, '2');
-    assert.equal(await getShipmentStoreId(h.db, a.tenantId), '2');
+    assert.equal(await getShipmentStoreId(stack.database.db, a.tenantId), '2');
     assert.equal(stepStatus(await onboarding(a.token), 'orderImport'), 'done');
 
-    const rotated = await h.http<{ notificationUrl: string }>('POST', '/api/v1/order-import/rotate-token', { token: a.token });
+    const rotated = await stack.http<{ notificationUrl: string }>('POST', '/api/v1/order-import/rotate-token', { token: a.token });
     assert.equal(rotated.status, 200);
     assert.notEqual(rotated.body.notificationUrl, first.body.notificationUrl);
-    assert.equal(await findTenantByNotificationToken(h.db, oldToken), null);
+    assert.equal(await findTenantByNotificationToken(stack.database.db, oldToken), null);
     const newToken = /orders\/([^?]+)\?/.exec(rotated.body.notificationUrl)?.[1] ?? '';
-    assert.equal((await findTenantByNotificationToken(h.db, newToken))?.tenantId, a.tenantId);
+    assert.equal((await findTenantByNotificationToken(stack.database.db, newToken))?.tenantId, a.tenantId);
   });
 
   test('stock settings: each bad input → 400 and the settings stay unset', async () => {
@@ -247,19 +248,19 @@ describe('steps that need not wait for MakeShop', () => {
       { storeIds: ['1'], buffer: 0 },
       { storeIds: ['1'], buffer: 0, overrides: [], extra: true },
     ];
-    for (const body of bad) assertJapaneseError(await h.http('PUT', '/api/v1/stock-settings', { token: a.token, body }), 400);
-    const unknown = await h.http<ErrorBody>('PUT', '/api/v1/stock-settings', { token: a.token, body: bad[4] });
+    for (const body of bad) assertJapaneseError(await stack.http('PUT', '/api/v1/stock-settings', { token: a.token, body }), 400);
+    const unknown = await stack.http<ErrorBody>('PUT', '/api/v1/stock-settings', { token: a.token, body: bad[4] });
     assert.match(unknown.body.error.message, /存在しない店舗ID.*9/);
-    assert.deepEqual((await h.http('GET', '/api/v1/stock-settings', { token: a.token })).body, { storeIds: [], buffer: 0, overrides: [] });
-    assert.equal(await getStockSettings(h.db, a.tenantId), null);
+    assert.deepEqual((await stack.http('GET', '/api/v1/stock-settings', { token: a.token })).body, { storeIds: [], buffer: 0, overrides: [] });
+    assert.equal(await getStockSettings(stack.database.db, a.tenantId), null);
   });
 
   test('stock settings: saved, read back, and exported for the sync engine (codes kept exactly)', async () => {
     const settings = { storeIds: ['1', '2'], buffer: 2, overrides: [{ code: 'ABC ', buffer: 0 }] };
-    const res = await h.http('PUT', '/api/v1/stock-settings', { token: a.token, body: settings });
+    const res = await stack.http('PUT', '/api/v1/stock-settings', { token: a.token, body: settings });
     assert.equal(res.status, 200);
-    assert.deepEqual((await h.http('GET', '/api/v1/stock-settings', { token: a.token })).body, settings);
-    assert.deepEqual(await getStockSettings(h.db, a.tenantId), settings);
+    assert.deepEqual((await stack.http('GET', '/api/v1/stock-settings', { token: a.token })).body, settings);
+    assert.deepEqual(await getStockSettings(stack.database.db, a.tenantId), settings);
     const keys = (await onboarding(a.token)).requiredActions.map((r) => r.key);
     assert.ok(!keys.includes('stockSettings'));
   });
@@ -267,10 +268,10 @@ describe('steps that need not wait for MakeShop', () => {
 
 describe('approval survives a worker outage', () => {
   test('the Temporal UI signal sent while no worker runs is applied by a new worker', async () => {
-    await h.stopWorker();
+    await stack.worker.stop();
     await handleOf(a.tenantId).signal(makeshopApplicationApprovedSignal, {});
-    await h.startWorker();
-    await eventually(async () => (stepStatus(await onboarding(a.token), 'makeshopApplication') === 'done' ? true : undefined), 'approval');
+    await stack.worker.start();
+    await eventually(async () => assert.equal(stepStatus(await onboarding(a.token), 'makeshopApplication'), 'done', 'approval'));
     const status = await handleOf(a.tenantId).query(onboardingStatusQuery);
     assert.equal(status.steps.find((s) => s.key === 'orderImport')?.status, 'done', 'earlier steps were kept');
     assert.match(status.steps.find((s) => s.key === 'makeshopApplication')?.detail ?? '', /承認済み/);
@@ -278,9 +279,9 @@ describe('approval survives a worker outage', () => {
   });
 
   test('approving again is refused (409), resubmitting the form too', async () => {
-    const again = await h.http('POST', `/api/v1/operator/tenants/${a.tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN });
+    const again = await stack.http('POST', `/api/v1/operator/tenants/${a.tenantId}/makeshop-application/approve`, { token: OPERATOR_TOKEN });
     assertJapaneseError(again, 409, 'application_already_approved');
-    const resubmit = await h.http('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body: FORM });
+    const resubmit = await stack.http('POST', '/api/v1/onboarding/makeshop-application', { token: a.token, body: FORM });
     assertJapaneseError(resubmit, 409, 'application_already_approved');
   });
 });
@@ -291,52 +292,52 @@ function SHOP_CREDENTIALS(overrides: Partial<{ accountId: string; password: stri
 
 describe('step 3: MakeShop credentials', () => {
   test('a 13-character password → 400 telling the merchant to shorten it in MakeShop first', async () => {
-    const res = await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS({ password: 'abcdefghijklm' }) });
+    const res = await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS({ password: 'abcdefghijklm' }) });
     const error = assertJapaneseError(res, 400, 'invalid_request');
     assert.match(error.message, /12文字以内/);
     assert.match(error.message, /MakeShopの管理画面でパスワードを12文字以内に変更/);
     assert.equal(error.details?.[0]?.path, 'password');
-    assert.equal(await h.db.collection('secrets').countDocuments({}), 0);
+    assert.equal(await stack.database.db.collection('secrets').countDocuments({}), 0);
   });
 
   test('missing and extra fields → 400, nothing stored', async () => {
     for (const body of [{ accountId: 'x', password: 'y' }, { ...SHOP_CREDENTIALS(), shopId: 'x' }, { ...SHOP_CREDENTIALS(), orderAuthCode: 'with space' }]) {
-      assertJapaneseError(await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body }), 400, 'invalid_request');
+      assertJapaneseError(await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body }), 400, 'invalid_request');
     }
-    assert.equal(await h.db.collection('secrets').countDocuments({}), 0);
+    assert.equal(await stack.database.db.collection('secrets').countDocuments({}), 0);
   });
 
   test('the connection test before saving says what to do', async () => {
-    const res = await h.http('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
+    const res = await stack.http('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
     assertJapaneseError(res, 409, 'credentials_not_saved');
   });
 
   test('saved encrypted; GET shows only whether each secret is set', async () => {
-    const res = await h.http<{ accountId: string; passwordSet: boolean; orderAuthCodeSet: boolean; updatedAt: string }>(
+    const res = await stack.http<{ accountId: string; passwordSet: boolean; orderAuthCodeSet: boolean; updatedAt: string }>(
       'PUT',
       '/api/v1/makeshop/credentials',
       { token: a.token, body: SHOP_CREDENTIALS() },
     );
     assert.equal(res.status, 200);
     assert.equal(res.body.passwordSet, true);
-    const got = await h.http('GET', '/api/v1/makeshop/credentials', { token: a.token });
+    const got = await stack.http('GET', '/api/v1/makeshop/credentials', { token: a.token });
     assert.deepEqual(Object.keys(got.body as object).sort(), ['accountId', 'orderAuthCodeSet', 'passwordSet', 'updatedAt']);
     assert.ok(!JSON.stringify(got.body).includes(SHOP.password));
-    const raw = JSON.stringify(await h.db.collection('secrets').find({}).toArray());
+    const raw = JSON.stringify(await stack.database.db.collection('secrets').find({}).toArray());
     assert.ok(!raw.includes(SHOP.password) && !raw.includes(SHOP.orderAuthCode), 'secrets are encrypted at rest');
-    assert.deepEqual(await loadMakeshopCredentials(h.db, h.secretBox, a.tenantId), { mode: 'legacy', ...SHOP, shopId: FORM.shopId });
+    assert.deepEqual(await loadMakeshopCredentials(stack.database.db, stack.secretBox, a.tenantId), { mode: 'legacy', ...SHOP, shopId: FORM.shopId });
     assert.equal(stepStatus(await onboarding(a.token), 'makeshopCredentials'), 'done');
   });
 
   test('the connection test passes against MakeShop, and explains a wrong auth code in Japanese', async () => {
-    const ok = await h.http<{ ok: boolean; message: string }>('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
+    const ok = await stack.http<{ ok: boolean; message: string }>('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
     assert.deepEqual(ok.body, { ok: true, message: 'MakeShopに接続できました。' });
-    await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS({ orderAuthCode: 'wrongcode' }) });
-    const wrong = await h.http<{ ok: boolean; reason: string; message: string }>('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
+    await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS({ orderAuthCode: 'wrongcode' }) });
+    const wrong = await stack.http<{ ok: boolean; reason: string; message: string }>('POST', '/api/v1/makeshop/credentials/test', { token: a.token });
     assert.equal(wrong.body.ok, false);
     assert.equal(wrong.body.reason, 'order-auth-code');
     assert.match(wrong.body.message, /注文データ連携認証コード/);
-    await h.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
+    await stack.http('PUT', '/api/v1/makeshop/credentials', { token: a.token, body: SHOP_CREDENTIALS() });
   });
 });
 
@@ -345,29 +346,31 @@ describe('steps 5 and 6 come from the other workflows', () => {
     await handleOf(a.tenantId).signal(catalogActivatedSignal, { version: 1, uploadId: 'up-1' });
     const view = await eventually(async () => {
       const v = await onboarding(a.token);
-      return v.canSetRunning ? v : undefined;
-    }, 'readiness');
+      assert.ok(v.canSetRunning, 'readiness');
+      return v;
+    });
     assert.deepEqual(view.requiredActions, []);
     assert.equal(stepStatus(view, 'catalog'), 'done');
     await eventually(async () => {
-      const history = await temporal.client.workflow.getHandle(syncWorkflowId(a.tenantId)).fetchHistory();
+      const history = await stack.temporal.client.workflow.getHandle(syncWorkflowId(a.tenantId)).fetchHistory();
       const readiness = (history.events ?? [])
         .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'readinessChanged')
         .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as { ready: boolean });
-      return readiness.at(-1)?.ready === true ? true : undefined;
-    }, 'readinessChanged {ready: true} in the sync workflow');
+      assert.equal(readiness.at(-1)?.ready, true, 'readinessChanged {ready: true} in the sync workflow');
+    });
   });
 
   test('稼働 recorded from the sync workflow completes onboarding (OnboardingStep = done)', async () => {
     await handleOf(a.tenantId).signal(syncStateChangedSignal, { state: 'running' });
     const view = await eventually(async () => {
       const v = await onboarding(a.token);
-      return v.syncState === 'running' ? v : undefined;
-    }, 'syncState running');
+      assert.equal(v.syncState, 'running');
+      return v;
+    });
     assert.equal(stepStatus(view, 'syncState'), 'done');
-    await eventually(async () => ((await searchAttributeStep(a.tenantId)) === 'done' ? true : undefined), 'OnboardingStep done');
+    await eventually(async () => assert.equal(await searchAttributeStep(a.tenantId), 'done', 'OnboardingStep done'));
     await handleOf(a.tenantId).signal(syncStateChangedSignal, { state: 'stopped' });
-    await eventually(async () => ((await onboarding(a.token)).syncState === 'stopped' ? true : undefined), 'syncState stopped');
+    await eventually(async () => assert.equal((await onboarding(a.token)).syncState, 'stopped'));
     assert.equal(stepStatus(await onboarding(a.token), 'syncState'), 'done');
   });
 });
@@ -377,65 +380,66 @@ describe('tenant isolation', () => {
     const view = await onboarding(b.token);
     assert.equal(view.tenantId, b.tenantId);
     assert.equal(stepStatus(view, 'orderImport'), 'todo');
-    assertJapaneseError(await h.http('PUT', '/api/v1/order-import', { token: b.token, body: { shipmentStoreId: '2' } }), 400, 'unknown_store');
-    assert.equal((await h.http<{ accountId: string | null }>('GET', '/api/v1/makeshop/credentials', { token: b.token })).body.accountId, null);
-    assert.equal(await getShipmentStoreId(h.db, b.tenantId), null);
+    assertJapaneseError(await stack.http('PUT', '/api/v1/order-import', { token: b.token, body: { shipmentStoreId: '2' } }), 400, 'unknown_store');
+    assert.equal((await stack.http<{ accountId: string | null }>('GET', '/api/v1/makeshop/credentials', { token: b.token })).body.accountId, null);
+    assert.equal(await getShipmentStoreId(stack.database.db, b.tenantId), null);
   });
 
   test('operators get 404 for an unknown tenant, merchants cannot use operator routes', async () => {
-    assertJapaneseError(await h.http('POST', '/api/v1/operator/tenants/tn_nope/makeshop-application/approve', { token: OPERATOR_TOKEN }), 404);
-    assertJapaneseError(await h.http('GET', '/api/v1/operator/tenants', { token: a.token }), 401);
-    assertJapaneseError(await h.http('GET', '/api/v1/onboarding', { token: OPERATOR_TOKEN }), 401);
+    assertJapaneseError(await stack.http('POST', '/api/v1/operator/tenants/tn_nope/makeshop-application/approve', { token: OPERATOR_TOKEN }), 404);
+    assertJapaneseError(await stack.http('GET', '/api/v1/operator/tenants', { token: a.token }), 401);
+    assertJapaneseError(await stack.http('GET', '/api/v1/onboarding', { token: OPERATOR_TOKEN }), 401);
   });
 });
 
 describe('App Market subscription notifications', () => {
   const activeSignals = async (tenantId: string) => {
-    const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
+    const history = await stack.temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
     return (history.events ?? [])
       .filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'tenantActiveChanged')
       .map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString()) as { active: boolean });
   };
 
   test('end / force-stop make the tenant inactive and tell its sync workflow; start / cancel-force-stop undo it', async () => {
-    const ended = await applySubscriptionNotification(h.subscriptionDeps, { contractId: CONTRACT_B, action: 'end' });
+    const ended = await applySubscriptionNotification(subscriptionDeps(), { contractId: CONTRACT_B, action: 'end' });
     assert.equal(ended?.tenantId, b.tenantId);
-    assert.equal((await findTenantByContractId(h.db, CONTRACT_B))?.active, false);
-    await applySubscriptionNotification(h.subscriptionDeps, { contractId: CONTRACT_B, action: 'start' });
-    assert.equal((await findTenantByContractId(h.db, CONTRACT_B))?.active, true);
-    await applySubscriptionNotification(h.subscriptionDeps, { contractId: CONTRACT_B, action: 'force-stop' });
-    await applySubscriptionNotification(h.subscriptionDeps, { contractId: CONTRACT_B, action: 'cancel-force-stop' });
+    assert.equal((await findTenantByContractId(stack.database.db, CONTRACT_B))?.active, false);
+    await applySubscriptionNotification(subscriptionDeps(), { contractId: CONTRACT_B, action: 'start' });
+    assert.equal((await findTenantByContractId(stack.database.db, CONTRACT_B))?.active, true);
+    await applySubscriptionNotification(subscriptionDeps(), { contractId: CONTRACT_B, action: 'force-stop' });
+    await applySubscriptionNotification(subscriptionDeps(), { contractId: CONTRACT_B, action: 'cancel-force-stop' });
     // Signals that arrive during a workflow task reach the history when that task completes.
     const signals = await eventually(async () => {
       const got = await activeSignals(b.tenantId);
-      return got.length === 4 ? got : undefined;
-    }, 'four tenantActiveChanged signals');
+      assert.equal(got.length, 4, 'four tenantActiveChanged signals');
+      return got;
+    });
     assert.deepEqual(signals, [{ active: false }, { active: true }, { active: false }, { active: true }]);
   });
 
   test('change-plan changes nothing; an unknown contract answers null', async () => {
-    assert.equal((await applySubscriptionNotification(h.subscriptionDeps, { contractId: CONTRACT_B, action: 'change-plan' }))?.active, true);
+    assert.equal((await applySubscriptionNotification(subscriptionDeps(), { contractId: CONTRACT_B, action: 'change-plan' }))?.active, true);
     assert.equal((await activeSignals(b.tenantId)).length, 4);
-    assert.equal(await applySubscriptionNotification(h.subscriptionDeps, { contractId: 'sb_unknown', action: 'end' }), null);
+    assert.equal(await applySubscriptionNotification(subscriptionDeps(), { contractId: 'sb_unknown', action: 'end' }), null);
   });
 });
 
 describe('"already enabled" and a duplicate start', () => {
   test('"already enabled" completes step 2 at once; the 主管理者 ID stands in for the shop ID', async () => {
-    const res = await h.http<OnboardingView>('POST', '/api/v1/onboarding/makeshop-application', { token: b.token, body: { alreadyEnabled: true } });
+    const res = await stack.http<OnboardingView>('POST', '/api/v1/onboarding/makeshop-application', { token: b.token, body: { alreadyEnabled: true } });
     assert.equal(res.status, 202);
     assert.equal(stepStatus(res.body, 'makeshopApplication'), 'done');
     assert.equal(
-      (await h.http('PUT', '/api/v1/makeshop/credentials', { token: b.token, body: { accountId: 'bshop', password: 'short', orderAuthCode: 'code' } })).status,
+      (await stack.http('PUT', '/api/v1/makeshop/credentials', { token: b.token, body: { accountId: 'bshop', password: 'short', orderAuthCode: 'code' } })).status,
       200,
     );
-    assert.equal((await loadMakeshopCredentials(h.db, h.secretBox, b.tenantId))?.shopId, 'bshop');
+    assert.equal((await loadMakeshopCredentials(stack.database.db, stack.secretBox, b.tenantId))?.shopId, 'bshop');
   });
 
   test('starting the onboarding workflow again keeps the running one', async () => {
-    const handle = await temporal.client.workflow.start('onboardingWorkflow', {
+    const handle = await stack.temporal.client.workflow.start('onboardingWorkflow', {
       workflowId: onboardingWorkflowId(b.tenantId),
-      taskQueue: h.taskQueue,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       args: [{ tenantId: b.tenantId }],
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });

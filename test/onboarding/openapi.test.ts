@@ -4,29 +4,24 @@ import type Router from '@koa/router';
 import { createApp } from '../../src/api/app';
 import { openApiPath, registerRoute } from '../../src/api/openapi';
 import { onboardingRouters } from '../../src/api/routes/onboarding-feature';
-import { temporalClient } from '../support/infra';
-import { startHarness, type Harness } from './harness';
+import { startStack, type Stack } from '../support/stack';
 
 type OpenApi = {
   openapi: string;
   paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }; security: unknown[] }>>;
 };
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let doc: OpenApi;
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('openapi', temporal);
-  const res = await h.http<OpenApi>('GET', '/api/v1/openapi.json');
+  stack = await startStack('openapi');
+  const res = await stack.http<OpenApi>('GET', '/api/v1/openapi.json');
   assert.equal(res.status, 200);
   doc = res.body;
 });
 after(async () => {
-  await h.close();
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
 
 /** Every method and path a set of routers serves, in OpenAPI notation. */
@@ -39,7 +34,7 @@ const documented = () => Object.entries(doc.paths).flatMap(([path, ops]) => Obje
 
 test('an OpenAPI 3.1 document, served without credentials, documents every accounts/onboarding/operator route', () => {
   assert.equal(doc.openapi, '3.1.0');
-  const mine = served(onboardingRouters(h.api.deps));
+  const mine = served(onboardingRouters(stack.deps));
   assert.ok(mine.length >= 15, mine.join(', '));
   const missing = mine.filter((route) => !documented().includes(route));
   assert.deepEqual(missing, []);
@@ -62,16 +57,16 @@ test('request bodies come from the zod schemas: strict objects, the 12-character
 
 test('other features add their routes through registerRoute', async () => {
   registerRoute({ method: 'get', path: '/api/v1/catalog/uploads/:uploadId', summary: 'An upload and its report' });
-  const res = await h.http<OpenApi>('GET', '/api/v1/openapi.json');
+  const res = await stack.http<OpenApi>('GET', '/api/v1/openapi.json');
   const op = res.body.paths['/api/v1/catalog/uploads/{uploadId}']?.get as unknown as { parameters: { name: string; in: string }[] };
   assert.deepEqual(op.parameters.map((p) => [p.name, p.in]), [['uploadId', 'path']]);
 });
 
 test('every route of the whole app is in the OpenAPI document, except operations endpoints and the UI files', () => {
-  const app = createApp(h.api.deps);
+  const app = createApp(stack.deps);
   const routers = app.middleware.map((mw) => (mw as { router?: Router }).router).filter((r): r is Router => r !== undefined);
   const notApi = (route: string) => /^get \/(healthz|readyz|metrics|assets\/.*)?$/.test(route);
   const undocumented = [...new Set(served(routers))].filter((route) => !notApi(route) && !documented().includes(route));
   assert.deepEqual(undocumented, []);
-  assert.ok(served(routers).length > served(onboardingRouters(h.api.deps)).length);
+  assert.ok(served(routers).length > served(onboardingRouters(stack.deps)).length);
 });

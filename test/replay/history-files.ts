@@ -32,3 +32,13 @@ export function recordedHistories(dir = HISTORIES_DIR): RecordedHistory[] {
       history: History.fromObject(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>),
     }));
 }
+
+/** The patch ids a history's run recorded (its `core_patch` markers: patched() took the new path). */
+export function patchesOf(history: History): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return [];
+    const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+}

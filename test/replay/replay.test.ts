@@ -7,8 +7,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { bundleWorkflowCode, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
+import { PUSH_BEFORE_IMPORT_PATCH } from '../../src/workflows/sync';
 import { quietTemporalRuntime, testInfra } from '../support/infra';
-import { recordedHistories } from './history-files';
+import { patchesOf, recordedHistories } from './history-files';
 
 const ROOT = join(__dirname, '..', '..');
 const histories = recordedHistories();
@@ -42,24 +43,28 @@ describe('replay of recorded histories', () => {
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('an ungated reordering of the sync loop (push before importing orders) fails the replay', { timeout: 300_000 }, async () => {
-    const syncHistory = histories.find((h) => h.workflowType === 'syncWorkflow');
-    assert.ok(syncHistory, 'a recorded sync history');
-    const scheduled = (syncHistory.history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
-    const imports = scheduled.includes('processOrder') || scheduled.includes('processQueuedOrder');
-    const pushes = scheduled.includes('pushStock') || scheduled.includes('pushQueuedStock');
-    assert.ok(imports && pushes, 'the recorded history imports an order and pushes');
+    // The histories recorded before the sync-push-before-import patch import orders, then push, in one cycle.
+    const before = histories.filter((h) => h.workflowType === 'syncWorkflow' && !patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH));
+    assert.ok(before.length > 0, 'a sync history recorded before the patch');
+    assert.ok(histories.some((h) => patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH)), 'a sync history past the patch (replayed above)');
+    for (const h of before) {
+      const scheduled = (h.history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+      const imports = scheduled.includes('processOrder') || scheduled.includes('processQueuedOrder');
+      const pushes = scheduled.includes('pushStock') || scheduled.includes('pushQueuedStock');
+      assert.ok(imports && pushes, `${h.file} imports an order and pushes`);
+    }
 
-    // A copy of the sources (inside the repository, so its imports resolve) with the loop reordered.
+    // A copy of the sources (inside the repository, so its imports resolve) with the reordering's gate removed.
     cpSync(join(ROOT, 'src'), join(scratch, 'src'), { recursive: true });
     const syncFile = join(scratch, 'src', 'workflows', 'sync.ts');
     const original = readFileSync(syncFile, 'utf8');
-    const inOrder = '    await importOrders();\n    if (!canWork()) continue;\n    await pushStock();\n';
-    assert.ok(original.includes(inOrder), 'the sync loop imports orders, then pushes (update this test with the loop)');
-    writeFileSync(syncFile, original.replace(inOrder, '    await pushStock();\n    if (!canWork()) continue;\n    await importOrders();\n'));
+    const gated = '    if (pushFirst) {\n      await pushStock();\n      if (!canWork()) continue;\n      await importOrders();\n';
+    assert.ok(original.includes(gated), 'the sync loop pushes first behind the patch (update this test with the loop)');
+    writeFileSync(syncFile, original.replace(gated, gated.replace('if (pushFirst)', 'if (true as boolean)')));
     const bundle = await bundleWorkflowCode({ workflowsPath: join(scratch, 'src', 'workflows'), logger: silent });
 
     const failures = await replayFailures({ workflowBundle: bundle }, 'syncWorkflow');
-    assert.equal(failures.length, histories.filter((h) => h.workflowType === 'syncWorkflow').length);
+    assert.deepEqual(failures.map((f) => f.file).sort(), before.map((h) => h.file).sort());
     for (const failure of failures) assert.match(failure.error, /DeterminismViolation|Nondeterminism/i);
   });
 });

@@ -3,37 +3,29 @@
 // answers are not cached.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { temporalClient } from '../support/infra';
-import { signUp, startHarness, type Harness } from '../onboarding/harness';
+import { seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
-const PUBLIC_ORIGIN = 'https://zaiko.example.jp'; // the harness's PUBLIC_BASE_URL
+const PUBLIC_ORIGIN = 'https://zaiko.example.jp'; // the stack's PUBLIC_BASE_URL here: a proxy in front of the api
 const SETTINGS = { storeIds: ['1'], buffer: 2, overrides: [] };
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let cookie: string;
 let token: string;
-const tenants: string[] = [];
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sec_csrf', temporal);
-  await h.startWorker();
-  await h.seedSmaregiContract('sb_csrf_1', [{ storeId: '1', storeName: '本店' }]);
-  const account = await signUp(h, { email: 'csrf@example.jp', smaregiContractId: 'sb_csrf_1' });
-  tenants.push(account.tenantId);
+  stack = await startStack('sec_csrf', { config: { PUBLIC_BASE_URL: `${PUBLIC_ORIGIN}/` } });
+  await seedSmaregiContract(stack, { contractId: 'sb_csrf_1', stores: [{ storeId: '1', storeName: '本店' }] });
+  const account = await signUp(stack, { email: 'csrf@example.jp', smaregiContractId: 'sb_csrf_1' });
   cookie = account.cookie.split(';')[0]!;
   token = account.token;
 });
 after(async () => {
-  await h.close(tenants);
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
 
-const settings = async () => (await h.http<typeof SETTINGS>('GET', '/api/v1/stock-settings', { token })).body;
+const settings = async () => (await stack.http<typeof SETTINGS>('GET', '/api/v1/stock-settings', { token })).body;
 const putSettings = (headers: Record<string, string>, body = JSON.stringify(SETTINGS)) =>
-  fetch(`${h.api.baseUrl}/api/v1/stock-settings`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body });
+  fetch(`${stack.apiUrl}/api/v1/stock-settings`, { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body });
 
 describe('cookie-authenticated state changes need our own origin', () => {
   const refused: [string, Record<string, string>][] = [
@@ -56,15 +48,15 @@ describe('cookie-authenticated state changes need our own origin', () => {
   }
 
   test('logout by a foreign page is refused too', async () => {
-    const res = await fetch(`${h.api.baseUrl}/api/v1/sessions`, { method: 'DELETE', headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+    const res = await fetch(`${stack.apiUrl}/api/v1/sessions`, { method: 'DELETE', headers: { cookie, 'sec-fetch-site': 'cross-site' } });
     assert.equal(res.status, 403);
-    assert.equal((await h.http('GET', '/api/v1/onboarding', { headers: { cookie } })).status, 200);
+    assert.equal((await stack.http('GET', '/api/v1/onboarding', { headers: { cookie } })).status, 200);
   });
 
   test('the admin UI (same-origin) and our public origin are accepted', async () => {
-    assert.equal((await putSettings({ cookie, 'sec-fetch-site': 'same-origin', origin: h.api.baseUrl })).status, 200);
+    assert.equal((await putSettings({ cookie, 'sec-fetch-site': 'same-origin', origin: stack.apiUrl })).status, 200);
     assert.equal((await putSettings({ cookie, origin: PUBLIC_ORIGIN })).status, 200);
-    assert.equal((await putSettings({ cookie, origin: h.api.baseUrl })).status, 200);
+    assert.equal((await putSettings({ cookie, origin: stack.apiUrl })).status, 200);
   });
 
   test('a bearer token is not a cookie: API clients need no Origin', async () => {
@@ -72,7 +64,7 @@ describe('cookie-authenticated state changes need our own origin', () => {
   });
 
   test('reading with the cookie needs no Origin (GET changes nothing)', async () => {
-    assert.equal((await fetch(`${h.api.baseUrl}/api/v1/stock-settings`, { headers: { cookie, 'sec-fetch-site': 'cross-site' } })).status, 200);
+    assert.equal((await fetch(`${stack.apiUrl}/api/v1/stock-settings`, { headers: { cookie, 'sec-fetch-site': 'cross-site' } })).status, 200);
   });
 });
 
@@ -88,7 +80,7 @@ describe('the API takes JSON only (multipart on the upload route)', () => {
       const before = await settings();
       const headers: Record<string, string> = { authorization: `Bearer ${token}` };
       if (type) headers['content-type'] = type;
-      const res = await fetch(`${h.api.baseUrl}/api/v1/stock-settings`, { method: 'PUT', headers, body: type ? body : new Blob([body]) });
+      const res = await fetch(`${stack.apiUrl}/api/v1/stock-settings`, { method: 'PUT', headers, body: type ? body : new Blob([body]) });
       assert.equal(res.status, 415);
       assert.match(((await res.json()) as { error: { message: string } }).error.message, /JSON形式/);
       assert.deepEqual(await settings(), before);
@@ -96,7 +88,7 @@ describe('the API takes JSON only (multipart on the upload route)', () => {
   }
 
   test('the CSV upload route refuses a form-encoded body with 415 and says multipart', async () => {
-    const res = await fetch(`${h.api.baseUrl}/api/v1/catalog/uploads`, {
+    const res = await fetch(`${stack.apiUrl}/api/v1/catalog/uploads`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: 'productCsv=a&optionCsv=b',
@@ -108,7 +100,7 @@ describe('the API takes JSON only (multipart on the upload route)', () => {
 
 describe('login CSRF', () => {
   const logIn = (headers: Record<string, string>, body: string, type = 'application/json') =>
-    fetch(`${h.api.baseUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
+    fetch(`${stack.apiUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
   const credentials = JSON.stringify({ email: 'csrf@example.jp', password: 'merchant-pass-123' });
 
   test('a foreign page cannot log the browser in: 403 for cross-site, 415 for a form post, and no cookie is set', async () => {
@@ -122,16 +114,16 @@ describe('login CSRF', () => {
     const form = await logIn({ 'sec-fetch-site': 'cross-site' }, 'email=csrf%40example.jp&password=merchant-pass-123', 'application/x-www-form-urlencoded');
     assert.ok(form.status === 403 || form.status === 415, String(form.status));
     assert.equal(form.headers.get('set-cookie'), null);
-    const signUpForm = await fetch(`${h.api.baseUrl}/api/v1/accounts`, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, body: '{}' });
+    const signUpForm = await fetch(`${stack.apiUrl}/api/v1/accounts`, { method: 'POST', headers: { 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, body: '{}' });
     assert.equal(signUpForm.status, 403);
   });
 
   test('a browser login gets the HttpOnly cookie and no token in JSON; an API client gets the token', async () => {
-    const browser = await logIn({ 'sec-fetch-site': 'same-origin', origin: h.api.baseUrl }, credentials);
+    const browser = await logIn({ 'sec-fetch-site': 'same-origin', origin: stack.apiUrl }, credentials);
     assert.equal(browser.status, 200);
     const body = (await browser.json()) as { tenantId: string; token?: string };
     assert.equal(body.token, undefined);
-    assert.equal(body.tenantId, tenants[0]);
+    assert.equal(body.tenantId, stack.tenantIds[0]);
     assert.match(browser.headers.get('set-cookie') ?? '', /zaiko_session=.+; .*httponly/i);
     const client = (await (await logIn({}, credentials)).json()) as { token?: string };
     assert.ok(client.token && client.token.length > 20);
@@ -140,10 +132,10 @@ describe('login CSRF', () => {
 
 test('API answers, errors included, carry Cache-Control: no-store', async () => {
   for (const res of [
-    await fetch(`${h.api.baseUrl}/api/v1/onboarding`, { headers: { authorization: `Bearer ${token}` } }),
-    await fetch(`${h.api.baseUrl}/api/v1/onboarding`),
-    await fetch(`${h.api.baseUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
-    await fetch(`${h.api.baseUrl}/api/v1/nowhere`, { headers: { authorization: `Bearer ${token}` } }),
+    await fetch(`${stack.apiUrl}/api/v1/onboarding`, { headers: { authorization: `Bearer ${token}` } }),
+    await fetch(`${stack.apiUrl}/api/v1/onboarding`),
+    await fetch(`${stack.apiUrl}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
+    await fetch(`${stack.apiUrl}/api/v1/nowhere`, { headers: { authorization: `Bearer ${token}` } }),
   ]) {
     assert.equal(res.headers.get('cache-control'), 'no-store', res.url);
   }

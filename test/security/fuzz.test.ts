@@ -7,30 +7,24 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { temporalClient } from '../support/infra';
-import { OPERATOR_TOKEN, signUp, startHarness, type Harness } from '../onboarding/harness';
+import { OPERATOR_TOKEN, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 /** Examples per operation and phase: enough to reach the edges of every schema, bounded so `npm test` stays minutes. */
 const MAX_EXAMPLES = 15;
 const SEED = 20261206;
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let merchant: { tenantId: string; token: string };
 let work: string;
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sec_fuzz', temporal);
-  await h.startWorker();
-  await h.seedSmaregiContract('sb_fuzz_1', [{ storeId: '1', storeName: '本店' }]);
-  merchant = await signUp(h, { email: 'fuzz@example.jp', smaregiContractId: 'sb_fuzz_1' });
+  stack = await startStack('sec_fuzz');
+  await seedSmaregiContract(stack, { contractId: 'sb_fuzz_1', stores: [{ storeId: '1', storeName: '本店' }] });
+  merchant = await signUp(stack, { email: 'fuzz@example.jp', smaregiContractId: 'sb_fuzz_1' });
   work = mkdtempSync(join(tmpdir(), 'zaiko-fuzz-'));
 });
 after(async () => {
-  await h.close([merchant?.tenantId].filter(Boolean));
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -49,9 +43,9 @@ function schemathesis(args: string[]): Promise<{ code: number; output: string }>
 
 const commonArgs = () => [
   'run',
-  `${h.api.baseUrl}/api/v1/openapi.json`,
+  `${stack.apiUrl}/api/v1/openapi.json`,
   '--url',
-  h.api.baseUrl,
+  stack.apiUrl,
   '--checks',
   'not_a_server_error',
   '--max-examples',
@@ -71,7 +65,7 @@ const commonArgs = () => [
 const testedCount = (output: string) => Number(/Tested: (\d+)/.exec(output)?.[1] ?? 0);
 
 test('schemathesis finds no server error in any documented operation', { timeout: 20 * 60_000 }, async () => {
-  const { config } = h.api.deps;
+  const { config } = stack.deps;
   const { code, output } = await schemathesis([
     ...commonArgs(),
     '--phases',

@@ -5,29 +5,22 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tenantsCollection } from '../../src/storage/tenants';
 import { startTestApi } from '../support/api';
-import { temporalClient } from '../support/infra';
-import { signUp, startHarness, type Harness } from '../onboarding/harness';
+import { seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 const LIMITS = { maxLoginAttemptsPerAccountAddress: 5, maxLoginAttemptsPerAddress: 12, slowLoginsAfterPerAccount: 5, loginDelayStepMs: 5, maxLoginDelayMs: 50 };
 const PASSWORD = 'merchant-pass-123';
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
-const tenants: string[] = [];
+let stack: Stack;
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sec_login', temporal, LIMITS); // TRUST_PROXY: default (false)
-  await h.startWorker();
-  for (const contractId of ['sb_login_1', 'sb_login_2', 'sb_login_3']) await h.seedSmaregiContract(contractId, [{ storeId: '1', storeName: '本店' }]);
+  stack = await startStack('sec_login', { onboarding: LIMITS }); // TRUST_PROXY: default (false)
   for (const [i, contractId] of ['sb_login_1', 'sb_login_2', 'sb_login_3'].entries()) {
-    tenants.push((await signUp(h, { email: `victim${i + 1}@example.jp`, smaregiContractId: contractId })).tenantId);
+    await seedSmaregiContract(stack, { contractId, stores: [{ storeId: '1', storeName: '本店' }] });
+    await signUp(stack, { email: `victim${i + 1}@example.jp`, smaregiContractId: contractId });
   }
 });
 after(async () => {
-  await h.close(tenants);
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
 
 const logInAt = (baseUrl: string, email: string, password: string, headers: Record<string, string> = {}) =>
@@ -36,11 +29,11 @@ const statuses = (answers: Response[]) => answers.map((r) => r.status);
 const count = (list: number[], status: number) => list.filter((s) => s === status).length;
 
 test('50 parallel wrong passwords for one account get at most 5 evaluated; the rest are 429', async () => {
-  const answers = statuses(await Promise.all(Array.from({ length: 50 }, () => logInAt(h.api.baseUrl, 'victim1@example.jp', 'guess-password'))));
+  const answers = statuses(await Promise.all(Array.from({ length: 50 }, () => logInAt(stack.apiUrl, 'victim1@example.jp', 'guess-password'))));
   assert.equal(count(answers, 401), LIMITS.maxLoginAttemptsPerAccountAddress, `evaluated: ${count(answers, 401)}`);
   assert.equal(count(answers, 401) + count(answers, 429), 50, JSON.stringify(answers));
   // The right password from the same address is refused too: the limit is on guesses, not on failures seen so far.
-  assert.equal((await logInAt(h.api.baseUrl, 'victim1@example.jp', PASSWORD)).status, 429);
+  assert.equal((await logInAt(stack.apiUrl, 'victim1@example.jp', PASSWORD)).status, 429);
 });
 
 test('without TRUST_PROXY a rotating X-Forwarded-For does not escape the per-address limit', async () => {
@@ -48,7 +41,7 @@ test('without TRUST_PROXY a rotating X-Forwarded-For does not escape the per-add
   // whatever X-Forwarded-For says. Were the header believed, all 20 would be evaluated.
   const answers = statuses(
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => logInAt(h.api.baseUrl, `nobody${i}@example.jp`, 'guess-password', { 'x-forwarded-for': `198.51.100.${i}` })),
+      Array.from({ length: 20 }, (_, i) => logInAt(stack.apiUrl, `nobody${i}@example.jp`, 'guess-password', { 'x-forwarded-for': `198.51.100.${i}` })),
     ),
   );
   assert.equal(count(answers, 401), LIMITS.maxLoginAttemptsPerAddress - LIMITS.maxLoginAttemptsPerAccountAddress, JSON.stringify(answers));
@@ -56,7 +49,7 @@ test('without TRUST_PROXY a rotating X-Forwarded-For does not escape the per-add
 });
 
 test('with TRUST_PROXY the last X-Forwarded-For entry (the proxy’s) counts; a client-sent entry before it does not help', async () => {
-  const proxied = await startTestApi({ ...h.api.deps, config: { ...h.api.deps.config, TRUST_PROXY: true } });
+  const proxied = await startTestApi({ ...stack.deps, config: { ...stack.config, TRUST_PROXY: true } });
   try {
     const answers = statuses(
       await Promise.all(
@@ -74,7 +67,7 @@ test('with TRUST_PROXY the last X-Forwarded-For entry (the proxy’s) counts; a 
 });
 
 test("a parallel burst against one account from many addresses never locks its owner out", async () => {
-  const proxied = await startTestApi({ ...h.api.deps, config: { ...h.api.deps.config, TRUST_PROXY: true } });
+  const proxied = await startTestApi({ ...stack.deps, config: { ...stack.config, TRUST_PROXY: true } });
   try {
     const answers = statuses(
       await Promise.all(
@@ -89,10 +82,10 @@ test("a parallel burst against one account from many addresses never locks its o
 });
 
 test('a login with a hash of a lower cost rehashes it at the configured cost, transparently', async () => {
-  const hashOf = async () => (await tenantsCollection(h.db).findOne({ email: 'victim2@example.jp' }))!.passwordHash;
+  const hashOf = async () => (await tenantsCollection(stack.database.db).findOne({ email: 'victim2@example.jp' }))!.passwordHash;
   const before = await hashOf();
   assert.match(before, /^scrypt\$16384\$/);
-  const stronger = await startTestApi({ ...h.api.deps, config: { ...h.api.deps.config, TRUST_PROXY: true, PASSWORD_HASH_LOG2N: 15 } });
+  const stronger = await startTestApi({ ...stack.deps, config: { ...stack.config, TRUST_PROXY: true, PASSWORD_HASH_LOG2N: 15 } });
   try {
     assert.equal((await logInAt(stronger.baseUrl, 'victim2@example.jp', PASSWORD, { 'x-forwarded-for': '198.18.0.2' })).status, 200);
     assert.match(await hashOf(), /^scrypt\$32768\$8\$1\$/);

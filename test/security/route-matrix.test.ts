@@ -4,8 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSession } from '../../src/storage/sessions';
-import { temporalClient } from '../support/infra';
-import { eventually, OPERATOR_TOKEN, signUp, startHarness, type Harness } from '../onboarding/harness';
+import { eventually } from '../support/platforms';
+import { OPERATOR_TOKEN, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
 interface Operation {
   method: string;
@@ -17,30 +17,25 @@ interface Operation {
 /** Collections that change on any request (sessions, throttling counters, webhook claims), not tenant state. */
 const VOLATILE = new Set(['sessions', 'login_attempts', 'webhook_events']);
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let victim: { tenantId: string; token: string };
 let attacker: { tenantId: string; token: string };
 let operations: Operation[];
 let pathValues: Record<string, string>;
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sec_matrix', temporal);
-  await h.startWorker();
-  for (const contractId of ['sb_matrix_a', 'sb_matrix_b']) await h.seedSmaregiContract(contractId, [{ storeId: '1', storeName: '本店' }]);
-  victim = await signUp(h, { email: 'victim@example.jp', smaregiContractId: 'sb_matrix_a' });
-  attacker = await signUp(h, { email: 'attacker@example.jp', smaregiContractId: 'sb_matrix_b' });
+  stack = await startStack('sec_matrix');
+  for (const contractId of ['sb_matrix_a', 'sb_matrix_b']) await seedSmaregiContract(stack, { contractId, stores: [{ storeId: '1', storeName: '本店' }] });
+  victim = await signUp(stack, { email: 'victim@example.jp', smaregiContractId: 'sb_matrix_a' });
+  attacker = await signUp(stack, { email: 'attacker@example.jp', smaregiContractId: 'sb_matrix_b' });
   const uploadId = await uploadSomething(victim.token);
   pathValues = { uploadId, tenantId: victim.tenantId, id: 'al_000000000000000000000000' };
   await settled();
-  const doc = (await h.http<{ paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>> }>('GET', '/api/v1/openapi.json')).body;
+  const doc = (await stack.http<{ paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>> }>('GET', '/api/v1/openapi.json')).body;
   operations = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, ...op })));
 });
 after(async () => {
-  await h.close([victim?.tenantId, attacker?.tenantId].filter(Boolean));
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
 
 /** A catalog upload of the victim's, so there is a real resource id to attack (its import may run on; settled() waits). */
@@ -48,7 +43,7 @@ async function uploadSomething(token: string): Promise<string> {
   const form = new FormData();
   form.append('productCsv', new Blob(['商品名,独自商品コード\r\nA,A-1\r\n']), 'products.csv');
   form.append('optionCsv', new Blob(['独自商品コード,オプション独自コード\r\n']), 'options.csv');
-  const res = await fetch(`${h.api.baseUrl}/api/v1/catalog/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+  const res = await fetch(`${stack.apiUrl}/api/v1/catalog/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   assert.equal(res.status, 202, await res.clone().text());
   const { uploadId } = (await res.json()) as { uploadId: string };
   return uploadId;
@@ -62,7 +57,7 @@ const label = (op: Operation) => `${op.method} ${op.path}`;
 
 function send(op: Operation, headers: Record<string, string>, body?: { type: string; text: string }): Promise<Response> {
   const withBody = body && op.method !== 'GET' && op.method !== 'HEAD';
-  return fetch(`${h.api.baseUrl}${urlOf(op)}`, {
+  return fetch(`${stack.apiUrl}${urlOf(op)}`, {
     method: op.method,
     redirect: 'manual',
     headers: { ...headers, ...(withBody && { 'content-type': body.type }) },
@@ -74,13 +69,13 @@ const JSON_BODY = { type: 'application/json', text: '{}' };
 /** Everything stored about the victim, and what its onboarding workflow says. */
 async function victimState(): Promise<string> {
   const parts: string[] = [];
-  for (const { name } of await h.db.listCollections().toArray()) {
+  for (const { name } of await stack.database.db.listCollections().toArray()) {
     if (VOLATILE.has(name)) continue;
-    const docs = await h.db.collection(name).find({}).toArray();
+    const docs = await stack.database.db.collection(name).find({}).toArray();
     const mine = docs.map((d) => JSON.stringify(d)).filter((text) => text.includes(victim.tenantId)).sort();
     parts.push(`${name}: ${mine.join('\n')}`);
   }
-  const onboarding = await h.http('GET', '/api/v1/onboarding', { token: victim.token });
+  const onboarding = await stack.http('GET', '/api/v1/onboarding', { token: victim.token });
   return [...parts.sort(), JSON.stringify(onboarding.body)].join('\n');
 }
 
@@ -92,8 +87,8 @@ async function settled(): Promise<void> {
     const now = await victimState();
     const same = now === previous;
     previous = now;
-    return same ? true : undefined;
-  }, "the victim's state to settle", 60_000);
+    assert.ok(same, "the victim's state to settle");
+  }, 60_000);
 }
 
 async function expectStatus(cases: { op: Operation; res: Promise<Response>; allowed: number[] }[]): Promise<void> {
@@ -126,7 +121,7 @@ test('a merchant token on operator routes → 401; nothing changed', async () =>
 
 test('an expired session (bearer or cookie) → 401 on every merchant route; nothing changed', async () => {
   const before = await victimState();
-  const expired = await createSession(h.db, victim.tenantId, 1000, new Date(Date.now() - 60_000));
+  const expired = await createSession(stack.database.db, victim.tenantId, 1000, new Date(Date.now() - 60_000));
   const cases = apiOperations()
     .filter(isMerchant)
     .flatMap((op) => [
@@ -145,7 +140,7 @@ test("another tenant gets 404 for the victim's resources, and no request of thei
   // Routes without ids act on the caller's own tenant: sent as the attacker (fresh session each, as
   // logout revokes one), none may touch the victim.
   for (const op of apiOperations().filter((o) => isMerchant(o) && !/\{/.test(o.path))) {
-    const session = await createSession(h.db, attacker.tenantId, 60_000, new Date());
+    const session = await createSession(stack.database.db, attacker.tenantId, 60_000, new Date());
     await (await send(op, { authorization: `Bearer ${session.token}` }, JSON_BODY)).arrayBuffer();
   }
   assert.equal(await victimState(), before);

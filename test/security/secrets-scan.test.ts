@@ -5,52 +5,35 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecretKey } from '../../src/storage/crypto';
-import { temporalClient } from '../support/infra';
-import { OPERATOR_TOKEN, signUp, startHarness, type Harness } from '../onboarding/harness';
+import { textOf } from '../support/capture';
+import { OPERATOR_TOKEN, seedSmaregiContract, signUp, startStack, type Stack } from '../support/stack';
 
-const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'scan-webhook-secret-0123456789' };
 const OLD_KEY = generateSecretKey();
 
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
+let stack: Stack;
 let tenant: { tenantId: string; token: string };
+/** The Smaregi webhook secret the stack's api and Smaregi simulator share. */
+const webhookSecret = () => ({ name: stack.config.SMAREGI_WEBHOOK_HEADER_NAME, value: stack.config.SMAREGI_WEBHOOK_HEADER_VALUE });
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sec_scan', temporal, {}, {
-    SMAREGI_WEBHOOK_HEADER_NAME: WEBHOOK_SECRET.name,
-    SMAREGI_WEBHOOK_HEADER_VALUE: WEBHOOK_SECRET.value,
-    APP_SECRET_KEYS: [process.env.APP_SECRET_KEY!, OLD_KEY],
-  });
-  await h.startWorker();
-  await h.seedSmaregiContract('sb_scan_1', [{ storeId: '1', storeName: '本店' }]);
-  tenant = await signUp(h, { email: 'scan@example.jp', smaregiContractId: 'sb_scan_1' });
+  stack = await startStack('sec_scan', { captureLogs: true, config: { APP_SECRET_KEYS: [process.env.APP_SECRET_KEY!, OLD_KEY] } });
+  await seedSmaregiContract(stack, { contractId: 'sb_scan_1', stores: [{ storeId: '1', storeName: '本店' }] });
+  tenant = await signUp(stack, { email: 'scan@example.jp', smaregiContractId: 'sb_scan_1' });
 });
 after(async () => {
-  await h.close([tenant?.tenantId].filter(Boolean));
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
-
-/** Every string in a value, byte arrays decoded as UTF-8, so a secret inside a payload shows up as text. */
-function textOf(value: unknown): string {
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.map(textOf).join('\n');
-  if (typeof value === 'object' && value !== null) return Object.values(value).map(textOf).join('\n');
-  return '';
-}
 
 test('no log line, API answer or workflow history carries a secret', async () => {
   const answers: string[] = [];
   const keep = async (res: Response) => {
     answers.push(`${res.status} ${[...res.headers.entries()].filter(([name]) => name !== 'set-cookie').map((e) => e.join(': ')).join('\n')}\n${await res.text()}`);
   };
-  const base = h.api.baseUrl;
+  const base = stack.apiUrl;
   const asMerchant = { authorization: `Bearer ${tenant.token}` };
   const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
-  const orderImport = (await h.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: tenant.token })).body;
+  const orderImport = (await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: tenant.token })).body;
   const notificationToken = /orders\/([^?]+)\?/.exec(orderImport.notificationUrl)?.[1] ?? '';
   assert.ok(notificationToken.length > 20);
 
@@ -60,8 +43,8 @@ test('no log line, API answer or workflow history carries a secret', async () =>
   // (This answer is the one place an API client receives its own token.)
   const session2 = ((await login.json()) as { token: string }).token;
   // Webhooks: a wrong secret, the right one for an unknown contract, a notification for a good and a bad token.
-  for (const secret of ['wrong-secret-value', WEBHOOK_SECRET.value]) {
-    await keep(await fetch(`${base}/webhooks/smaregi`, { method: 'POST', headers: { 'content-type': 'application/json', [WEBHOOK_SECRET.name]: secret, 'smaregi-contract-id': 'sb_unknown', 'smaregi-event': 'pos:stock', 'smaregi-event-id': 'e1' }, body: '{"contractId":"sb_unknown","event":"pos:stock","action":"edited","ids":[]}' }));
+  for (const secret of ['wrong-secret-value', webhookSecret().value]) {
+    await keep(await fetch(`${base}/webhooks/smaregi`, { method: 'POST', headers: { 'content-type': 'application/json', [webhookSecret().name]: secret, 'smaregi-contract-id': 'sb_unknown', 'smaregi-event': 'pos:stock', 'smaregi-event-id': 'e1' }, body: '{"contractId":"sb_unknown","event":"pos:stock","action":"edited","ids":[]}' }));
   }
   await keep(await fetch(`${base}/webhooks/makeshop/orders/${notificationToken}?shopid=nobody&ordernum=1&cmd=0`));
   await keep(await fetch(`${base}/webhooks/makeshop/orders/${notificationToken}x?shopid=nobody&ordernum=1&cmd=0`));
@@ -70,7 +53,7 @@ test('no log line, API answer or workflow history carries a secret', async () =>
     await keep(await fetch(`${base}${path}`));
     await keep(await fetch(`${base}${path}`, { headers: asOperator }));
   }
-  const doc = (await h.http<{ paths: Record<string, Record<string, unknown>> }>('GET', '/api/v1/openapi.json')).body;
+  const doc = (await stack.http<{ paths: Record<string, Record<string, unknown>> }>('GET', '/api/v1/openapi.json')).body;
   for (const [path, methods] of Object.entries(doc.paths)) {
     if (!('get' in methods) || !path.startsWith('/api/v1/') || path.includes('{')) continue;
     await keep(await fetch(`${base}${path}`, { headers: asMerchant, redirect: 'manual' }));
@@ -80,20 +63,20 @@ test('no log line, API answer or workflow history carries a secret', async () =>
     newestKey: process.env.APP_SECRET_KEY!,
     oldKey: OLD_KEY,
     operatorToken: OPERATOR_TOKEN,
-    webhookSecret: WEBHOOK_SECRET.value,
+    webhookSecret: webhookSecret().value,
     session: tenant.token,
     session2,
   };
   const answerText = answers.join('\n');
   // The notification URL is the merchant's own (shown at step 4): only that answer may carry the token.
   for (const [name, secret] of Object.entries(secrets)) assert.ok(!answerText.includes(secret), `${name} found in an API answer`);
-  const logs = h.logLines.join('\n');
+  const logs = stack.logLines.join('\n');
   assert.ok(logs.length > 0, 'logs were captured');
   for (const [name, secret] of Object.entries({ ...secrets, notificationToken, accountPassword: 'merchant-pass-123' })) {
     assert.ok(!logs.includes(secret), `${name} found in the logs`);
   }
-  for (const wf of await h.workflowsOf(tenant.tenantId)) {
-    const history = textOf(await h.temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
+  for (const wf of await stack.workflowsOf(tenant.tenantId)) {
+    const history = textOf(await stack.temporal.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
     for (const [name, secret] of Object.entries({ ...secrets, notificationToken })) assert.ok(!history.includes(secret), `${name} found in ${wf.workflowId}`);
   }
 });

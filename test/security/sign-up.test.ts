@@ -4,27 +4,20 @@ import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tenantsCollection } from '../../src/storage/tenants';
-import { temporalClient } from '../support/infra';
 import { linkSmaregiContract, simOwner } from '../support/smaregi-id';
-import { startHarness, type Harness } from '../onboarding/harness';
+import { seedSmaregiContract, startStack, type Stack } from '../support/stack';
 import { startTestApi } from '../support/api';
 
 type Answer = { tenantId: string; token: string; error?: { code: string; message: string } };
 
 const MAX_SIGN_UPS = 3;
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let h: Harness;
-const tenants: string[] = [];
+let stack: Stack;
 
 before(async () => {
-  temporal = await temporalClient();
-  h = await startHarness('sign_up', temporal, { maxSignUpsPerAddress: MAX_SIGN_UPS });
-  await h.startWorker();
+  stack = await startStack('sign_up', { onboarding: { maxSignUpsPerAddress: MAX_SIGN_UPS } });
 });
 after(async () => {
-  await h.close(tenants);
-  await temporal.connection.close();
-  await temporal.native.close();
+  await stack?.close();
 });
 
 let seq = 0;
@@ -32,7 +25,7 @@ let seq = 0;
  * POST /api/v1/accounts from a loopback source address of its own (127.0.0.x): distinct client
  * addresses without X-Forwarded-For, so the test holds whether or not the api trusts a proxy.
  */
-async function signUp(body: Record<string, unknown>, address: string, baseUrl = h.api.baseUrl) {
+async function signUp(body: Record<string, unknown>, address: string, baseUrl = stack.apiUrl) {
   const url = new URL('/api/v1/accounts', baseUrl);
   const payload = JSON.stringify({ password: 'merchant-pass-123', shopName: '登録テスト商店', ...body });
   const res = await new Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
@@ -48,7 +41,7 @@ async function signUp(body: Record<string, unknown>, address: string, baseUrl = 
     req.end(payload);
   });
   const answer = JSON.parse(res.text) as Answer;
-  if (res.status === 201) tenants.push(answer.tenantId);
+  if (res.status === 201) stack.tenantIds.push(answer.tenantId);
   const cookie = res.headers['set-cookie'];
   return { status: res.status, answer, cookie: Array.isArray(cookie) ? cookie.join('\n') : '', retryAfter: (res.headers['retry-after'] as string | undefined) ?? null };
 }
@@ -64,9 +57,9 @@ const shapeOf = (r: Awaited<ReturnType<typeof signUp>>) => ({
 
 test('a known email gets the same answer as a new one; the first account keeps its email and login', async () => {
   const contractId = 'sb_signup_known';
-  await h.seedSmaregiContract(contractId, [{ storeId: '1', storeName: '本店' }]);
+  await seedSmaregiContract(stack, { contractId, stores: [{ storeId: '1', storeName: '本店' }] });
   const first = await signUp({ email: 'known@merchant.example', password: 'first-password-1' }, '127.0.0.11');
-  await linkSmaregiContract(h.api.baseUrl, { token: first.answer.token }, simOwner(contractId));
+  await linkSmaregiContract(stack.apiUrl, { token: first.answer.token }, simOwner(contractId));
 
   const unknown = await signUp({ email: `new${++seq}@merchant.example` }, '127.0.0.12');
   const known = await signUp({ email: 'KNOWN@merchant.example' }, '127.0.0.13');
@@ -75,13 +68,13 @@ test('a known email gets the same answer as a new one; the first account keeps i
   for (const r of [known, knownWithContract, unknownWithContract]) assert.deepEqual(shapeOf(r), shapeOf(unknown));
 
   // The fresh account works like any other, but the email still belongs to the first one.
-  assert.equal((await h.http('GET', '/api/v1/onboarding', { token: known.answer.token })).status, 200);
-  const firstDoc = await tenantsCollection(h.db).findOne({ _id: first.answer.tenantId });
+  assert.equal((await stack.http('GET', '/api/v1/onboarding', { token: known.answer.token })).status, 200);
+  const firstDoc = await tenantsCollection(stack.database.db).findOne({ _id: first.answer.tenantId });
   assert.equal(firstDoc?.email, 'known@merchant.example');
   assert.equal(firstDoc?.smaregiContractId, contractId, 'sign-ups naming its contract change nothing');
-  const login = await h.http<Answer>('POST', '/api/v1/sessions', { body: { email: 'known@merchant.example', password: 'first-password-1' } });
+  const login = await stack.http<Answer>('POST', '/api/v1/sessions', { body: { email: 'known@merchant.example', password: 'first-password-1' } });
   assert.equal(login.body.tenantId, first.answer.tenantId);
-  const knownDoc = await tenantsCollection(h.db).findOne({ _id: known.answer.tenantId });
+  const knownDoc = await tenantsCollection(stack.database.db).findOne({ _id: known.answer.tenantId });
   assert.notEqual(knownDoc?.email, 'known@merchant.example');
   assert.equal(knownDoc?.emailTaken, true);
 });
@@ -98,17 +91,17 @@ test(`sign-ups are throttled per address (${MAX_SIGN_UPS} per window): 429 in Ja
 });
 
 test('a parallel burst from one address gets no more sign-ups than a serial one, across two api replicas', async () => {
-  const replica = await startTestApi(h.api.deps);
+  const replica = await startTestApi(stack.deps);
   try {
     const address = '127.0.0.30';
-    const before = await tenantsCollection(h.db).countDocuments({});
+    const before = await tenantsCollection(stack.database.db).countDocuments({});
     const burst = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => signUp({ email: `burst${++seq}@merchant.example` }, address, i % 2 === 0 ? h.api.baseUrl : replica.baseUrl)),
+      Array.from({ length: 12 }, (_, i) => signUp({ email: `burst${++seq}@merchant.example` }, address, i % 2 === 0 ? stack.apiUrl : replica.baseUrl)),
     );
     const created = burst.filter((r) => r.status === 201).length;
     assert.ok(created <= MAX_SIGN_UPS, `${created} sign-ups got through`);
     assert.ok(burst.every((r) => r.status === 201 || r.status === 429));
-    assert.equal(await tenantsCollection(h.db).countDocuments({}), before + created);
+    assert.equal(await tenantsCollection(stack.database.db).countDocuments({}), before + created);
   } finally {
     await replica.close();
   }

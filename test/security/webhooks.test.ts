@@ -3,78 +3,29 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { ensureIndexes } from '../../src/storage/indexes';
 import { CLAIM_LEASE_MS, claimEvents } from '../../src/storage/webhook-events';
-import { syncWorkflowId } from '../../src/workflows/messages';
-import { startTestApi } from '../support/api';
-import { temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
+import { capturingLogger } from '../support/capture';
+import { startWebhookApi, type WebhookApi } from '../support/webhooks';
 
-const SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'security-webhook-secret' };
 const CONTRACT = 'sb_sec_hooks';
-const tenantId = `t-${randomUUID().slice(0, 8)}`;
-const webhookTenants = {
-  byContractId: async (id: string) => (id === CONTRACT ? { tenantId, active: true } : null),
-  byNotificationToken: async (token: string) => (token === 'the-real-token' ? { tenantId, makeshopShopId: 'shop1' } : null),
-  applySubscription: async () => false,
-};
-const config = { TEMPORAL_TASK_QUEUE: uniqueTaskQueue('sec-hooks'), SMAREGI_WEBHOOK_HEADER_NAME: SECRET.name, SMAREGI_WEBHOOK_HEADER_VALUE: SECRET.value };
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let api: Awaited<ReturnType<typeof startTestApi>>;
+let hooks: WebhookApi;
 
 before(async () => {
-  database = await testDatabase('sec_hooks');
-  await ensureIndexes(database.db);
-  temporal = await temporalClient();
-  api = await startTestApi({ db: database.db, temporal: temporal.client, config, webhookTenants });
+  hooks = await startWebhookApi('sec_hooks', { contractId: CONTRACT, notificationToken: 'the-real-token', makeshopShopId: 'shop1', secret: 'security-webhook-secret' });
 });
 after(async () => {
-  await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).terminate().catch(() => undefined);
-  await api.close();
-  await temporal.connection.close();
-  await database.drop();
+  await hooks?.close();
 });
 
-const stockBody = (contractId = CONTRACT) => JSON.stringify({ contractId, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: '42', storeId: '1' }] });
-
-function smaregiHook(eventId: string, opts: { secret?: string; contractId?: string; body?: string } = {}) {
-  return fetch(`${api.baseUrl}/webhooks/smaregi`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'smaregi-contract-id': opts.contractId ?? CONTRACT,
-      'smaregi-event': 'pos:stock',
-      'smaregi-event-id': eventId,
-      [SECRET.name]: opts.secret ?? SECRET.value,
-    },
-    body: opts.body ?? stockBody(opts.contractId),
-  });
-}
-
-/** Every signal the tenant's sync workflow received (none when it was never started). */
-async function signalsInWorkflow(): Promise<{ name: string; arg: unknown }[]> {
-  try {
-    const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
-    return (history.events ?? []).flatMap((e) => {
-      const attrs = e.workflowExecutionSignaledEventAttributes;
-      if (!attrs) return [];
-      const data = attrs.input?.payloads?.[0]?.data;
-      return [{ name: attrs.signalName!, arg: data ? JSON.parse(Buffer.from(data).toString('utf8')) : undefined }];
-    });
-  } catch {
-    return [];
-  }
-}
+const smaregiHook: WebhookApi['smaregiHook'] = (...args) => hooks.smaregiHook(...args);
+const signalsInWorkflow = () => hooks.signals();
 /**
  * How many times an accepted delivery handed this product to the sync engine: the api stores the changed
  * products in MongoDB (sync_changed_products, read by the workflow's pushes) before it signals the counts.
  */
-const timesHandedOver = (productId: string) => database.db.collection('sync_changed_products').countDocuments({ tenantId, productIds: productId });
-const claims = () => database.db.collection('webhook_events').countDocuments({});
-const eventBody = (eventId: string) => stockBody().replace('"productId":"42"', `"productId":"p-${eventId}"`);
+const timesHandedOver = (productId: string) => hooks.database.db.collection('sync_changed_products').countDocuments({ tenantId: hooks.tenantId, productIds: productId });
+const claims = () => hooks.database.db.collection('webhook_events').countDocuments({});
 
 describe('the Smaregi secret is checked before the body is read', () => {
   test('a bad secret with a body far over the size limit is 401, not 413', async () => {
@@ -99,7 +50,11 @@ describe('forged and replayed webhooks change nothing', () => {
   test('a bad or missing secret: 401, no claim, no signal', async () => {
     const before = { claims: await claims(), signals: (await signalsInWorkflow()).length };
     assert.equal((await smaregiHook(randomUUID(), { secret: 'guess' })).status, 401);
-    const noSecret = await fetch(`${api.baseUrl}/webhooks/smaregi`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: stockBody() });
+    const noSecret = await fetch(`${hooks.api.baseUrl}/webhooks/smaregi`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: '42', storeId: '1' }] }),
+    });
     assert.equal(noSecret.status, 401);
     assert.deepEqual({ claims: await claims(), signals: (await signalsInWorkflow()).length }, before);
   });
@@ -112,14 +67,14 @@ describe('forged and replayed webhooks change nothing', () => {
 
   test('a replayed event is answered 200 and reaches the workflow once', async () => {
     const id = randomUUID();
-    for (let i = 0; i < 3; i++) assert.equal((await smaregiHook(id, { body: eventBody(id) })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await smaregiHook(id, { productId: `p-${id}` })).status, 200);
     assert.equal(await timesHandedOver(`p-${id}`), 1);
   });
 
   test('a MakeShop notification with a guessed token: 404, no signal', async () => {
     const before = (await signalsInWorkflow()).length;
     for (const token of ['guess', 'the-real-toke', 'THE-REAL-TOKEN']) {
-      assert.equal((await fetch(`${api.baseUrl}/webhooks/makeshop/orders/${token}?shopid=shop1&ordernum=1&cmd=0`)).status, 404);
+      assert.equal((await hooks.makeshopNotification(token, 'shopid=shop1&ordernum=1&cmd=0')).status, 404);
     }
     assert.equal((await signalsInWorkflow()).length, before);
   });
@@ -129,17 +84,17 @@ describe('a de-duplication claim is released when its signal did not happen', ()
   test('an api that died between claim and signal does not swallow the redelivery once its lease ran out', async () => {
     const id = randomUUID();
     // What a crashed api leaves behind: the claim, written a lease ago, and no signal.
-    await claimEvents(database.db, [`smaregi:${CONTRACT}:${id}`], new Date(Date.now() - CLAIM_LEASE_MS - 1000));
-    assert.equal((await smaregiHook(id, { body: eventBody(id) })).status, 200);
+    await claimEvents(hooks.database.db, [`smaregi:${CONTRACT}:${id}`], new Date(Date.now() - CLAIM_LEASE_MS - 1000));
+    assert.equal((await smaregiHook(id, { productId: `p-${id}` })).status, 200);
     assert.equal(await timesHandedOver(`p-${id}`), 1, 'the redelivered event reached the sync engine');
-    assert.equal((await smaregiHook(id, { body: eventBody(id) })).status, 200);
+    assert.equal((await smaregiHook(id, { productId: `p-${id}` })).status, 200);
     assert.equal(await timesHandedOver(`p-${id}`), 1, 'and only once');
   });
 
   test('a claim still within its lease (a delivery in flight) keeps repeats out', async () => {
     const id = randomUUID();
-    await claimEvents(database.db, [`smaregi:${CONTRACT}:${id}`]);
-    assert.equal((await smaregiHook(id, { body: eventBody(id) })).status, 200);
+    await claimEvents(hooks.database.db, [`smaregi:${CONTRACT}:${id}`]);
+    assert.equal((await smaregiHook(id, { productId: `p-${id}` })).status, 200);
     assert.equal(await timesHandedOver(`p-${id}`), 0);
   });
 });
@@ -147,14 +102,10 @@ describe('a de-duplication claim is released when its signal did not happen', ()
 describe('the MakeShop notification token never reaches the logs', () => {
   test('a notification that fails inside the api is logged with the token redacted from its path', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString('utf8')), done()) });
     const token = `tok-${randomUUID()}`;
-    const failing = await startTestApi({
-      db: database.db,
-      temporal: temporal.client,
-      config,
-      logger: pino({ level: 'trace' }, sink),
-      webhookTenants: { ...webhookTenants, byNotificationToken: () => Promise.reject(new Error('tenant look-up failed')) },
+    const failing = await hooks.startApi({
+      logger: capturingLogger('api', lines),
+      webhookTenants: { ...hooks.webhookTenants, byNotificationToken: () => Promise.reject(new Error('tenant look-up failed')) },
     });
     try {
       const res = await fetch(`${failing.baseUrl}/webhooks/makeshop/orders/${token}?shopid=shop1&ordernum=1&cmd=0`);

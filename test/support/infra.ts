@@ -21,6 +21,16 @@ export function quietTemporalRuntime(): void {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
+/**
+ * Everything the Temporal runtime logs (workflow `log` calls included) goes to `lines`, at DEBUG. The
+ * runtime is one per process: call this before anything connects to Temporal.
+ */
+export function captureTemporalRuntimeLogs(lines: string[]): void {
+  if (runtimeInstalled) throw new Error('the Temporal runtime is already installed: capture its logs before connecting');
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('DEBUG', (entry) => lines.push(`${entry.message} ${JSON.stringify(entry.meta ?? {})}`)) });
+}
+
 export async function temporalClient(): Promise<{ client: Client; connection: Connection; native: NativeConnection }> {
   quietTemporalRuntime();
   const { temporalAddress } = testInfra();

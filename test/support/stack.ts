@@ -3,12 +3,13 @@
 // it (chaos). Merchants are set up through the public HTTP API only.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
 import { createApp } from '../../src/api/app';
 import { createActivities } from '../../src/activities';
+import type { OnboardingOptions } from '../../src/api/onboarding-deps';
 import { createAppDeps } from '../../src/composition';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, secretKeysOf, type Config } from '../../src/config';
 import { createLogger } from '../../src/lib/logger';
 import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
@@ -17,8 +18,9 @@ import { TenantIdKey } from '../../src/temporal/search-attributes';
 import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { compiledEntry } from '../../src/dev/compile';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
+import { capturingLogger } from './capture';
 import { getJson, postJson, startTestPlatforms, eventually } from './platforms';
-import { linkSmaregiContract, simOwner } from './smaregi-id';
+import { linkSmaregiContract, simOwner, type SmaregiIdUser } from './smaregi-id';
 
 export const OPERATOR_TOKEN = 'operator-token-for-tests-0123456789';
 const WEBHOOK_SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'stack-webhook-secret' };
@@ -33,15 +35,30 @@ export interface StackOptions {
   catalogMaxFileBytes?: number;
   sync?: { debounceMs?: number; maxDelayMs?: number; reconcileIntervalMs?: number; driftRepairIntervalMs?: number };
   alerts?: { stallMs?: number; mailIntervalMs?: number; operatorEmail?: string };
-  /** How long an application waits for the operator before it is reported (default 7 days). */
-  applicationReportAfterMs?: number;
-  /** The api's deadline for one call to Temporal before it answers 503 (default 15 s). */
-  workflowCallTimeoutMs?: number;
+  /** Accounts and onboarding tunables (session lifetime, sign-up and login limits, application report delay, the api's deadline for one Temporal call); production's by default. */
+  onboarding?: Partial<OnboardingOptions>;
+  /** Configuration set last, over the stack's own (e.g. PUBLIC_BASE_URL, APP_SECRET_KEYS). */
+  config?: Partial<Config>;
+  /**
+   * Every line the api, the worker and the platform clients log goes to `logLines`, at trace level and
+   * without the logger's redaction (stricter than production), for the secrets checks. In-process only.
+   */
+  captureLogs?: boolean;
+}
+
+export interface HttpAnswer<T = unknown> {
+  status: number;
+  /** JSON answers parsed, other answers as text; undefined when empty. */
+  body: T;
+  headers: Headers;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 export async function startStack(label: string, opts: StackOptions = {}) {
+  if (opts.captureLogs && (opts.workerMode === 'process' || opts.apiMode === 'process')) {
+    throw new Error('captureLogs needs the api and the worker in this process');
+  }
   const database = await testDatabase(label);
   await ensureIndexes(database.db);
   const temporal = await temporalClient();
@@ -80,16 +97,14 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     HOST: '127.0.0.1',
     PORT: apiPort,
     TRUST_PROXY: opts.trustProxy ?? false,
+    ...opts.config,
   };
-  const logger = createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
-  const secretBox = new SecretBox(config.APP_SECRET_KEY!);
+  const logLines: string[] = [];
+  const logger = opts.captureLogs ? capturingLogger('stack', logLines) : createLogger('stack', process.env.LOG_LEVEL ?? 'silent');
+  const secretBox = new SecretBox(secretKeysOf(config));
   const base = { config, logger, db: database.db, temporal: temporal.client, secretBox };
   const composed = createAppDeps(base);
-  const onboardingOptions = {
-    ...(opts.applicationReportAfterMs !== undefined && { applicationReportAfterMs: opts.applicationReportAfterMs }),
-    ...(opts.workflowCallTimeoutMs !== undefined && { workflowCallTimeoutMs: opts.workflowCallTimeoutMs }),
-  };
-  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...onboardingOptions } } };
+  const appDeps = { ...composed, onboarding: { ...composed.onboarding!, options: { ...composed.onboarding!.options, ...opts.onboarding } } };
   const api = opts.apiMode === 'process' ? childService('api', 'src/api/main.ts', config, 'api listening') : inProcessApi(createApp(appDeps), apiPort);
   await api.start();
 
@@ -106,9 +121,18 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     },
     'PUT',
   );
-  const worker = opts.workerMode === 'process' ? childService('worker', 'src/worker/main.ts', config, 'worker polling') : inProcessWorker(base, appDeps.sync);
+  const worker =
+    opts.workerMode === 'process' ? childService('worker', 'src/worker/main.ts', config, 'worker polling') : inProcessWorker(base, appDeps.sync, temporal.native);
   await worker.start();
 
+  /** Every workflow of the tenant (onboarding, sync, …), found by the TenantId search attribute. */
+  async function workflowsOf(tenantId: string) {
+    const found = [];
+    for await (const wf of temporal.client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) found.push(wf);
+    return found;
+  }
+
+  /** Tenants whose workflows close() terminates; signUp and onboardMerchant add theirs. */
   const tenantIds: string[] = [];
   return {
     config,
@@ -119,14 +143,20 @@ export async function startStack(label: string, opts: StackOptions = {}) {
     worker,
     api,
     tenantIds,
+    /** What the api is built from (e.g. for a second api replica on the same database: startTestApi(stack.deps)). */
+    deps: appDeps,
+    secretBox,
+    /** With captureLogs: every log line of the api, the worker and the platform clients. */
+    logLines,
     /** The sync engine's collaborators, wired as the worker's (for tests that call the engine directly). */
     sync: appDeps.sync,
-    /** JSON request to the api as a merchant (token) or the operator. */
+    workflowsOf,
+    /** A request to the api as a merchant (token), the operator or nobody; an object body is sent as JSON, a string as it is. */
     async http<T = unknown>(
       method: string,
       path: string,
       opts2: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-    ): Promise<{ status: number; body: T }> {
+    ): Promise<HttpAnswer<T>> {
       const res = await fetch(`${apiUrl}${path}`, {
         method,
         headers: {
@@ -134,15 +164,16 @@ export async function startStack(label: string, opts: StackOptions = {}) {
           ...(opts2.token && { authorization: `Bearer ${opts2.token}` }),
           ...(opts2.body !== undefined && { 'content-type': 'application/json' }),
         },
-        ...(opts2.body !== undefined && { body: JSON.stringify(opts2.body) }),
+        ...(opts2.body !== undefined && { body: typeof opts2.body === 'string' ? opts2.body : JSON.stringify(opts2.body) }),
       });
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+      const json = res.headers.get('content-type')?.includes('json');
+      return { status: res.status, body: (text ? (json ? JSON.parse(text) : text) : undefined) as T, headers: res.headers };
     },
     async close() {
       platforms.makeshop.sim.state.apps.stop();
       for (const tenantId of tenantIds) {
-        for await (const wf of temporal.client.workflow.list({ query: `${TenantIdKey.name} = "${tenantId}"` })) {
+        for (const wf of await workflowsOf(tenantId)) {
           if (wf.status.name === 'RUNNING') await temporal.client.workflow.getHandle(wf.workflowId).terminate('test finished').catch(() => undefined);
         }
       }
@@ -150,6 +181,7 @@ export async function startStack(label: string, opts: StackOptions = {}) {
       await api.stop();
       await platforms.close();
       await temporal.connection.close();
+      await temporal.native.close();
       await database.drop();
     },
   };
@@ -166,7 +198,7 @@ interface StackService {
   recentOutput(): readonly string[];
 }
 
-function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync']): StackService {
+function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: ReturnType<typeof createAppDeps>['sync'], connection: NativeConnection): StackService {
   let running: { workers: Worker[]; done: Promise<void> } | null = null;
   const stop = async () => {
     if (!running) return;
@@ -177,9 +209,8 @@ function inProcessWorker(base: Parameters<typeof createAppDeps>[0], sync: Return
   };
   return {
     async start() {
-      const { native } = await temporalClient();
       const workers = await createServiceWorkers({
-        connection: native,
+        connection,
         config: base.config,
         workflows: { workflowBundle: { codePath: testInfra().bundlePath } },
         activities: createActivities({ ...base, platforms: { smaregi: sync.smaregi, makeshop: sync.makeshop } }),
@@ -319,6 +350,12 @@ export function merchantWorld(
   };
 }
 
+/** A shop and its branch, for worlds whose stock counts across stores. */
+export const TWO_STORES: MerchantWorld['stores'] = [
+  { storeId: '1', storeName: '本店' },
+  { storeId: '2', storeName: '支店' },
+];
+
 export const MAKESHOP_LOGIN = { accountId: 'shop-admin', password: 'pass-1234567', orderAuthCode: 'order-auth-code-1' };
 
 /**
@@ -340,29 +377,21 @@ export async function onboardMerchant(
   } = {},
 ): Promise<{ tenantId: string; token: string }> {
   const { platforms } = stack;
-  await postJson(`${platforms.smaregi.baseUrl}/__sim/contracts`, {
-    contractId: world.contractId,
-    stores: world.stores,
-    products: world.products,
-    stock: world.stock,
-  });
+  await seedSmaregiContract(stack, { contractId: world.contractId, stores: world.stores, products: world.products, stock: world.stock });
   const login = world.login ?? MAKESHOP_LOGIN;
-  await postJson(`${platforms.makeshop.baseUrl}/__sim/shops`, { shopId: world.shopId, ...login, ...world.shop });
+  await seedMakeshopShop(stack, { shopId: world.shopId, ...login, ...world.shop });
 
   const expectOk = <T>(what: string, res: { status: number; body: T }, status = 200): T => {
     if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
-  const { tenantId, token } = expectOk(
-    'sign-up',
-    await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
-      body: { email: `${world.shopId}@example.jp`, password: 'merchant-password-1', shopName: world.shopId },
-      ...(opts.clientAddress && { headers: { 'x-forwarded-for': opts.clientAddress } }),
-    }),
-    201,
-  );
-  stack.tenantIds.push(tenantId);
-  await linkSmaregiContract(stack.apiUrl, { token }, simOwner(world.contractId));
+  const { tenantId, token } = await signUp(stack, {
+    email: `${world.shopId}@example.jp`,
+    password: 'merchant-password-1',
+    shopName: world.shopId,
+    smaregiContractId: world.contractId,
+    clientAddress: opts.clientAddress,
+  });
   if (opts.stopAfterAccount) return { tenantId, token };
   expectOk(
     'step 2',
@@ -388,6 +417,49 @@ export async function onboardMerchant(
     await eventually(async () => expectOk('稼働', await stack.http('PUT', '/api/v1/sync/state', { token, body: { state: 'running' } })), 10_000, 100);
   }
   return { tenantId, token };
+}
+
+/** A Smaregi contract in the simulator, as the merchant's real one would be; without `users`, its owner is simOwner(contractId). */
+export async function seedSmaregiContract(
+  stack: Stack,
+  contract: Pick<MerchantWorld, 'contractId' | 'stores'> &
+    Partial<Pick<MerchantWorld, 'products' | 'stock'>> & { users?: (SmaregiIdUser & { isOwner: boolean })[] },
+): Promise<void> {
+  await postJson(`${stack.platforms.smaregi.baseUrl}/__sim/contracts`, { products: [], stock: [], ...contract });
+}
+
+/** A MakeShop shop in the simulator, with its admin login; no products unless given. */
+export async function seedMakeshopShop(
+  stack: Stack,
+  shop: { shopId: string } & typeof MAKESHOP_LOGIN & Partial<MerchantWorld['shop']>,
+): Promise<void> {
+  await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops`, { products: [], options: [], ...shop });
+}
+
+/**
+ * Sign-up through the api, then step 1's contract link through スマレジID as the contract's (seeded)
+ * owner. The tenant's workflows end with the stack.
+ */
+export async function signUp(
+  stack: Stack,
+  account: {
+    email: string;
+    password?: string;
+    shopName?: string;
+    smaregiContractId: string;
+    /** The merchant's own address, sent as X-Forwarded-For (a stack with trustProxy). */
+    clientAddress?: string;
+  },
+): Promise<{ tenantId: string; token: string; cookie: string }> {
+  const { smaregiContractId, clientAddress, ...fields } = account;
+  const res = await stack.http<{ tenantId: string; token: string }>('POST', '/api/v1/accounts', {
+    body: { password: 'merchant-pass-123', shopName: 'テスト商店', ...fields },
+    ...(clientAddress && { headers: { 'x-forwarded-for': clientAddress } }),
+  });
+  if (res.status !== 201) throw new Error(`sign-up: ${res.status} ${JSON.stringify(res.body)}`);
+  stack.tenantIds.push(res.body.tenantId);
+  await linkSmaregiContract(stack.apiUrl, { token: res.body.token }, simOwner(smaregiContractId));
+  return { ...res.body, cookie: res.headers.get('set-cookie') ?? '' };
 }
 
 function orderImportBody(world: MerchantWorld): { shipmentStoreId: string; method?: string } {

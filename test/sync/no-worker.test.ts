@@ -12,7 +12,7 @@ const DEADLINE_MS = 2000;
 const ANSWER_WITHIN_MS = 5000;
 
 let stack: Stack;
-before(async () => void (stack = await startStack('noworker', { workflowCallTimeoutMs: DEADLINE_MS })));
+before(async () => void (stack = await startStack('noworker', { onboarding: { workflowCallTimeoutMs: DEADLINE_MS } })));
 after(async () => stack?.close());
 
 test('PUT /sync/state answers 503 within the deadline while no worker polls, then works once one does', async () => {

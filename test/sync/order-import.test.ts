@@ -3,29 +3,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, getJson, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, smaregiStock, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, smaregiStock, startStack, TWO_STORES, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
 import { processOrder } from '../../src/sync/orders';
 
-const world: MerchantWorld = {
-  contractId: 'sb_orderimport',
-  shopId: 'importshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-  ],
-  products: ['OI-001', 'OI-002', 'OI-003'].map((productCode) => ({ productCode, productName: productCode })),
-  stock: ['OI-001', 'OI-002', 'OI-003'].flatMap((productCode) => [
-    { storeId: '1', productCode, amount: 20 },
-    { storeId: '2', productCode, amount: 5 },
-  ]),
-  shop: {
-    products: ['OI-001', 'OI-002', 'OI-003'].map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
-    options: [],
-  },
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld(
+  'orderimport',
+  Object.fromEntries(['OI-001', 'OI-002', 'OI-003'].map((code) => [code, { '1': 20, '2': 5 }])),
+  { stores: TWO_STORES, stockStoreIds: ['1', '2'] },
+);
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };

@@ -6,29 +6,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, TWO_STORES, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
+import { orderLookups } from '../../src/storage/order-cursors';
+import { readSyncLog } from '../../src/storage/sync-log';
+import { MISSING_ORDER_ATTEMPTS } from '../../src/sync/orders';
+import { syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
 
 const codes = ['RC-001', 'RC-002', 'RC-003', 'RC-004', 'RC-005', 'RC-006'];
-const world: MerchantWorld = {
-  contractId: 'sb_reconcile',
-  shopId: 'reconcileshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-  ],
-  products: codes.map((productCode) => ({ productCode, productName: productCode })),
-  stock: codes.flatMap((productCode) => [
-    { storeId: '1', productCode, amount: 6 },
-    { storeId: '2', productCode, amount: 4 },
-  ]),
-  shop: {
-    products: codes.map((customCode, i) => ({ systemCode: String(i + 1).padStart(12, '0'), customCode, name: customCode, jan: '', quantity: 0 })),
-    options: [],
-  },
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('reconcile', Object.fromEntries(codes.map((code) => [code, { '1': 6, '2': 4 }])), { stores: TWO_STORES, stockStoreIds: ['1', '2'] });
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };
@@ -36,6 +22,7 @@ const shopSim = () => `${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.s
 const sale = (code: string, storeId: string, delta: number) =>
   postJson(`${stack.platforms.smaregi.baseUrl}/__sim/contracts/${world.contractId}/stock-adjustments`, { storeId, productCode: code, delta });
 const ledgerOf = (orderNumber: string) => orderLedger(stack.database.db).findOne({ tenantId: merchant.tenantId, orderNumber });
+const lookupsOf = (orderNumber: string) => orderLookups(stack.database.db).findOne({ _id: `${merchant.tenantId}:${orderNumber}` });
 
 before(async () => {
   stack = await startStack('reconcile', { sync: { debounceMs: 100, maxDelayMs: 1000, reconcileIntervalMs: 4000 } });
@@ -68,16 +55,29 @@ test('#7 an older order with a lost notification is found by the reconciliation'
   await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-002'), 8));
 });
 
-test('#10 a notification for an order MakeShop never returns does not hold pushes', async () => {
+test('#10 a notification for an order MakeShop never returns does not hold pushes, and is given up after a bounded number of look-ups', async () => {
   await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, { notificationDropRate: 0 }, 'PUT');
+  const missing = 'NEVERTHERE10';
   const { notificationUrl } = (await stack.http<{ notificationUrl: string }>('GET', '/api/v1/order-import', { token: merchant.token })).body;
-  const url = notificationUrl.replace('[SHOPID]', world.shopId).replace('[ORDERNUM]', 'PB-NEVER-THERE').replace('[CMD]', '0');
+  const url = notificationUrl.replace('[SHOPID]', world.shopId).replace('[ORDERNUM]', missing).replace('[CMD]', '0');
   assert.equal((await fetch(url)).status, 200);
-  await new Promise((r) => setTimeout(r, 300));
+  await eventually(async () => assert.ok(((await lookupsOf(missing))?.attempts ?? 0) >= 1, 'looked up once'), 15_000, 100);
   const started = Date.now();
   await sale('RC-003', '1', -2);
   await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-003'), 8), 15_000);
   assert.ok(Date.now() - started < 15_000, `the push waited ${Date.now() - started} ms`);
+
+  // One look-up per reconciliation (every 4 s here), then one message the merchant reads, and no more look-ups.
+  const givenUp = async () => (await readSyncLog(stack.database.db, merchant.tenantId, 500)).filter((e) => e.kind === 'error' && e.orderNumber === missing);
+  await eventually(async () => assert.equal((await givenUp()).length, 1), 90_000, 500);
+  assert.match((await givenUp())[0]!.message ?? '', /取得できないため、取り込みを中止しました/);
+  const attempts = (await lookupsOf(missing))?.attempts;
+  assert.equal(attempts, MISSING_ORDER_ATTEMPTS);
+  const status = () => stack.temporal.client.workflow.getHandle(syncWorkflowId(merchant.tenantId)).query(syncStatusQuery);
+  const reconciled = (await status()).counters.reconciliations;
+  await eventually(async () => assert.ok((await status()).counters.reconciliations >= reconciled + 2, 'two more reconciliations'), 60_000, 500);
+  assert.equal((await lookupsOf(missing))?.attempts, attempts, 'not looked up again after it was given up');
+  assert.equal((await givenUp()).length, 1);
 });
 
 test('an unannounced order placed while the cycle imports another order is reserved before that cycle pushes', async (t) => {

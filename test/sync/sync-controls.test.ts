@@ -4,34 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, getJson, postJson } from '../support/platforms';
-import { makeshopStock, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, merchantWorld, onboardMerchant, startStack, TWO_STORES, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
 import { processOrder } from '../../src/sync/orders';
 import type { CallLogEntry } from '../../src/simulators/makeshop/shop';
 
-const world: MerchantWorld = {
-  contractId: 'sb_controls',
-  shopId: 'controlshop',
-  stores: [
-    { storeId: '1', storeName: '本店' },
-    { storeId: '2', storeName: '支店' },
-  ],
-  products: ['CT-001', 'CT-002'].map((productCode) => ({ productCode, productName: productCode })),
-  stock: [
-    { storeId: '1', productCode: 'CT-001', amount: 10 },
-    { storeId: '2', productCode: 'CT-001', amount: 5 },
-    { storeId: '1', productCode: 'CT-002', amount: 8 },
-  ],
-  shop: {
-    products: [
-      { systemCode: '000000000001', customCode: 'CT-001', name: 'CT1', jan: '', quantity: 0 },
-      { systemCode: '000000000002', customCode: 'CT-002', name: 'CT2', jan: '', quantity: 0 },
-    ],
-    options: [],
-  },
-  stockStoreIds: ['1', '2'],
-  shipmentStoreId: '1',
-};
+const world = merchantWorld('controls', { 'CT-001': { '1': 10, '2': 5 }, 'CT-002': { '1': 8 } }, { stores: TWO_STORES, stockStoreIds: ['1', '2'] });
 
 let stack: Stack;
 let merchant: { tenantId: string; token: string };

@@ -4,67 +4,28 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { ensureIndexes } from '../../src/storage/indexes';
 import { pendingProductIds, readQueuedOrders } from '../../src/storage/sync-work';
-import { syncWorkflowId } from '../../src/workflows/messages';
-import { startTestApi } from '../support/api';
-import { temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
+import { startWebhookApi, type WebhookApi } from '../support/webhooks';
 
-const SECRET = { name: 'X-Zaiko-Webhook-Secret', value: 'webhook-test-secret' };
 const CONTRACT = 'sb_hooks';
-const tenantId = `t-${randomUUID().slice(0, 8)}`;
-const taskQueue = uniqueTaskQueue('hooks');
-const webhookTenants = {
-  byContractId: async (id: string) => (id === CONTRACT ? { tenantId, active: true } : null),
-  byNotificationToken: async (token: string) => (token === 'good-token' ? { tenantId, makeshopShopId: 'shop1' } : null),
-  applySubscription: async () => false,
-};
-const config = { TEMPORAL_TASK_QUEUE: taskQueue, SMAREGI_WEBHOOK_HEADER_NAME: SECRET.name, SMAREGI_WEBHOOK_HEADER_VALUE: SECRET.value };
 
-let database: Awaited<ReturnType<typeof testDatabase>>;
-let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let api: Awaited<ReturnType<typeof startTestApi>>;
+let hooks: WebhookApi;
 
 before(async () => {
-  database = await testDatabase('hooks');
-  await ensureIndexes(database.db);
-  temporal = await temporalClient();
-  api = await startTestApi({ db: database.db, temporal: temporal.client, config, webhookTenants });
+  hooks = await startWebhookApi('hooks', { contractId: CONTRACT, notificationToken: 'good-token', makeshopShopId: 'shop1', secret: 'webhook-test-secret' });
 });
 after(async () => {
-  await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).terminate().catch(() => undefined);
-  await api.close();
-  await temporal.connection.close();
-  await database.drop();
+  await hooks?.close();
 });
 
-function smaregiHook(eventId: string | null, opts: { secret?: string; contractId?: string; body?: unknown; productId?: string } = {}) {
-  return fetch(`${api.baseUrl}/webhooks/smaregi`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'smaregi-contract-id': opts.contractId ?? CONTRACT,
-      'smaregi-event': 'pos:stock',
-      ...(eventId !== null && { 'smaregi-event-id': eventId }),
-      [SECRET.name]: opts.secret ?? SECRET.value,
-    },
-    body: JSON.stringify(
-      opts.body ?? { contractId: opts.contractId ?? CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '1', productId: opts.productId ?? '42', storeId: '1' }] },
-    ),
-  });
-}
+const smaregiHook: WebhookApi['smaregiHook'] = (...args) => hooks.smaregiHook(...args);
 
 /** The hints the api gave the sync workflow (the ids themselves are stored in MongoDB first). */
 async function workSignals(): Promise<{ products: number; orders: number }[]> {
-  const history = await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const attrs = e.workflowExecutionSignaledEventAttributes;
-    if (attrs?.signalName !== 'syncWorkRecorded') return [];
-    return [JSON.parse(Buffer.from(attrs.input!.payloads![0]!.data!).toString('utf8')) as { products: number; orders: number }];
-  });
+  return (await hooks.signals()).filter((s) => s.name === 'syncWorkRecorded').map((s) => s.arg as { products: number; orders: number });
 }
 const productsSignalled = async () => (await workSignals()).reduce((n, w) => n + w.products, 0);
-const storedProducts = () => pendingProductIds(database.db, tenantId);
+const storedProducts = () => pendingProductIds(hooks.database.db, hooks.tenantId);
 
 describe('POST /webhooks/smaregi', () => {
   test('a wrong or missing secret header is 401 with no detail', async () => {
@@ -113,13 +74,9 @@ describe('POST /webhooks/smaregi', () => {
 
   test('Temporal unreachable answers 503 and keeps no claim, so the retry is accepted', async () => {
     const deadTemporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-    const broken = await startTestApi({ db: database.db, temporal: deadTemporal, config, webhookTenants });
+    const broken = await hooks.startApi({ temporal: deadTemporal });
     const id = randomUUID();
-    const res = await fetch(`${broken.baseUrl}/webhooks/smaregi`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'smaregi-contract-id': CONTRACT, 'smaregi-event': 'pos:stock', 'smaregi-event-id': id, [SECRET.name]: SECRET.value },
-      body: JSON.stringify({ contractId: CONTRACT, event: 'pos:stock', action: 'edited', ids: [{ id: '9', productId: '7', storeId: '1' }] }),
-    });
+    const res = await smaregiHook(id, { productId: '7', apiUrl: broken.baseUrl });
     assert.equal(res.status, 503);
     await broken.close();
     const before = await productsSignalled();
@@ -130,7 +87,7 @@ describe('POST /webhooks/smaregi', () => {
 });
 
 describe('GET /webhooks/makeshop/orders/{token}', () => {
-  const notify = (token: string, query: string) => fetch(`${api.baseUrl}/webhooks/makeshop/orders/${token}?${query}`);
+  const notify = (token: string, query: string) => hooks.makeshopNotification(token, query);
 
   test('an unknown token or another shop id is 404; a bad query is 400', async () => {
     assert.equal((await notify('bad-token', 'shopid=shop1&ordernum=1001&cmd=0')).status, 404);
@@ -141,7 +98,7 @@ describe('GET /webhooks/makeshop/orders/{token}', () => {
 
   test('a notification is queued as the order number and command only, and the workflow gets a count', async () => {
     assert.equal((await notify('good-token', 'shopid=shop1&ordernum=1001&cmd=0')).status, 200);
-    const queued = await readQueuedOrders(database.db, tenantId, 10);
+    const queued = await readQueuedOrders(hooks.database.db, hooks.tenantId, 10);
     assert.deepEqual(queued.orders.map(({ orderNumber, cmd }) => ({ orderNumber, cmd })), [{ orderNumber: '1001', cmd: 0 }]);
     assert.deepEqual((await workSignals()).at(-1), { products: 0, orders: 1 });
   });

@@ -26,6 +26,10 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
   const store = { products: new Set<string>(), orders: [] as QueuedOrder[] };
   let stamps = 0;
   const pushedProducts: string[][] = [];
+  /** Pushes and imports in the order the workflow ran them. */
+  const sequence: string[] = [];
+  /** What a coming look for orders finds (an unannounced order and its product), once, after `skip` looks. */
+  const nextLook: { skip: number; find: { orderNumber: string; productId: string } | null } = { skip: 0, find: null };
   const queued = () => ({ products: store.products.size, orders: store.orders.length });
   const reconciled = recorder<{ tenantId: string }, { stockCursor: string; productIds: []; orders: []; queued: { products: number; orders: number } }>(() => ({
     stockCursor: 'cursor',
@@ -37,10 +41,12 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     const taken = [...store.products];
     store.products.clear();
     pushedProducts.push(taken);
+    sequence.push(`push ${taken.join(',')}`);
     return { catalogVersion: null, pushed: Math.max(1, taken.length), unchanged: 0, failed: 0, makeshopCalls: 1, retryProductIds: [] };
   });
   const processed = recorder<QueuedOrder & { tenantId: string }, { outcome: 'imported'; affectedProducts: number }>((order) => {
     store.orders = store.orders.filter((o) => o.stamp !== order.stamp);
+    sequence.push(`import ${order.orderNumber}`);
     return { outcome: 'imported', affectedProducts: 0 };
   });
   const activities: Partial<SyncActivities> = {
@@ -53,7 +59,16 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
       ...stored,
     }),
     saveSyncState: async () => undefined,
-    discoverIntoQueue: async () => ({ orders: [], queued: 0 }),
+    // Like the activity: a found order is queued and its product marked changed; answers what waits.
+    discoverIntoQueue: async () => {
+      const found = nextLook.skip-- > 0 ? null : nextLook.find;
+      if (found) nextLook.find = null;
+      if (found) {
+        store.orders.push({ orderNumber: found.orderNumber, cmd: 0, stamp: String(++stamps) });
+        store.products.add(found.productId);
+      }
+      return { orders: [], queued: found ? 1 : 0, products: store.products.size };
+    },
     recordSyncWork: async (work) => {
       for (const id of work.productIds) store.products.add(id);
       for (const order of work.orders) store.orders.push({ ...order, stamp: String(++stamps) });
@@ -70,7 +85,7 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     for (const order of work.orders ?? []) store.orders.push({ ...order, stamp: String(++stamps) });
     await handle.signal(syncWorkRecordedSignal, { products: work.productIds?.length ?? 0, orders: work.orders?.length ?? 0 });
   };
-  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed, pushedProducts, handOver };
+  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed, pushedProducts, sequence, nextLook, handOver };
 }
 const SYNC_ACTIVITIES = Object.keys(syncStubs().activities);
 
@@ -144,6 +159,21 @@ test('a burst that never goes quiet is pushed at the maximum delay, with everyth
     const waited = push!.at - burstAt;
     assert.ok(waited >= TIMING.maxDelayMs && waited < TIMING.maxDelayMs + 40_000, `the burst was pushed after ${waited} ms`);
     assert.deepEqual(pushedProducts[1], ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8']);
+  });
+});
+
+test('a cycle pushes before it imports; the items of an order found by a look are pushed by the next cycle', async () => {
+  const { activities, pushed, processed, sequence, nextLook, handOver } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-push-first');
+    await settled(pushed);
+    // The cycle's own look finds nothing; the look shortly after its push finds an order no notification announced.
+    Object.assign(nextLook, { skip: 1, find: { orderNumber: 'o-found', productId: 'p-found' } });
+    await handOver(handle, { productIds: ['p1'], orders: [{ orderNumber: 'o1', cmd: 0 }] });
+    await env.sleep(4 * TIMING.debounceMs);
+    await processed.called(2);
+    await handle.terminate('test finished');
+    assert.deepEqual(sequence.slice(1), ['push p1', 'import o1', 'push p-found', 'import o-found']);
   });
 });
 
