@@ -154,6 +154,7 @@ export function defineChaosTest(variant: ChaosVariant): void {
           if (open.length > 0) {
             const victim = pick(open);
             const lines = victim.lines.map((l) => ({ code: l.code, quantity: 1 + Math.floor(random() * 3) }));
+            sampler.orderEditing(victim.orderNumber);
             lines.forEach((l, i) => l.quantity > victim.lines[i]!.quantity && sampler.orderRaised(l.code, l.quantity - victim.lines[i]!.quantity));
             const res = await fetch(`${makeshopSim()}/orders/${victim.orderNumber}/edit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lines }) });
             if (res.status === 409) counts.refused++;

@@ -181,3 +181,27 @@ test('a full push reads store by store: each store counts as of its own read, ba
   sampler.sample();
   assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
 });
+
+test('an order whose decrement a push overwrote stays excused when it is edited after that push, by what it held then', () => {
+  const { makeshop, shop, sampler, read, push, advance } = world();
+  read('P1');
+  advance(1_000);
+  const order = makeshop.placeOrder('s1', [{ code: 'P1', quantity: 2 }], {});
+  advance(1_000);
+  push('P1', 10); // fed by the read from before the order: its decrement is overwritten
+  advance(1_000);
+  sampler.orderEditing(order.orderNumber);
+  makeshop.editOrder('s1', order.orderNumber, [{ code: 'P1', quantity: 2 }]); // same quantity: only its update time moves
+  advance(500);
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0, 'still the order the push overwrote');
+
+  sampler.orderEditing(order.orderNumber);
+  makeshop.editOrder('s1', order.orderNumber, [{ code: 'P1', quantity: 1 }]); // MakeShop gives 1 back on top of the pushed 10
+  assert.equal(shop.products[0]!.quantity, 11);
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0, 'allowed 10 − 1 open + the 2 the push overwrote');
+  shop.setStock('P1', 12);
+  sampler.sample();
+  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 11]]);
+});

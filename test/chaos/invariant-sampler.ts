@@ -14,8 +14,9 @@
 //   reads store by store, back to each store's read), and with the most lenient settings saved since
 //   shortly before those reads.
 // - MakeShop side: the push looks for orders after its last Smaregi read. An order (or an edit that raised
-//   one) placed shortly before that read or later, whose decrement a landing push overwrote, is excused
-//   until the engine had time to see it: EXCUSE_MS after that push landed.
+//   one) placed shortly before that read or later, whose decrement a landing push overwrote, is excused by
+//   the quantity it had then (an edit after the push moves MakeShop by the difference on top of the pushed
+//   value) until the engine had time to see it: EXCUSE_MS after that push landed.
 // - An order edit that raised a quantity, whose notification was lost: nothing tells the engine before the
 //   reconciliation re-reads the order (discovery lists orders by order date, not by change), so the raise is
 //   excused for EDIT_EXCUSE_MS after the edit — a known limit of the product, counted in `editExcuses`.
@@ -79,6 +80,8 @@ export class InvariantSampler {
   readonly excuses = { overwrittenOrder: 0, cancelledBelowZero: 0, editRaise: 0, overwrittenCancelled: 0 };
   /** Orders excused as overwritten-then-cancelled at least once. */
   readonly overwrittenCancelledOrders = new Set<string>();
+  /** Each order as it was just before an edit was tried, in time order. */
+  private readonly editsTried: { orderNumber: string; at: number; updatedAt: number; lines: OrderLineSeen[] }[] = [];
   /** When each cancelled order last changed while it was open (its updatedAt just before the cancellation). */
   private readonly openUntilCancel = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
@@ -118,6 +121,12 @@ export class InvariantSampler {
     if (order && order.status !== '0') this.openUntilCancel.set(orderNumber, order.updatedAt);
   }
 
+  /** Call before trying an order edit (MakeShop may refuse it): remembers the order as it was. */
+  orderEditing(orderNumber: string): void {
+    const order = this.makeshop.shop(this.shopId)!.orders.get(orderNumber);
+    if (order) this.editsTried.push({ orderNumber, at: this.now(), updatedAt: order.updatedAt, lines: order.lines.map((l) => ({ ...l })) });
+  }
+
   /** Call after a MakeShop-admin edit that raised an item's quantity. */
   adminRaised(code: string): void {
     this.adminRaises.push({ code, at: this.now() });
@@ -155,7 +164,7 @@ export class InvariantSampler {
       // The last push overwrote a change made at `changedAt` when it had not seen it (see the header).
       const overwroteChangeAt = (changedAt: number) => lastWrite !== undefined && lastWrite.at >= changedAt && changedAt > latestRead - DISCOVERY_LEAD_MS;
       for (const order of shop.orders.values()) {
-        const quantity = order.lines.filter((l) => (l.optionCode || l.customCode) === code).reduce((a, l) => a + l.quantity, 0);
+        const quantity = quantityOf(order.lines, code);
         if (quantity === 0) continue;
         if (order.status === '0') {
           if (!lastWrite || order.updatedAt < lastWrite.at || now - order.updatedAt > EXCUSE_MS) continue;
@@ -167,7 +176,11 @@ export class InvariantSampler {
           continue;
         }
         openOrders += quantity;
-        if (overwroteChangeAt(order.updatedAt) && now - lastWrite!.at <= EXCUSE_MS) excused += quantity;
+        if (!lastWrite || now - lastWrite.at > EXCUSE_MS) continue;
+        // What the push overwrote is the order as it was then; an edit after it moves MakeShop by the difference
+        // on top of the pushed value, so the excuse stays the quantity the order had at the push.
+        const atPush = this.orderAsOf(order, code, lastWrite.at);
+        if (atPush && overwroteChangeAt(atPush.changedAt)) excused += atPush.quantity;
       }
       const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= EDIT_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
       const allowedWith = (orders: number, edits: number, belowZero: number, back: number) => {
@@ -190,6 +203,14 @@ export class InvariantSampler {
         });
       }
     }
+  }
+
+  /** The order as MakeShop held it at `at`: when it last changed before, and its quantity of the code (undefined: not known). */
+  private orderAsOf(order: { orderNumber: string; updatedAt: number; lines: OrderLineSeen[] }, code: string, at: number): { changedAt: number; quantity: number } | undefined {
+    if (order.updatedAt <= at) return { changedAt: order.updatedAt, quantity: quantityOf(order.lines, code) };
+    const firstEditAfter = this.editsTried.find((e) => e.orderNumber === order.orderNumber && e.at > at);
+    if (!firstEditAfter || firstEditAfter.updatedAt > at) return undefined;
+    return { changedAt: firstEditAfter.updatedAt, quantity: quantityOf(firstEditAfter.lines, code) };
   }
 
   /** Counts, per kind, an excuse without which this (allowed) sample would have been a violation. */
@@ -270,6 +291,16 @@ export class InvariantSampler {
       this.excusedSince.delete(code);
     }
   }
+}
+
+interface OrderLineSeen {
+  customCode: string;
+  optionCode: string;
+  quantity: number;
+}
+
+function quantityOf(lines: readonly OrderLineSeen[], code: string): number {
+  return lines.filter((l) => (l.optionCode || l.customCode) === code).reduce((a, l) => a + l.quantity, 0);
 }
 
 function findLast<T>(items: readonly T[], match: (item: T) => boolean): T | undefined {
