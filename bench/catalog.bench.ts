@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateCatalogPair } from './generate-catalog';
 import { onboardMerchant, startStack } from '../test/support/stack';
-import { machine, peakRssOfTree, reportFigures } from './support';
+import { machine, peakRssOfTree, reportFigures, useWorkerNodeOptions } from './support';
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 100_000);
 
@@ -32,11 +32,23 @@ function phaseSeconds(starts: Map<string, number>, totalMs: number): Record<stri
   return Object.fromEntries(ordered.map(([phase, start], i) => [`${phase}Seconds`, ((ordered[i + 1]?.[1] ?? totalMs) - start) / 1000]));
 }
 
+/** `after smaregi: {"rss":…}` from the worker's 'catalog import memory' log line. */
+function workerMemoryFigures(line: string): string {
+  const json = line.slice(line.indexOf('{'));
+  try {
+    const { after, memoryMiB } = JSON.parse(json) as { after: string; memoryMiB: unknown };
+    return `after ${after}: ${JSON.stringify(memoryMiB)}`;
+  } catch {
+    return line;
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'zaiko-catalog-bench-'));
   let t = performance.now();
   const pair = await generateCatalogPair({ dir, products: PRODUCTS });
   console.log(`[catalog] generated ${pair.productRows} products + ${pair.optionRows} options (${pair.stockItems} stock items) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const workerNodeOptions = useWorkerNodeOptions();
   const stack = await startStack('catalogbench', { workerMode: 'process', catalogMaxFileBytes: 100 * 1024 * 1024 });
   try {
     const world = {
@@ -64,8 +76,10 @@ async function main(): Promise<void> {
     let lastLine = 0;
     /** When each import phase was first seen, for the breakdown. */
     const phaseStarts = new Map<string, number>();
+    const memoryLines = new Set<string>();
     for (;;) {
       peak = Math.max(peak, workerPid ? peakRssOfTree(workerPid) : 0);
+      for (const line of stack.worker.recentOutput()) if (line.includes('catalog import memory')) memoryLines.add(line);
       const upload = (await stack.http<UploadProgressAnswer>('GET', `/api/v1/catalog/uploads/${uploadId}`, { token })).body;
       if (!phaseStarts.has(upload.progress.phase)) {
         phaseStarts.set(upload.progress.phase, performance.now() - t);
@@ -90,6 +104,9 @@ async function main(): Promise<void> {
     console.log(`  phases (first seen by polling): ${phaseBreakdown(phaseStarts, total)}`);
     console.log(`  worker peak RSS: ${(peak / 2 ** 20).toFixed(0)} MiB (goal ≤ 400 MB: ${peak <= 400 * 10 ** 6 ? 'met' : 'MISSED'})`);
     console.log(`  counts: ${JSON.stringify(catalog.counts)}`);
+    console.log(`  the worker's memory at the end of each import phase (MiB; peakRss = highest so far):`);
+    for (const line of memoryLines) console.log(`    ${workerMemoryFigures(line)}`);
+    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}`);
     console.log(`  machine: ${machine()}`);
     reportFigures('catalog', { seconds: total / 1000, peakRssBytes: peak, uploadSeconds: uploaded / 1000, stockItems: pair.stockItems, ...phaseSeconds(phaseStarts, total) });
   } finally {

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { postJson } from '../test/support/platforms';
 import { MAKESHOP_LOGIN, onboardAppsMerchant, onboardMerchant, startStack, type Stack } from '../test/support/stack';
-import { benchWorld, callPacing, expectedTargets, load, machine, makeshopCalls, reportFigures, waitForTargets } from './support';
+import { benchWorld, callPacing, expectedTargets, load, machine, makeshopCalls, peakRssOfTree, reportFigures, useWorkerNodeOptions, waitForTargets } from './support';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const PATHS = (process.env.BENCH_PATHS ?? 'legacy,apps').split(',').filter((p): p is MakeshopPath => p === 'legacy' || p === 'apps');
@@ -18,7 +18,9 @@ const seconds = (fromMs: number, toMs = performance.now()) => (toMs - fromMs) / 
 
 async function main(): Promise<void> {
   const figures: Record<string, number> = { items: ITEMS };
+  const workerNodeOptions = useWorkerNodeOptions();
   for (const path of PATHS) Object.assign(figures, prefixed(path, await resyncOnce(path)));
+  console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}`);
   console.log(`  machine: ${machine()}`);
   reportFigures('resync', figures);
 }
@@ -79,6 +81,10 @@ async function report(
   console.log(`    the worker's own timing of the push: ${run.resyncPush ?? 'no timing line'}`);
   console.log(`  MakeShop calls: ${calls.length} (${summarise(calls.map((c) => c.endpoint.replace(/^.*\//, '')))}); refused by the rule: ${pacing.throttled}; shortest start-to-start gap ${pacing.shortestGapMs} ms; overlapping ${pacing.overlapping}`);
   console.log(`  set-up: 稼働 after ${run.setupSeconds.toFixed(0)} s, first full push in step ${run.firstPushSeconds.toFixed(0)} s later`);
+  // The highest the worker went over the whole run: the catalog import, the first full push and the resync's.
+  const workerPid = stack.worker.pid();
+  const workerPeakRss = workerPid ? peakRssOfTree(workerPid) : 0;
+  console.log(`  worker peak RSS (import, first push, resync push): ${(workerPeakRss / 2 ** 20).toFixed(0)} MiB`);
   return {
     seconds: run.resyncSeconds,
     beforeMakeshopSeconds: beforeMakeshop,
@@ -88,6 +94,7 @@ async function report(
     shortestGapMs: pacing.shortestGapMs,
     setupSeconds: run.setupSeconds,
     firstPushSeconds: run.firstPushSeconds,
+    workerPeakRssBytes: workerPeakRss,
   };
 }
 

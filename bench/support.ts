@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { getJson } from '../test/support/platforms';
+import { WORKER_NODE_OPTIONS } from '../src/worker/node-options';
 import { makeshopStock, onboardAppsMerchant, onboardMerchant, type MerchantWorld, type Stack } from '../test/support/stack';
 
 export function benchWorld(label: string, products: number, stores = 2): MerchantWorld {
@@ -86,6 +87,17 @@ export async function onboardBenchMerchant(stack: Stack, world: MerchantWorld, m
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Gives the worker process a stack starts after this call production's V8 settings (src/worker/node-options.ts),
+ * or BENCH_WORKER_NODE_OPTIONS to compare others ('' for Node's defaults). Only for benches whose api runs in
+ * this process: every child the stack starts inherits NODE_OPTIONS. Answers the options, for the printout.
+ */
+export function useWorkerNodeOptions(): string {
+  const options = process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS;
+  process.env.NODE_OPTIONS = options;
+  return options;
 }
 
 export function machine(): string {

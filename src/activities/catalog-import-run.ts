@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { CatalogFileError, checkCatalogHeaders, importCatalogPair, type CatalogImportResult, type CatalogLimits } from '../catalog';
-import { failedUploadReport, stockItemFile, type CatalogFile, type CatalogUploadReport, type ConflictUpdate, type MatchedStockItem } from '../domain/catalog';
+import { SmaregiCodeTable, failedUploadReport, stockItemFile, type CatalogFile, type CatalogUploadReport, type ConflictUpdate, type MatchedStockItem } from '../domain/catalog';
 import type { CatalogUploadProgress } from '../domain/catalog-upload';
 import type { Logger } from '../lib/logger';
+import { processMemory } from '../lib/process-memory';
 import type { SmaregiClient } from '../platforms/smaregi/client';
 import { insertCatalogPack, markItemsConflicting, purgeCatalogVersion } from '../storage/catalog-items';
 import { saveUploadProgress, storedFileSource, updateCatalogUpload, type CatalogUploadDoc } from '../storage/catalog-uploads';
@@ -82,16 +83,24 @@ class ImportRun {
 
   async execute(contractId: string): Promise<CatalogImportOutcome> {
     try {
+      this.logMemory('start');
       const wrongFiles = await this.checkHeaders();
       if (wrongFiles) return wrongFiles;
       const smaregiProducts = await this.smaregiProducts(contractId);
+      this.logMemory('smaregi');
       await this.prepareWrites();
       const outcome = await this.importPass(smaregiProducts);
+      this.logMemory('pass');
       if (outcome.ok) this.progress.enterPhase('activating');
       return outcome;
     } finally {
       await this.progress.flush();
     }
+  }
+
+  /** The worker's memory at the end of each phase (peakRss: the highest so far), for sizing workers. */
+  private logMemory(after: 'start' | 'smaregi' | 'pass'): void {
+    this.deps.logger.info({ uploadId: this.upload._id, after, memoryMiB: processMemory() }, 'catalog import memory');
   }
 
   /** Also where a cancelled import (superseded by a newer upload) stops, whatever phase it is in. */
@@ -122,7 +131,7 @@ class ImportRun {
   }
 
   /** A retry matches against the snapshot the earlier attempt used; otherwise the list is read afresh. */
-  private async smaregiProducts(contractId: string): Promise<ReadonlyMap<string, string>> {
+  private async smaregiProducts(contractId: string): Promise<SmaregiCodeTable> {
     const { db } = this.deps;
     const { upload } = this;
     if (upload.smaregiSnapshotId !== null) {
@@ -137,7 +146,7 @@ class ImportRun {
     if (upload.itemsWrittenAt !== null) await purgeCatalogVersion(db, upload.tenantId, upload.version);
     this.progress.enterPhase('smaregi');
     this.heartbeat();
-    const codes = new Map<string, string>();
+    const codes = new SmaregiCodeTable();
     let read = 0;
     for await (const page of this.deps.smaregi.productPages(contractId)) {
       for (const product of page) codes.set(product.productCode, product.productId);
@@ -173,7 +182,7 @@ class ImportRun {
   }
 
   /** The one pass over both stored files; a pair with any file or row error comes back not ok, its items deleted. */
-  private async importPass(smaregiProducts: ReadonlyMap<string, string>): Promise<CatalogImportOutcome> {
+  private async importPass(smaregiProducts: SmaregiCodeTable): Promise<CatalogImportOutcome> {
     this.progress.enterPhase('writing', 1);
     this.heartbeat();
     const sink = new PackWriter(this.deps.db, this.upload, this.written, (n) => this.itemsStored(n));

@@ -7,6 +7,7 @@ import {
   type ProductStockItem,
   type StockItem,
 } from '../domain/catalog';
+import { Int32List, StringList, StringTable } from '../domain/string-table';
 import { readCsvRecords, type CatalogFileSource, type CsvRecord } from './csv-records';
 import { CatalogFileError } from './errors';
 import { cellOf, overlongField, type HeaderLayout, type OptionLayout, type ProductLayout } from './headers';
@@ -53,7 +54,58 @@ interface ProductRow {
   quantityCell: string;
   hasOptionNames: boolean;
   line: number;
-  optionRows: number;
+}
+
+/** Strings kept of each product row, in this order, in ProductRows.texts. */
+const PRODUCT_TEXTS = ['customCode', 'jan', 'name', 'quantityCell'] as const;
+
+/**
+ * The product rows by システム商品コード, held until the option file is read: in typed arrays (string-table.ts)
+ * rather than one object and four strings per row, which for 100,000 products is ~24 MB of JavaScript heap
+ * that every garbage collection walks and V8 grows the heap from. Rows are numbered in file order.
+ */
+class ProductRows {
+  private readonly systemCodes = new StringTable();
+  private readonly texts = new StringList();
+  private readonly lines = new Int32List();
+  private readonly optionNames = new Int32List();
+  private readonly optionRowCounts = new Int32List();
+
+  /** The row number of the product with this code, or -1. */
+  find(systemCode: string): number {
+    return this.systemCodes.indexOf(systemCode);
+  }
+
+  /** The caller has checked that the code is new. */
+  add(systemCode: string, row: ProductRow): void {
+    this.systemCodes.add(systemCode);
+    for (const field of PRODUCT_TEXTS) this.texts.push(row[field]);
+    this.lines.push(row.line);
+    this.optionNames.push(row.hasOptionNames ? 1 : 0);
+    this.optionRowCounts.push(0);
+  }
+
+  line(rowNo: number): number {
+    return this.lines.get(rowNo);
+  }
+
+  text(rowNo: number, field: (typeof PRODUCT_TEXTS)[number]): string {
+    return this.texts.at(rowNo * PRODUCT_TEXTS.length + PRODUCT_TEXTS.indexOf(field));
+  }
+
+  countOptionRow(rowNo: number): void {
+    this.optionRowCounts.set(rowNo, this.optionRowCounts.get(rowNo) + 1);
+  }
+
+  /** The products no option row belongs to, in file order. */
+  *withoutOptionRows(): Generator<{ systemCode: string; row: ProductRow }> {
+    for (let rowNo = 0; rowNo < this.systemCodes.size; rowNo++) {
+      if (this.optionRowCounts.get(rowNo) > 0) continue;
+      const [customCode = '', jan = '', name = '', quantityCell = ''] = PRODUCT_TEXTS.map((field) => this.text(rowNo, field));
+      const row = { customCode, jan, name, quantityCell, hasOptionNames: this.optionNames.get(rowNo) === 1, line: this.line(rowNo) };
+      yield { systemCode: this.systemCodes.at(rowNo), row };
+    }
+  }
 }
 
 class ProgressMeter {
@@ -170,7 +222,7 @@ function quantityIssue(cell: string): string {
 class CatalogPairReader {
   private readonly issues: IssueCollector;
   private readonly batcher: ItemBatcher;
-  private readonly products = new Map<string, ProductRow>();
+  private products = new ProductRows();
   private productRows = 0;
   private optionRows = 0;
 
@@ -235,15 +287,15 @@ class CatalogPairReader {
     if (systemCode === '') {
       return this.rowIssue('productCsv', line, EMPTY_SYSTEM_CODE);
     }
-    const earlier = this.products.get(systemCode);
-    if (earlier) {
+    const earlier = this.products.find(systemCode);
+    if (earlier !== -1) {
       return this.rowIssue(
         'productCsv',
         line,
-        `システム商品コード「${systemCode}」が${earlier.line}行目と重複しています。この行は取り込みません。`,
+        `システム商品コード「${systemCode}」が${this.products.line(earlier)}行目と重複しています。この行は取り込みません。`,
       );
     }
-    this.products.set(systemCode, {
+    this.products.add(systemCode, {
       customCode: cellOf(cells, layout, 'customCode'),
       jan: cellOf(cells, layout, 'jan'),
       name: cellOf(cells, layout, 'name'),
@@ -251,7 +303,6 @@ class CatalogPairReader {
       hasOptionNames:
         cellOf(cells, layout, 'option1Name') !== '' || cellOf(cells, layout, 'option2Name') !== '',
       line,
-      optionRows: 0,
     });
   }
 
@@ -278,28 +329,29 @@ class CatalogPairReader {
     if (problem) return this.optionIssue(line, problem);
     const systemCode = cellOf(cells, layout, 'systemCode');
     if (systemCode === '') return this.optionIssue(line, EMPTY_SYSTEM_CODE);
-    const parent = this.products.get(systemCode);
-    if (!parent) {
+    const parent = this.products.find(systemCode);
+    if (parent === -1) {
       return this.optionIssue(
         line,
         `システム商品コード「${systemCode}」の商品が商品データCSVにありません。` +
           '同じ時点でダウンロードした商品データCSVとオプションデータCSVを一緒にアップロードしてください。',
       );
     }
-    parent.optionRows += 1;
+    this.products.countOptionRow(parent);
     const quantityCell = cellOf(cells, layout, 'quantity');
     const quantity = parseQuantity(quantityCell);
     if (!quantity.valid) return this.optionIssue(line, quantityIssue(quantityCell));
     const optionValues = [cellOf(cells, layout, 'option1'), cellOf(cells, layout, 'option2')].filter(
       (v) => v !== '',
     );
+    const parentName = this.products.text(parent, 'name');
     return {
       source: 'option',
       systemCode,
-      customCode: parent.customCode,
+      customCode: this.products.text(parent, 'customCode'),
       optionCode: cellOf(cells, layout, 'optionCode'),
       jan: cellOf(cells, layout, 'jan'),
-      name: optionValues.length > 0 ? `${parent.name} ${optionValues.join(' / ')}` : parent.name,
+      name: optionValues.length > 0 ? `${parentName} ${optionValues.join(' / ')}` : parentName,
       quantity: quantity.quantity,
       line,
     };
@@ -316,12 +368,11 @@ class CatalogPairReader {
    * 数量 is ignored (makeshop-api.md §7.2 "presumably ignored", §12.5).
    */
   private async emitProductsWithoutOptions(): Promise<void> {
-    for (const [systemCode, row] of this.products) {
-      if (row.optionRows > 0) continue;
+    for (const { systemCode, row } of this.products.withoutOptionRows()) {
       const item = this.productItem(systemCode, row);
       if (item) await this.batcher.add(item);
     }
-    this.products.clear();
+    this.products = new ProductRows();
   }
 
   private productItem(systemCode: string, row: ProductRow): ProductStockItem | null {
@@ -346,8 +397,8 @@ class CatalogPairReader {
 
 /**
  * Reads a MakeShop 商品データCSV + オプションデータCSV pair into stock items, streamed to
- * `onItems` in batches. Products are read first into a compact map keyed by システム商品コード
- * (one small record per product); option rows are then streamed and joined to it, and finally
+ * `onItems` in batches. Products are read first into compact rows keyed by システム商品コード
+ * (ProductRows: typed arrays, no object per product); option rows are then streamed and joined to it, and finally
  * products that have no option rows are emitted. Whole-file problems throw CatalogFileError;
  * row problems go to `issues` and the row is skipped.
  */

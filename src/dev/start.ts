@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { configSchema } from '../config';
 import { generateSecretKey } from '../storage/crypto';
 import { startFerretdb, startMailpit, startTemporal } from './infra';
+import { WORKER_NODE_OPTIONS } from '../worker/node-options';
 import { httpOk, isPortFree, startProcess, STOP_SIGNALS, typescriptCommand, waitFor, type ManagedProcess } from './processes';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
   const isStopping = () => stopping;
   apps.push(superviseApp('smaregi', 'src/simulators/smaregi/main.ts', env, isStopping));
   apps.push(superviseApp('makeshop', 'src/simulators/makeshop/main.ts', env, isStopping));
-  apps.push(superviseApp('worker', 'src/worker/main.ts', env, isStopping));
+  apps.push(superviseApp('worker', 'src/worker/main.ts', { ...env, NODE_OPTIONS: WORKER_NODE_OPTIONS }, isStopping));
   apps.push(superviseApp('api', 'src/api/main.ts', env, isStopping));
 
   await waitFor('api /readyz', () => httpOk(`${apiUrl}/readyz`), 120_000);

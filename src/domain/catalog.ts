@@ -25,12 +25,14 @@
  * 競合は在庫無制限より優先されます。 A conflict outranks `unlimited`.
  *
  * Streaming for large catalogs (400k items): `CatalogMatcher.add` classifies each item as it
- * streams past, keeping only small per-item state in two maps: identity code → first item with
- * that code, and Smaregi productId → first stock-managed item matching it. When a later item
+ * streams past, keeping only small per-item state in typed arrays: identity code → first item with
+ * that code, and Smaregi product → first stock-managed item matching it (string-table.ts). When a later item
  * collides with an earlier one, the later item is a conflict at once and the earlier item, already
  * handed on, is recorded as a `ConflictUpdate`; `finish()` returns those updates (a second, short
  * pass over the few earlier items concerned) and the final counts.
  */
+
+import { Int32List, StringTable } from './string-table';
 
 export type CatalogFile = 'productCsv' | 'optionCsv';
 
@@ -85,8 +87,72 @@ export interface MatchResult {
 
 export type MatchedStockItem = StockItem & MatchResult;
 
-/** Smaregi 商品コード → productId. */
-export type SmaregiCodeLookup = ReadonlyMap<string, string>;
+/**
+ * The tenant's Smaregi 商品コード → productId list as the matcher reads it: codes and productIds in
+ * string tables (string-table.ts), each code pointing at its product's number. A 316,000-product list
+ * is ~12 MB of typed arrays here against ~37 MB of JavaScript objects as a Map.
+ */
+export class SmaregiCodeTable {
+  private readonly codes = new StringTable();
+  private readonly productIds = new StringTable();
+  /** Per code number: its product's number in `productIds`. */
+  private readonly productOfCode = new Int32List();
+
+  static from(entries: Iterable<readonly [string, string]>): SmaregiCodeTable {
+    const table = new SmaregiCodeTable();
+    for (const [code, productId] of entries) table.set(code, productId);
+    return table;
+  }
+
+  /** A later pair for the same code replaces the earlier one, as in a Map. */
+  set(code: string, productId: string): void {
+    const product = this.productIds.add(productId);
+    const codeNo = this.codes.add(code);
+    if (codeNo === this.productOfCode.size) this.productOfCode.push(product);
+    else this.productOfCode.set(codeNo, product);
+  }
+
+  /** Codes listed. */
+  get size(): number {
+    return this.codes.size;
+  }
+
+  /** Distinct products; product numbers run from 0 to this − 1. */
+  get productCount(): number {
+    return this.productIds.size;
+  }
+
+  /** The number of the product with this exact code, or -1. An empty code matches nothing. */
+  productOf(code: string): number {
+    if (code === '') return -1;
+    const codeNo = this.codes.indexOf(code);
+    return codeNo === -1 ? -1 : this.productOfCode.get(codeNo);
+  }
+
+  productId(product: number): string {
+    return this.productIds.at(product);
+  }
+
+  /** Code number `codeNo` (codes are numbered in the order they were first set) and its product's number. */
+  codeAt(codeNo: number): { productCode: string; product: number } {
+    return { productCode: this.codes.at(codeNo), product: this.productOfCode.get(codeNo) };
+  }
+
+  /** Every code → productId, in the order the codes were first set. */
+  *entries(): Generator<[string, string]> {
+    for (let codeNo = 0; codeNo < this.size; codeNo++) {
+      const { productCode, product } = this.codeAt(codeNo);
+      yield [productCode, this.productId(product)];
+    }
+  }
+}
+
+/** Smaregi 商品コード → productId: the compact table, or a Map (small lists, tests). */
+export type SmaregiCodeLookup = SmaregiCodeTable | ReadonlyMap<string, string>;
+
+function smaregiCodeTable(lookup: SmaregiCodeLookup): SmaregiCodeTable {
+  return lookup instanceof SmaregiCodeTable ? lookup : SmaregiCodeTable.from(lookup);
+}
 
 export interface UnmatchedSmaregiProduct {
   productCode: string;
@@ -151,26 +217,21 @@ export function stockItemKey(item: StockItem): string {
 }
 
 interface CodeMatches {
-  productIds: string[];
+  /** Product numbers in the SmaregiCodeTable. */
+  products: number[];
   matchedBy: MatchedBy | null;
 }
 
-function lookupCode(smaregi: SmaregiCodeLookup, code: string): string | undefined {
-  return code === '' ? undefined : smaregi.get(code);
-}
-
 /** Smaregi products whose 商品コード exactly equals the item's JAN or identity code. */
-export function findCodeMatches(item: StockItem, smaregi: SmaregiCodeLookup): CodeMatches {
-  const byJan = lookupCode(smaregi, item.jan);
-  const byCode = lookupCode(smaregi, identityCode(item));
-  if (byJan !== undefined && byCode !== undefined) {
-    return byJan === byCode
-      ? { productIds: [byJan], matchedBy: 'jan-and-code' }
-      : { productIds: [byJan, byCode], matchedBy: null };
+function findCodeMatches(item: StockItem, smaregi: SmaregiCodeTable): CodeMatches {
+  const byJan = smaregi.productOf(item.jan);
+  const byCode = smaregi.productOf(identityCode(item));
+  if (byJan !== -1 && byCode !== -1) {
+    return byJan === byCode ? { products: [byJan], matchedBy: 'jan-and-code' } : { products: [byJan, byCode], matchedBy: null };
   }
-  if (byJan !== undefined) return { productIds: [byJan], matchedBy: 'jan' };
-  if (byCode !== undefined) return { productIds: [byCode], matchedBy: 'code' };
-  return { productIds: [], matchedBy: null };
+  if (byJan !== -1) return { products: [byJan], matchedBy: 'jan' };
+  if (byCode !== -1) return { products: [byCode], matchedBy: 'code' };
+  return { products: [], matchedBy: null };
 }
 
 /** An item handed on earlier whose status must become `conflict` with these reasons. */
@@ -280,32 +341,40 @@ class ItemStates {
 
 /** A product matched so far only by unlimited items: matched, but no item claims its stock. */
 const NO_MANAGED_ITEM = -1;
+/** A product no item matched. */
+const UNCLAIMED = -2;
 
 /** Single-pass matcher: see "Streaming for large catalogs" above. */
 export class CatalogMatcher {
   private readonly states = new ItemStates();
-  /** identity code → index of the first item with it. */
-  private readonly firstItemByCode = new Map<string, number>();
-  /** Smaregi productId → index of the first stock-managed item matching it, or NO_MANAGED_ITEM. */
-  private readonly firstManagedItemByProduct = new Map<string, number>();
+  private readonly smaregi: SmaregiCodeTable;
+  /** Identity codes seen, numbered in order of first appearance … */
+  private readonly identityCodes = new StringTable();
+  /** … and, per code number, the index of the first item with it. */
+  private readonly firstItemByCode = new Int32List();
+  /** Per Smaregi product number: the index of the first stock-managed item matching it, NO_MANAGED_ITEM or UNCLAIMED. */
+  private readonly firstManagedItemByProduct: Int32Array;
   /** Indexes of items handed on before a later item made them conflict. */
   private readonly updated = new Set<number>();
   private readonly counts = emptyMatchCounts();
 
-  constructor(private readonly smaregi: SmaregiCodeLookup) {}
+  constructor(smaregi: SmaregiCodeLookup) {
+    this.smaregi = smaregiCodeTable(smaregi);
+    this.firstManagedItemByProduct = new Int32Array(this.smaregi.productCount).fill(UNCLAIMED);
+  }
 
   add(item: StockItem): ClassifiedItem {
-    const { productIds, matchedBy } = findCodeMatches(item, this.smaregi);
+    const { products, matchedBy } = findCodeMatches(item, this.smaregi);
     const index = this.states.add(stockItemFile(item), item.line);
-    let reasons: ReasonSet = productIds.length > 1 ? reasonBit('codes-match-different-products') : 0;
-    for (const productId of productIds) {
-      if (this.claimProduct(productId, index, item.quantity !== null))
+    let reasons: ReasonSet = products.length > 1 ? reasonBit('codes-match-different-products') : 0;
+    for (const product of products) {
+      if (this.claimProduct(product, index, item.quantity !== null))
         reasons |= reasonBit('shared-smaregi-product');
     }
     const code = identityCode(item);
     const firstWithCode = this.claimIdentityCode(code, index);
     if (firstWithCode !== null) reasons |= reasonBit('duplicate-code');
-    const smaregiProductId = productIds.length === 1 ? (productIds[0] ?? null) : null;
+    const smaregiProductId = products.length === 1 ? this.smaregi.productId(products[0] ?? -1) : null;
     const status = statusOf(item, reasons, smaregiProductId);
     this.states.set(index, status, reasons);
     countMatch(this.counts, status);
@@ -337,17 +406,18 @@ export class CatalogMatcher {
 
   private unmatchedSmaregiProducts(): UnmatchedSmaregiProduct[] {
     const unmatched: UnmatchedSmaregiProduct[] = [];
-    for (const [productCode, productId] of this.smaregi) {
-      if (!this.firstManagedItemByProduct.has(productId)) unmatched.push({ productCode, productId });
+    for (let codeNo = 0; codeNo < this.smaregi.size; codeNo++) {
+      const { productCode, product } = this.smaregi.codeAt(codeNo);
+      if (this.firstManagedItemByProduct[product] === UNCLAIMED) unmatched.push({ productCode, productId: this.smaregi.productId(product) });
     }
     return unmatched;
   }
 
   /** Records that the item matches the product; true when another managed item already claimed it. */
-  private claimProduct(productId: string, index: number, managed: boolean): boolean {
-    const first = this.firstManagedItemByProduct.get(productId);
-    if (first === undefined || first === NO_MANAGED_ITEM) {
-      this.firstManagedItemByProduct.set(productId, managed ? index : NO_MANAGED_ITEM);
+  private claimProduct(product: number, index: number, managed: boolean): boolean {
+    const first = this.firstManagedItemByProduct[product] ?? UNCLAIMED;
+    if (first === UNCLAIMED || first === NO_MANAGED_ITEM) {
+      this.firstManagedItemByProduct[product] = managed ? index : NO_MANAGED_ITEM;
       return false;
     }
     if (!managed) return false;
@@ -358,11 +428,12 @@ export class CatalogMatcher {
   /** Records the item's identity code; returns the index of an earlier item with the same code. */
   private claimIdentityCode(code: string, index: number): number | null {
     if (code === '') return null;
-    const first = this.firstItemByCode.get(code);
-    if (first === undefined) {
-      this.firstItemByCode.set(code, index);
+    const codeNo = this.identityCodes.add(code);
+    if (codeNo === this.firstItemByCode.size) {
+      this.firstItemByCode.push(index);
       return null;
     }
+    const first = this.firstItemByCode.get(codeNo);
     this.markEarlierItem(first, 'duplicate-code');
     return first;
   }

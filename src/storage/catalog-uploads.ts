@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { GridFSBucket, ObjectId, type Db } from 'mongodb';
+import { GridFSBucket, ObjectId, type Binary, type Db } from 'mongodb';
 import type { CatalogFileSource } from '../catalog/csv-records';
 import type { CatalogFile, CatalogUploadReport } from '../domain/catalog';
 import {
@@ -155,16 +155,41 @@ const CHUNK_BYTES = 1024 * 1024;
 
 export const catalogFileBucket = (db: Db) => new GridFSBucket(db, { bucketName: BUCKET, chunkSizeBytes: CHUNK_BYTES });
 
-/** A stored file as the importer reads it: streamed chunk by chunk, once per pass. */
+/** At most this many chunks (MiB) of a stored file are in the worker's memory while it is read. */
+const CHUNKS_PER_READ = 2;
+
+interface StoredFileDoc {
+  _id: ObjectId;
+  length: number;
+  chunkSize: number;
+}
+
+interface StoredChunkDoc {
+  files_id: ObjectId;
+  n: number;
+  data: Binary;
+}
+
+/**
+ * A stored file as the importer reads it: chunk by chunk, once per pass, CHUNKS_PER_READ chunks per reply.
+ * GridFS's download stream reads the chunks with the driver's default batch, whose first reply may carry
+ * 16 MiB of chunks that all stay in memory until the parser has moved past them.
+ */
 export function storedFileSource(db: Db, fileId: ObjectId): CatalogFileSource {
   return {
     async *open() {
-      for await (const chunk of catalogFileBucket(db).openDownloadStream(fileId)) {
-        yield chunk as Buffer;
-        // The driver receives many chunks per reply, and parsing chunks already in memory runs on
-        // microtasks only: without this, progress saves and other I/O would wait for the whole batch.
+      const file = await db.collection<StoredFileDoc>(`${BUCKET}.files`).findOne({ _id: fileId });
+      if (!file) throw new Error(`catalog file ${fileId.toHexString()} not found`);
+      const chunks = db.collection<StoredChunkDoc>(`${BUCKET}.chunks`).find({ files_id: fileId }).sort({ n: 1 }).batchSize(CHUNKS_PER_READ);
+      let next = 0;
+      for await (const chunk of chunks) {
+        if (chunk.n !== next) throw new Error(`catalog file ${fileId.toHexString()}: chunk ${next} is missing`);
+        next += 1;
+        yield chunk.data.buffer;
+        // Parsing a chunk already in memory runs on microtasks only: let progress saves and other I/O in.
         await yieldToEventLoop();
       }
+      if (next !== Math.ceil(file.length / file.chunkSize)) throw new Error(`catalog file ${fileId.toHexString()}: ${next} chunks, the file has more`);
     },
   };
 }

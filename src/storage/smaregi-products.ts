@@ -1,4 +1,5 @@
 import type { Db } from 'mongodb';
+import { SmaregiCodeTable } from '../domain/catalog';
 
 /**
  * `smaregi_products`: the tenant's Smaregi 商品コード → productId list as one catalog import read it
@@ -30,7 +31,7 @@ export async function saveSmaregiSnapshot(
   db: Db,
   tenantId: string,
   snapshotId: string,
-  codes: ReadonlyMap<string, string>,
+  codes: SmaregiCodeTable,
   now: Date,
 ): Promise<void> {
   const chunkCount = Math.max(1, Math.ceil(codes.size / PAIRS_PER_CHUNK));
@@ -41,7 +42,7 @@ export async function saveSmaregiSnapshot(
     chunkNo += 1;
     chunk = { codes: [], productIds: [] };
   };
-  for (const [code, productId] of codes) {
+  for (const [code, productId] of codes.entries()) {
     chunk.codes.push(code);
     chunk.productIds.push(productId);
     if (chunk.codes.length === PAIRS_PER_CHUNK) await flush();
@@ -49,16 +50,18 @@ export async function saveSmaregiSnapshot(
   if (chunkNo < chunkCount) await flush();
 }
 
-/** The snapshot as a lookup map, or null when it is missing or incomplete. */
-export async function loadSmaregiSnapshot(db: Db, tenantId: string, snapshotId: string): Promise<Map<string, string> | null> {
-  const chunks = await smaregiProducts(db).find({ tenantId, snapshotId }).toArray();
-  const expected = chunks[0]?.chunkCount;
-  if (expected === undefined || chunks.length !== expected) return null;
-  const codes = new Map<string, string>();
-  for (const chunk of chunks.sort((a, b) => a.chunk - b.chunk)) {
+/** The snapshot as a lookup table, or null when it is missing or incomplete. Read a chunk at a time. */
+export async function loadSmaregiSnapshot(db: Db, tenantId: string, snapshotId: string): Promise<SmaregiCodeTable | null> {
+  const codes = new SmaregiCodeTable();
+  let expected: number | null = null;
+  let next = 0;
+  for await (const chunk of smaregiProducts(db).find({ tenantId, snapshotId }).sort({ chunk: 1 }).batchSize(4)) {
+    expected ??= chunk.chunkCount;
+    if (chunk.chunk !== next) return null;
     chunk.codes.forEach((code, i) => codes.set(code, chunk.productIds[i] as string));
+    next += 1;
   }
-  return codes;
+  return expected !== null && next === expected ? codes : null;
 }
 
 /** Keeps only the given snapshots of the tenant (the latest one, and one an import in progress uses). */

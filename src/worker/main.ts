@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime as TemporalRuntime, DefaultLogger } from '@temporalio/worker';
 import { openRuntime } from '../runtime';
 import { createActivities } from '../activities';
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
     },
     config.WORKFLOW_HEALTH_CHECK_INTERVAL_MS,
   );
-  logger.info({ taskQueues: [config.TEMPORAL_TASK_QUEUE, config.TEMPORAL_CATALOG_TASK_QUEUE] }, 'worker polling');
+  // The heap limit shows whether the V8 settings of src/worker/node-options.ts reached this process.
+  const heapLimitMiB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  logger.info({ taskQueues: [config.TEMPORAL_TASK_QUEUE, config.TEMPORAL_CATALOG_TASK_QUEUE], heapLimitMiB }, 'worker polling');
   const stop = (signal: string) => {
     logger.info({ signal }, 'worker shutting down');
     shutdownWorkers(workers);

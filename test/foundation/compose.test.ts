@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config';
+import { WORKER_NODE_OPTIONS } from '../../src/worker/node-options';
 
 const root = join(__dirname, '..', '..');
 type Service = {
@@ -44,6 +45,11 @@ test('api and worker are built from this repository and wired to Temporal and Mo
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /npm run build/);
   assert.match(dockerfile, /WORKFLOW_BUNDLE_PATH/);
+});
+
+test('the worker runs with the V8 heap settings it is sized for; the api with Node defaults', () => {
+  assert.equal(compose.services.worker!.environment!.NODE_OPTIONS, WORKER_NODE_OPTIONS);
+  assert.equal(compose.services.api!.environment!.NODE_OPTIONS, undefined);
 });
 
 test('every service setting reaches the app, and secrets come only from the environment', () => {
