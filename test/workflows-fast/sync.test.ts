@@ -9,7 +9,7 @@ import { eventually } from '../support/platforms';
 import { syncWorkflow, type SyncWorkflowInput } from '../../src/workflows/sync';
 import { setSyncStateUpdate, syncStatusQuery, syncWorkflowId, syncWorkRecordedSignal } from '../../src/workflows/messages';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { SyncActivities } from '../../src/activities/sync';
+import type { SyncWorkflowActivities } from '../../src/workflows/activity-types';
 import type { StoredSyncConfiguration } from '../../src/domain/workflow-records';
 import type { PushStockResult } from '../../src/sync/push';
 import type { QueuedOrder } from '../../src/storage/sync-work';
@@ -49,7 +49,7 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     sequence.push(`import ${order.orderNumber}`);
     return { outcome: 'imported', affectedProducts: 0 };
   });
-  const activities: Partial<SyncActivities> = {
+  const activities: Partial<SyncWorkflowActivities> = {
     loadSyncConfiguration: async () => ({
       state: 'running',
       stoppedByLostLink: false,
@@ -75,9 +75,9 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     },
     nextQueuedOrders: async ({ limit }) => ({ orders: store.orders.slice(0, limit), queued: store.orders.length }),
     deferQueuedOrder: async () => undefined,
-    reconcileIntoQueue: reconciled.activity as SyncActivities['reconcileIntoQueue'],
-    pushQueuedStock: pushed.activity as SyncActivities['pushQueuedStock'],
-    processQueuedOrder: processed.activity as SyncActivities['processQueuedOrder'],
+    reconcileIntoQueue: reconciled.activity as SyncWorkflowActivities['reconcileIntoQueue'],
+    pushQueuedStock: pushed.activity as SyncWorkflowActivities['pushQueuedStock'],
+    processQueuedOrder: processed.activity as SyncWorkflowActivities['processQueuedOrder'],
   };
   /** What the api does for a webhook: store the work, then signal the counts only. */
   const handOver = async (handle: WorkflowHandle<typeof syncWorkflow>, work: { productIds?: string[]; orders?: { orderNumber: string; cmd: number }[] }) => {
