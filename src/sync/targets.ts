@@ -34,8 +34,7 @@ export async function computeTargets(
 ): Promise<{ catalogVersion: number | null; targets: ItemTarget[] }> {
   const version = await activeCatalogVersion(deps.db, tenantId);
   if (version === null) return { catalogVersion: null, targets: [] };
-  const settings = await deps.tenants.stockSettings(tenantId);
-  if (!settings || settings.storeIds.length === 0) throw new SyncConfigurationError('no Smaregi stores are selected for stock sync');
+  let settings = await selectedSettings(deps, tenantId);
   const contractId = await deps.tenants.contractId(tenantId);
 
   const items = await readSyncedItems(deps.db, tenantId, version, productIds);
@@ -43,9 +42,19 @@ export async function computeTargets(
   timer?.lap('catalog');
   const wanted = [...new Set(items.map((i) => i.smaregiProductId!))];
   const readsStartedAt = new Date();
-  const totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
+  let totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
   timer?.lap('smaregiStock');
   await opts.afterSmaregiRead?.();
+  // The merchant may have saved other settings while Smaregi was read (a held read takes tens of seconds):
+  // the push uses the settings saved now, and reads again when the stores changed.
+  for (let reread = 0; ; reread++) {
+    const latest = await selectedSettings(deps, tenantId);
+    const sameStores = sameMembers(latest.storeIds, settings.storeIds);
+    settings = latest;
+    if (sameStores) break;
+    if (reread === SETTINGS_REREADS) throw new Error('the stock settings kept changing while Smaregi was read; the push is retried');
+    totals = await readTotals(deps.smaregi, contractId, settings, wanted, productIds === undefined, deps.heartbeat);
+  }
   // Read after Smaregi, and counting every order imported since the read began: an import that lands during
   // the read (store by store, a read can be held for tens of seconds) is either in the stock read or counted
   // here — at worst both, which under-states until the import's own stock webhook triggers the next push.
@@ -70,6 +79,19 @@ export async function computeTargets(
     };
   });
   return { catalogVersion: version, targets };
+}
+
+/** How often a push reads Smaregi again because the selected stores changed meanwhile, before it gives up (and is retried). */
+const SETTINGS_REREADS = 3;
+
+async function selectedSettings(deps: SyncDeps, tenantId: string): Promise<StockSettings> {
+  const settings = await deps.tenants.stockSettings(tenantId);
+  if (!settings || settings.storeIds.length === 0) throw new SyncConfigurationError('no Smaregi stores are selected for stock sync');
+  return settings;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 /** Total stock per productId over the selected stores; a product with no stock row has 0. */

@@ -104,11 +104,13 @@ const records = proxyActivities<SyncWorkflowActivities>({
 export const BOUNDED_STATE_PATCH = 'bounded-sync-state';
 
 /**
- * Runs past this patch push before they import: a push reserves the queued orders anyway, and an import
- * under a slow Smaregi can take tens of seconds while MakeShop still shows a decrement a push erased.
- * Products a discovery marked changed are pushed by the next cycle (docs/workflow-versioning.md).
+ * Runs past this patch push and import side by side instead of importing first: a push reserves the queued
+ * orders anyway and counts those imported while it reads Smaregi, and an import under a slow Smaregi can
+ * take tens of seconds while MakeShop still shows a decrement a push erased — nor does a failing push hold
+ * the imports. Products a look for orders marked changed are pushed by the next cycle
+ * (docs/workflow-versioning.md).
  */
-export const PUSH_BEFORE_IMPORT_PATCH = 'sync-push-before-import';
+export const PUSH_BESIDE_IMPORT_PATCH = 'sync-push-beside-import';
 
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
@@ -116,7 +118,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   /** The push in flight, cancelled by 停止; null when no push can land. */
   const push: { scope: CancellationScope | null } = { scope: null };
   const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
-  const pushFirst = stored !== null && patched(PUSH_BEFORE_IMPORT_PATCH);
+  const pushBesideImport = stored !== null && patched(PUSH_BESIDE_IMPORT_PATCH);
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -242,13 +244,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (workCount() === 0 && followUpDue()) {
       // The look shortly after a push: orders placed while it was in flight.
       s.followUpDiscoveryAt = null;
-      if (stored) await discoverIntoStore(s, stored, pushFirst);
+      if (stored) await discoverIntoStore(s, stored, pushBesideImport);
       else addDiscovered(s, await discoverOrders(s));
       continue;
     }
     // Order discovery runs while the debounce waits, so it adds no latency to a sparse change.
     if (stored) {
-      await Promise.all([discoverIntoStore(s, stored, pushFirst), debounce(workGrowth, timing)]);
+      await Promise.all([discoverIntoStore(s, stored, pushBesideImport), debounce(workGrowth, timing)]);
     } else {
       const discovery = discoverOrders(s);
       await debounce(workGrowth, timing);
@@ -256,10 +258,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     }
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
-    if (pushFirst) {
-      await pushStock();
-      if (!canWork()) continue;
-      await importOrders();
+    if (pushBesideImport) {
+      await Promise.all([pushStock(), importOrders()]);
     } else {
       await importOrders();
       if (!canWork()) continue;
@@ -366,11 +366,11 @@ async function reconcile(s: SyncWorkflowState, dirty: Set<string>, timing: SyncT
 }
 
 /** Orders discovered before a push are queued in MongoDB by the activity; a failed look is retried next cycle. */
-async function discoverIntoStore(s: SyncWorkflowState, stored: StoredWork, pushFirst: boolean): Promise<void> {
+async function discoverIntoStore(s: SyncWorkflowState, stored: StoredWork, pushFoundItems: boolean): Promise<void> {
   try {
     const { queued, products } = await discoveryActivities.discoverIntoQueue({ tenantId: s.tenantId });
     if (queued > 0) stored.ordersDue = true;
-    if (pushFirst && products !== undefined && products > 0) stored.productsDue = true;
+    if (pushFoundItems && products !== undefined && products > 0) stored.productsDue = true;
   } catch (err) {
     recordError(s, 'order discovery failed', err);
   }

@@ -197,6 +197,7 @@ export function defineChaosTest(variant: ChaosVariant): void {
             const res = await stack.http('PUT', '/api/v1/stock-settings', { token: merchant.token, body });
             assert.equal(res.status, 200, JSON.stringify(res.body));
           }, 120_000, 500);
+          sampler.settingsSaved();
           counts.settings++;
         } else {
           const code = pick(codes);

@@ -205,3 +205,22 @@ test('an order whose decrement a push overwrote stays excused when it is edited 
   sampler.sample();
   assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 11]]);
 });
+
+test('settings count from when their save began, and the ones before until the api saved them', () => {
+  const { sampler, read, push, advance } = world();
+  sampler.settingsChanging({ storeIds: ['1'], buffer: 3, overrides: [] });
+  advance(30_000); // the api is still checking the stores with Smaregi
+  read('P1', 'P2');
+  push('P1', 10); // the engine still has the saved buffer 0
+  push('P2', 10);
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0);
+
+  sampler.settingsSaved();
+  advance(10_000);
+  read('P1', 'P2');
+  push('P1', 10);
+  push('P2', 7);
+  sampler.sample();
+  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
+});

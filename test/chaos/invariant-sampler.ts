@@ -12,7 +12,8 @@
 //   reads that fed it — the last GET /pos/stock covering the product before the push's call started (the
 //   max over reads a few seconds before it, in case another attempt read in between; for a full push, which
 //   reads store by store, back to each store's read), and with the most lenient settings saved since
-//   shortly before those reads.
+//   shortly before those reads (a version stays possible until the next one was saved: the api checks the
+//   stores with Smaregi, and under faults a save can take tens of seconds).
 // - MakeShop side: the push looks for orders after its last Smaregi read. An order (or an edit that raised
 //   one) placed shortly before that read or later, whose decrement a landing push overwrote, is excused by
 //   the quantity it had then (an edit after the push moves MakeShop by the difference on top of the pushed
@@ -37,6 +38,8 @@ import type { SmaregiSimState } from '../../src/simulators/smaregi/state';
 export interface SettingsVersion {
   /** When the test started saving it (the engine may act on it from then on). */
   at: number;
+  /** When the api answered 200 (until then the version before may still be the saved one). */
+  savedAt?: number;
   storeIds: string[];
   buffer: number;
   overrides: { code: string; buffer: number }[];
@@ -106,8 +109,13 @@ export class InvariantSampler {
   }
 
   /** Call before saving new stock settings. */
-  settingsChanging(next: Omit<SettingsVersion, 'at'>): void {
+  settingsChanging(next: Omit<SettingsVersion, 'at' | 'savedAt'>): void {
     this.settings.push({ at: this.now(), ...next });
+  }
+
+  /** Call once the api saved the settings last announced (a save can take long: the api checks the stores with Smaregi). */
+  settingsSaved(): void {
+    this.settings.at(-1)!.savedAt = this.now();
   }
 
   /** Call before an order edit that raises the quantity of an item. */
@@ -263,9 +271,10 @@ export class InvariantSampler {
     until: number,
     now: number,
   ): number {
+    // A version may be in effect from when its save began until the next one was saved.
     const versions = this.settings.filter((v, i) => {
       const next = this.settings[i + 1];
-      return v.at <= now && (!next || next.at >= from - DISCOVERY_LEAD_MS);
+      return v.at <= now && (!next || (next.savedAt ?? now) >= from - DISCOVERY_LEAD_MS);
     });
     const perStore = new Map<string, number>();
     for (const [key, amount] of this.seedStock) if (key.startsWith(`${productId}:`)) perStore.set(key.slice(productId.length + 1), amount);

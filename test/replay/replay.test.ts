@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { bundleWorkflowCode, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
-import { PUSH_BEFORE_IMPORT_PATCH } from '../../src/workflows/sync';
+import { PUSH_BESIDE_IMPORT_PATCH } from '../../src/workflows/sync';
 import { quietTemporalRuntime, testInfra } from '../support/infra';
 import { patchesOf, recordedHistories } from './history-files';
 
@@ -42,11 +42,11 @@ describe('replay of recorded histories', () => {
   const scratch = mkdtempSync(join(__dirname, '.modified-'));
   after(() => rmSync(scratch, { recursive: true, force: true }));
 
-  test('an ungated reordering of the sync loop (push before importing orders) fails the replay', { timeout: 300_000 }, async () => {
-    // The histories recorded before the sync-push-before-import patch import orders, then push, in one cycle.
-    const before = histories.filter((h) => h.workflowType === 'syncWorkflow' && !patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH));
+  test('an ungated reordering of the sync loop (push beside the imports) fails the replay', { timeout: 300_000 }, async () => {
+    // The histories recorded before the sync-push-beside-import patch import orders, then push, in one cycle.
+    const before = histories.filter((h) => h.workflowType === 'syncWorkflow' && !patchesOf(h.history).includes(PUSH_BESIDE_IMPORT_PATCH));
     assert.ok(before.length > 0, 'a sync history recorded before the patch');
-    assert.ok(histories.some((h) => patchesOf(h.history).includes(PUSH_BEFORE_IMPORT_PATCH)), 'a sync history past the patch (replayed above)');
+    assert.ok(histories.some((h) => patchesOf(h.history).includes(PUSH_BESIDE_IMPORT_PATCH)), 'a sync history past the patch (replayed above)');
     for (const h of before) {
       const scheduled = (h.history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
       const imports = scheduled.includes('processOrder') || scheduled.includes('processQueuedOrder');
@@ -54,13 +54,13 @@ describe('replay of recorded histories', () => {
       assert.ok(imports && pushes, `${h.file} imports an order and pushes`);
     }
 
-    // A copy of the sources (inside the repository, so its imports resolve) with the reordering's gate removed.
+    // A copy of the sources (inside the repository, so its imports resolve) with the change's gate removed.
     cpSync(join(ROOT, 'src'), join(scratch, 'src'), { recursive: true });
     const syncFile = join(scratch, 'src', 'workflows', 'sync.ts');
     const original = readFileSync(syncFile, 'utf8');
-    const gated = '    if (pushFirst) {\n      await pushStock();\n      if (!canWork()) continue;\n      await importOrders();\n';
-    assert.ok(original.includes(gated), 'the sync loop pushes first behind the patch (update this test with the loop)');
-    writeFileSync(syncFile, original.replace(gated, gated.replace('if (pushFirst)', 'if (true as boolean)')));
+    const gated = '    if (pushBesideImport) {\n      await Promise.all([pushStock(), importOrders()]);\n';
+    assert.ok(original.includes(gated), 'the sync loop pushes beside the imports behind the patch (update this test with the loop)');
+    writeFileSync(syncFile, original.replace(gated, gated.replace('if (pushBesideImport)', 'if (true as boolean)')));
     const bundle = await bundleWorkflowCode({ workflowsPath: join(scratch, 'src', 'workflows'), logger: silent });
 
     const failures = await replayFailures({ workflowBundle: bundle }, 'syncWorkflow');

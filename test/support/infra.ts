@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { MongoClient, type Db } from 'mongodb';
 
 /** The servers `npm test` started for the whole run (real Temporal, real FerretDB). */
@@ -58,3 +58,15 @@ export async function testDatabase(label: string): Promise<{ db: Db; client: Mon
 }
 
 export const uniqueTaskQueue = (label: string) => `test-${label}-${randomUUID().slice(0, 8)}`;
+
+/** A worker on this run's workflow bundle with the given activities, polling `taskQueue` until stopped. */
+export async function startBundleWorker(connection: NativeConnection, taskQueue: string, activities: object): Promise<{ stop(): Promise<void> }> {
+  const worker = await Worker.create({ connection, taskQueue, workflowBundle: { codePath: testInfra().bundlePath }, activities });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
+}

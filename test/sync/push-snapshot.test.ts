@@ -5,6 +5,8 @@
 //   in the stock read, and it was no longer pending. MakeShop showed it as available again.
 // - An order MakeShop took while the read was held, whose notification was lost, was unknown to the push:
 //   the push looked for orders before the read, not after it, and erased MakeShop's own decrement.
+// - Stock settings the merchant saved while the read was held were not the ones the push used: it summed
+//   the stores selected when it began.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, postJson } from '../support/platforms';
@@ -16,7 +18,7 @@ import { pushStock } from '../../src/sync/push';
 const world = {
   ...merchantWorld(
     'pushsnap',
-    { 'PS-001': { '1': 10, '2': 10 }, 'PS-002': { '1': 10, '2': 10 } },
+    { 'PS-001': { '1': 10, '2': 10 }, 'PS-002': { '1': 10, '2': 10 }, 'PS-003': { '1': 10, '2': 10 } },
     { stores: [{ storeId: '1', storeName: '本店' }, { storeId: '2', storeName: '倉庫' }], stockStoreIds: ['1', '2'] },
   ),
   importMethod: 'stockAdjustment' as const,
@@ -87,4 +89,16 @@ test('an order MakeShop took during the Smaregi read, its notification lost, is 
   } finally {
     await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, {}, 'PUT');
   }
+});
+
+test('stock settings saved while Smaregi is being read are the ones the push uses', { timeout: 60_000 }, async () => {
+  await holdEverySmaregiCall(HOLD_MS);
+  const computing = computeTargets(stack.sync, merchant.tenantId);
+  // The merchant drops store 2 while the push reads store 1 (the api's own store check is held too).
+  const saved = stack.http('PUT', '/api/v1/stock-settings', { token: merchant.token, body: { storeIds: ['1'], buffer: 0, overrides: [] } });
+  const { targets } = await computing;
+  assert.equal((await saved).status, 200);
+  await holdEverySmaregiCall(0);
+  const target = targets.find((t) => t.item.customCode === 'PS-003')!;
+  assert.deepEqual({ smaregi: target.smaregiTotal, target: target.target }, { smaregi: 10, target: 10 }, 'store 1 only, as saved during the read');
 });

@@ -23,6 +23,16 @@ const sale = (code: string, storeId: string, delta: number) =>
   postJson(`${stack.platforms.smaregi.baseUrl}/__sim/contracts/${world.contractId}/stock-adjustments`, { storeId, productCode: code, delta });
 const ledgerOf = (orderNumber: string) => orderLedger(stack.database.db).findOne({ tenantId: merchant.tenantId, orderNumber });
 const lookupsOf = (orderNumber: string) => orderLookups(stack.database.db).findOne({ _id: `${merchant.tenantId}:${orderNumber}` });
+/** MakeShop's quantity of `code`, read every 100 ms for `ms` (what a shopper could have seen meanwhile). */
+async function quantitiesSeen(code: string, ms: number): Promise<number[]> {
+  const seen: number[] = [];
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    seen.push((await makeshopStock(stack, world.shopId)).get(code) ?? -1);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return seen;
+}
 
 before(async () => {
   stack = await startStack('reconcile', { sync: { debounceMs: 100, maxDelayMs: 1000, reconcileIntervalMs: 4000 } });
@@ -37,12 +47,7 @@ test('#4 an order whose notification was lost is reserved before the next push',
   const { orderNumber } = (await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-001', quantity: 3 }] })) as { orderNumber: string };
   await sale('RC-001', '2', -1);
   // Allowed: 10 − 1 sold − 3 ordered = 6, at every moment after the sale.
-  const seen: number[] = [];
-  const until = Date.now() + 6000;
-  while (Date.now() < until) {
-    seen.push((await makeshopStock(stack, world.shopId)).get('RC-001') ?? -1);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const seen = await quantitiesSeen('RC-001', 6000);
   assert.ok(seen.every((q) => q <= 7), `MakeShop showed ${Math.max(...seen)} (allowed 6): ${seen.join(',')}`);
   await eventually(async () => assert.equal((await ledgerOf(orderNumber))?.status, 'imported'));
   await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-001'), 6));
@@ -95,12 +100,7 @@ test('an unannounced order placed while the cycle imports another order is reser
   await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-005', quantity: 3 }] });
   await sale('RC-005', '2', -1);
   // MakeShop took 3 of 10: it may lag the sale, but must never show more than 7 again.
-  const seen: number[] = [];
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    seen.push((await makeshopStock(stack, world.shopId)).get('RC-005') ?? -1);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const seen = await quantitiesSeen('RC-005', 20_000);
   assert.ok(seen.every((q) => q <= 7), `MakeShop showed ${Math.max(...seen)} (allowed 7, then 6): ${seen.join(',')}`);
   await eventually(async () => assert.equal((await makeshopStock(stack, world.shopId)).get('RC-005'), 6), 30_000, 200);
 });

@@ -3,7 +3,6 @@
 // fixed port here (onboarding has its own end-to-end test).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { createSyncActivities } from '../../src/activities/sync';
 import { createLogger } from '../../src/lib/logger';
@@ -16,7 +15,7 @@ import { signalSyncWorkflow } from '../../src/temporal/tenant-workflows';
 import { readinessChangedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
 import type { TenantSettingsPort } from '../../src/sync/ports';
 import { startTestApi } from '../support/api';
-import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from '../support/infra';
+import { startBundleWorker, temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
 import { eventually, getJson, postJson, startTestPlatforms, type TestPlatforms } from '../support/platforms';
 
 const CONTRACT = 'sb_synctest';
@@ -28,8 +27,7 @@ let database: Awaited<ReturnType<typeof testDatabase>>;
 let temporal: Awaited<ReturnType<typeof temporalClient>>;
 let platforms: TestPlatforms;
 let api: Awaited<ReturnType<typeof startTestApi>>;
-let worker: Worker;
-let workerRun: Promise<void>;
+let worker: Awaited<ReturnType<typeof startBundleWorker>> | undefined;
 const tenantId = `t-${randomUUID().slice(0, 8)}`;
 const taskQueue = uniqueTaskQueue('sync');
 const productIds = new Map<string, string>();
@@ -128,19 +126,11 @@ before(async () => {
   ]);
   await catalogActive(database.db).insertOne({ _id: tenantId, version: 1, uploadId: 'u1', activatedAt: new Date() });
 
-  worker = await Worker.create({
-    connection: temporal.native,
+  worker = await startBundleWorker(
+    temporal.native,
     taskQueue,
-    workflowBundle: { codePath: testInfra().bundlePath },
-    activities: createSyncActivities({
-      db: database.db,
-      logger: createLogger('sync', 'silent'),
-      smaregi: platforms.smaregiClient,
-      makeshop: platforms.makeshopClient,
-      tenants: port,
-    }),
-  });
-  workerRun = worker.run();
+    createSyncActivities({ db: database.db, logger: createLogger('sync', 'silent'), smaregi: platforms.smaregiClient, makeshop: platforms.makeshopClient, tenants: port }),
+  );
   await signalSyncWorkflow(temporal.client, taskQueue, tenantId, readinessChangedSignal, [{ ready: true, missing: [] }], {
     timing: FAST,
   });
@@ -148,8 +138,7 @@ before(async () => {
 
 after(async () => {
   await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).terminate('test over').catch(() => undefined);
-  worker?.shutdown();
-  await workerRun;
+  await worker?.stop();
   await api.close();
   await platforms.close();
   await temporal.connection.close();

@@ -3,22 +3,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { Worker } from '@temporalio/worker';
 import { createSyncActivities } from '../../src/activities/sync';
 import { createLogger } from '../../src/lib/logger';
 import { catalogActive } from '../../src/storage/catalog-items';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { signalSyncWorkflow } from '../../src/temporal/tenant-workflows';
 import { readinessChangedSignal, setSyncStateUpdate, syncStatusQuery, syncWorkflowId } from '../../src/workflows/messages';
-import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from '../support/infra';
+import { startBundleWorker, temporalClient, testDatabase, uniqueTaskQueue } from '../support/infra';
 import { eventually } from '../support/platforms';
 import { SmaregiClient } from '../../src/platforms/smaregi/client';
 import { LegacyMakeshopClient } from '../../src/platforms/makeshop/legacy-client';
 
 let database: Awaited<ReturnType<typeof testDatabase>>;
 let temporal: Awaited<ReturnType<typeof temporalClient>>;
-let worker: Worker;
-let running: Promise<void>;
+let worker: Awaited<ReturnType<typeof startBundleWorker>> | undefined;
 const tenantId = `t-${randomUUID().slice(0, 8)}`;
 const taskQueue = uniqueTaskQueue('sync-fail');
 
@@ -28,11 +26,10 @@ before(async () => {
   temporal = await temporalClient();
   await catalogActive(database.db).insertOne({ _id: tenantId, version: 1, uploadId: 'u', activatedAt: new Date() });
   const unreachable = 'http://127.0.0.1:1';
-  worker = await Worker.create({
-    connection: temporal.native,
+  worker = await startBundleWorker(
+    temporal.native,
     taskQueue,
-    workflowBundle: { codePath: testInfra().bundlePath },
-    activities: createSyncActivities({
+    createSyncActivities({
       db: database.db,
       logger: createLogger('sync', 'silent'),
       smaregi: new SmaregiClient({ idBaseUrl: unreachable, apiBaseUrl: unreachable, clientId: 'x', clientSecret: 'y' }),
@@ -45,13 +42,11 @@ before(async () => {
         makeshopConnection: async () => null,
       },
     }),
-  });
-  running = worker.run();
+  );
 });
 after(async () => {
   await temporal.client.workflow.getHandle(syncWorkflowId(tenantId)).terminate().catch(() => undefined);
-  worker.shutdown();
-  await running;
+  await worker?.stop();
   await temporal.connection.close();
   await database.drop();
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { alertMailWorkflow } from '../../src/workflows/alert-mail';
 import { alertNoticesQueuedSignal } from '../../src/workflows/alert-messages';
-import type { AlertActivities } from '../../src/activities/alerts';
+import type { AlertMailActivities } from '../../src/workflows/activity-types';
 import { HOUR, MINUTE, recorder, startFastLayer, type FastLayer } from './time-skipping';
 
 let fast: FastLayer;
@@ -18,7 +18,7 @@ before(async () => {
 after(async () => fast?.close());
 
 type Delivery = ReturnType<typeof recorder<{ mailbox: string }, { nextDueAt: number | null }>>;
-const activitiesWith = (delivery: Delivery) => ({ deliverAlertMails: delivery.activity }) as Partial<AlertActivities>;
+const activitiesWith = (delivery: Delivery) => ({ deliverAlertMails: delivery.activity }) as Partial<AlertMailActivities>;
 
 test('a kind held back by the hourly grouping is mailed when its window opens, then the workflow ends', async () => {
   let firstAt = 0;

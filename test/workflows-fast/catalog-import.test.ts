@@ -10,7 +10,7 @@ import { catalogImportWorkflow, type CatalogImportInput } from '../../src/workfl
 import { onboardingWorkflow } from '../../src/workflows/onboarding';
 import { onboardingStatusQuery, onboardingWorkflowId } from '../../src/workflows/messages';
 import { SMAREGI_FAILURE_TYPE } from '../../src/domain/catalog-upload';
-import type { ImportUploadResult } from '../../src/activities/catalog';
+import type { ImportUploadResult } from '../../src/workflows/activity-types';
 import { idleOnboardingActivities, startFastLayer, type FastLayer } from './time-skipping';
 
 

@@ -4,12 +4,13 @@
 // themselves are tested on the full stack in test/sync/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eventually } from '../support/platforms';
 import { syncWorkflow, type SyncWorkflowInput } from '../../src/workflows/sync';
 import { setSyncStateUpdate, syncStatusQuery, syncWorkflowId, syncWorkRecordedSignal } from '../../src/workflows/messages';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { SyncActivities } from '../../src/activities/sync';
+import type { SyncWorkflowActivities } from '../../src/workflows/activity-types';
 import type { StoredSyncConfiguration } from '../../src/domain/workflow-records';
 import type { PushStockResult } from '../../src/sync/push';
 import type { QueuedOrder } from '../../src/storage/sync-work';
@@ -49,7 +50,7 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     sequence.push(`import ${order.orderNumber}`);
     return { outcome: 'imported', affectedProducts: 0 };
   });
-  const activities: Partial<SyncActivities> = {
+  const activities: Partial<SyncWorkflowActivities> = {
     loadSyncConfiguration: async () => ({
       state: 'running',
       stoppedByLostLink: false,
@@ -75,9 +76,9 @@ function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     },
     nextQueuedOrders: async ({ limit }) => ({ orders: store.orders.slice(0, limit), queued: store.orders.length }),
     deferQueuedOrder: async () => undefined,
-    reconcileIntoQueue: reconciled.activity as SyncActivities['reconcileIntoQueue'],
-    pushQueuedStock: pushed.activity as SyncActivities['pushQueuedStock'],
-    processQueuedOrder: processed.activity as SyncActivities['processQueuedOrder'],
+    reconcileIntoQueue: reconciled.activity as SyncWorkflowActivities['reconcileIntoQueue'],
+    pushQueuedStock: pushed.activity as SyncWorkflowActivities['pushQueuedStock'],
+    processQueuedOrder: processed.activity as SyncWorkflowActivities['processQueuedOrder'],
   };
   /** What the api does for a webhook: store the work, then signal the counts only. */
   const handOver = async (handle: WorkflowHandle<typeof syncWorkflow>, work: { productIds?: string[]; orders?: { orderNumber: string; cmd: number }[] }) => {
@@ -162,7 +163,7 @@ test('a burst that never goes quiet is pushed at the maximum delay, with everyth
   });
 });
 
-test('a cycle pushes before it imports; the items of an order found by a look are pushed by the next cycle', async () => {
+test('a cycle pushes beside its imports; the items of an order found by a look are pushed by the next cycle', async () => {
   const { activities, pushed, processed, sequence, nextLook, handOver } = syncStubs();
   await fast.run(activities, async (taskQueue) => {
     const handle = await startSync(taskQueue, 'sync-fast-push-first');
@@ -174,6 +175,30 @@ test('a cycle pushes before it imports; the items of an order found by a look ar
     await processed.called(2);
     await handle.terminate('test finished');
     assert.deepEqual(sequence.slice(1), ['push p1', 'import o1', 'push p-found', 'import o-found']);
+  });
+});
+
+test('a push that keeps failing does not hold the orders of its cycle', async () => {
+  const stubs = syncStubs();
+  const push = stubs.activities.pushQueuedStock!;
+  let smaregiDown = false;
+  // Every attempt is recorded, then fails while Smaregi is down (the activity's retries back off up to 30 s).
+  stubs.activities.pushQueuedStock = async (input) => {
+    const result = await push(input);
+    if (smaregiDown) throw ApplicationFailure.retryable('Smaregi answers 503', 'smaregi-server');
+    return result;
+  };
+  await fast.run(stubs.activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-push-fails');
+    await settled(stubs.pushed);
+    smaregiDown = true;
+    await stubs.handOver(handle, { productIds: ['p1'], orders: [{ orderNumber: 'o1', cmd: 0 }] });
+    await env.sleep(4 * TIMING.debounceMs);
+    const [imported] = await stubs.processed.called(1);
+    await handle.terminate('test finished');
+    const attempts = stubs.pushed.calls.slice(1);
+    assert.ok(attempts.length >= 3, `${attempts.length} push attempts`);
+    assert.ok(imported!.at < attempts.at(-1)!.at, 'the order was imported while the push was still being retried');
   });
 });
 
