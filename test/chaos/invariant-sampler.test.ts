@@ -224,3 +224,19 @@ test('settings count from when their save began, and the ones before until the a
   sampler.sample();
   assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
 });
+
+test('a held write is judged by the reads before its call reached MakeShop, not by reads while it was held', () => {
+  const { makeshop, shop, sampler, read, advance } = world();
+  read('P1');
+  advance(1_000);
+  const sentAt = 1_001_000;
+  advance(20_000); // the call is held
+  makeshop.placeOrder('s1', [{ code: 'P1', quantity: 2 }], {});
+  advance(9_000);
+  read('P1'); // another attempt reads meanwhile
+  advance(1_000);
+  shop.handlingCallFrom(sentAt, () => shop.writeStock(shop.products[0]!, 10)); // the held write lands
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0, 'the order came after the read that fed the write: its decrement was overwritten');
+  assert.equal(sampler.excuses.overwrittenOrder, 1);
+});

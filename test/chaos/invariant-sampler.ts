@@ -66,6 +66,7 @@ export const EDIT_EXCUSE_MS = 90_000;
 
 interface ItemWrite {
   at: number;
+  requestedAt?: number;
   code: string;
 }
 
@@ -162,7 +163,8 @@ export class InvariantSampler {
       const lastWrite = findLast(writes, (w) => w.code === code && w.at <= now);
       if (this.adminRaises.some((r) => r.code === code && (!lastWrite || lastWrite.at < r.at))) continue;
       const productId = this.productIdOf.get(code)!;
-      const [readAt, latestRead] = lastWrite ? this.readsFeeding(contract.stockReads, productId, lastWrite.at) : [now, now];
+      // The reads that fed a write came before its call reached MakeShop (a held call lands long after it was sent).
+      const [readAt, latestRead] = lastWrite ? this.readsFeeding(contract.stockReads, productId, lastWrite.requestedAt ?? lastWrite.at) : [now, now];
       const posAllowed = this.posAllowance(contract.history, code, productId, readAt, latestRead, now);
       let openOrders = 0;
       let excused = 0;

@@ -58,7 +58,7 @@ export function appsRouter(state: MakeshopSimState): Router {
     }
     ctx.status = 200;
     ctx.type = 'application/json';
-    ctx.body = runGraphql(raw, { shop, state });
+    ctx.body = shop.handlingCallFrom(startedAt, () => runGraphql(raw, { shop, state }));
     log(200, 'accepted');
   });
   return router;

@@ -84,7 +84,7 @@ async function runLegacyCall(
       outcome = 'fault';
       send(ctx, { status: 500, contentType: TEXT, body: 'Internal Server Error' });
     } else {
-      send(ctx, handle());
+      send(ctx, shop.handlingCallFrom(startedAt, handle));
     }
   } finally {
     release();

@@ -74,6 +74,8 @@ export interface NotificationLogEntry {
 /** A quantity written through the API (CSV upload or GraphQL mutation), for tests that watch pushes land. */
 export interface StockWriteLogEntry {
   at: number;
+  /** When the call that wrote it reached MakeShop (before a slow call's hold): what it wrote was computed before then. */
+  requestedAt: number;
   /** オプション独自コード for an option, 独自商品コード for a product. */
   code: string;
   quantity: number | null;
@@ -114,6 +116,8 @@ export class SimShop {
   readonly calls: CallLogEntry[] = [];
   readonly notifications: NotificationLogEntry[] = [];
   readonly stockWrites: StockWriteLogEntry[] = [];
+  /** Set while a platform call is handled (synchronously): when it arrived. */
+  callArrivedAt: number | null = null;
   notificationUrl: string | null = null;
   /** The orderinfo "since the last fetch" mode's cursor (§3.2). */
   lastDifferentialFetchAt = 0;
@@ -247,10 +251,20 @@ export class SimShop {
     return order;
   }
 
+  /** Runs a platform call's (synchronous) handling, its writes stamped with when the call arrived. */
+  handlingCallFrom<T>(arrivedAt: number, handle: () => T): T {
+    this.callArrivedAt = arrivedAt;
+    try {
+      return handle();
+    } finally {
+      this.callArrivedAt = null;
+    }
+  }
+
   /** A quantity written through the API (upload row or GraphQL mutation), logged in stockWrites. */
   writeStock(holder: SimProduct | SimOption, quantity: number | null): void {
     holder.quantity = quantity;
-    this.stockWrites.push({ at: this.now(), code: 'optionCode' in holder ? holder.optionCode : holder.customCode, quantity });
+    this.stockWrites.push({ at: this.now(), requestedAt: this.callArrivedAt ?? this.now(), code: 'optionCode' in holder ? holder.optionCode : holder.customCode, quantity });
   }
 
   /** An edit of 数量 in the MakeShop admin (no notification is sent for it). */
