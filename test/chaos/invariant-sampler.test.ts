@@ -1,12 +1,12 @@
 // The invariant sampler's excuse for an order whose decrement a push overwrote and which was then cancelled:
-// exactly that order's quantity of that item, until the next push to the item or EXCUSE_MS after the
+// exactly that order's quantity of that item, until the next push to the item or LOST_NOTIFICATION_EXCUSE_MS after the
 // cancellation, and nothing more. Driven on the simulators' own state with a hand-moved clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MakeshopSimState } from '../../src/simulators/makeshop/state';
 import { SmaregiSimState } from '../../src/simulators/smaregi/state';
 import { createLogger } from '../../src/lib/logger';
-import { EXCUSE_MS, InvariantSampler } from './invariant-sampler';
+import { LOST_NOTIFICATION_EXCUSE_MS, InvariantSampler } from './invariant-sampler';
 
 const CODES = ['P1', 'P2'];
 const SETTINGS = { storeIds: ['1'], buffer: 0, overrides: [] };
@@ -96,7 +96,7 @@ test('a cancelled order whose decrement a push overwrote is excused by its quant
   assert.deepEqual(sampler.violations.slice(2).map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 10]]);
 });
 
-test('the give-back excuse ends EXCUSE_MS after the cancellation even without a push', () => {
+test('the give-back excuse ends LOST_NOTIFICATION_EXCUSE_MS after the cancellation even without a push', () => {
   const { makeshop, sampler, read, push, advance } = world();
   read('P1', 'P2');
   push('P1', 10);
@@ -108,7 +108,7 @@ test('the give-back excuse ends EXCUSE_MS after the cancellation even without a 
   advance(1_000);
   sampler.orderCancelling(order.orderNumber);
   makeshop.cancelOrder('s1', order.orderNumber);
-  advance(EXCUSE_MS);
+  advance(LOST_NOTIFICATION_EXCUSE_MS);
   sampler.sample();
   assert.equal(sampler.violations.length, 0);
   advance(1);

@@ -20,15 +20,16 @@
 //   value) until the engine had time to see it: EXCUSE_MS after that push landed.
 // - An order edit that raised a quantity, whose notification was lost: nothing tells the engine before the
 //   reconciliation re-reads the order (discovery lists orders by order date, not by change), so the raise is
-//   excused for EDIT_EXCUSE_MS after the edit — a known limit of the product, counted in `editExcuses`.
+//   excused for LOST_NOTIFICATION_EXCUSE_MS after the edit — a known limit of the product, counted in `editExcuses`.
 // - A push can only write 0 when the item's target is below it; an order cancelled after that push gives its
 //   quantity back on top of the 0 in MakeShop. That lift (up to how far below 0 the target was, the order
 //   still counted) is MakeShop's own arithmetic and lasts until the engine has seen the cancellation:
-//   EXCUSE_MS after it.
+//   LOST_NOTIFICATION_EXCUSE_MS after it (a cancellation whose notification was lost is seen only by the
+//   reconciliation: discovery lists orders by order date).
 // - An order whose decrement the last push overwrote (the excused case above), cancelled after that push:
 //   MakeShop gives its quantity back on top of the pushed value, which never held it. An absolute push cannot
 //   know that; the next push to the item corrects it. Exactly that order's quantity of that item is excused
-//   until the next push to the item lands, at most EXCUSE_MS after the cancellation; counted in
+//   until the next push to the item lands, at most LOST_NOTIFICATION_EXCUSE_MS after the cancellation; counted in
 //   `excuses.overwrittenCancelled`.
 // - An upward MakeShop-admin edit is the merchant's own over-statement: the item is exempt from the edit
 //   until the next push to it lands (drift repair, or a Smaregi change of the product, brings it back).
@@ -61,8 +62,11 @@ const STORE_READS_SPAN_MS = 90_000;
 const DISCOVERY_LEAD_MS = 5_000;
 /** How long after an overwriting push the engine has to bring an unseen order's decrement back (look-again + next push, under slow calls). */
 export const EXCUSE_MS = 60_000;
-/** The reconciliation interval of the chaos stack plus the time to import the difference and push. */
-export const EDIT_EXCUSE_MS = 90_000;
+/**
+ * A change only a notification announces (an edit, a cancellation: discovery lists orders by order date), its
+ * notification lost: the reconciliation interval of the chaos stack plus the time to import the difference and push.
+ */
+export const LOST_NOTIFICATION_EXCUSE_MS = 90_000;
 
 interface ItemWrite {
   at: number;
@@ -177,7 +181,7 @@ export class InvariantSampler {
         const quantity = quantityOf(order.lines, code);
         if (quantity === 0) continue;
         if (order.status === '0') {
-          if (!lastWrite || order.updatedAt < lastWrite.at || now - order.updatedAt > EXCUSE_MS) continue;
+          if (!lastWrite || order.updatedAt < lastWrite.at || now - order.updatedAt > LOST_NOTIFICATION_EXCUSE_MS) continue;
           const openUntil = this.openUntilCancel.get(order.orderNumber) ?? order.orderedAt;
           if (overwroteChangeAt(openUntil)) {
             givenBack += quantity;
@@ -192,7 +196,7 @@ export class InvariantSampler {
         const atPush = this.orderAsOf(order, code, lastWrite.at);
         if (atPush && overwroteChangeAt(atPush.changedAt)) excused += atPush.quantity;
       }
-      const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= EDIT_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
+      const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= LOST_NOTIFICATION_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
       const allowedWith = (orders: number, edits: number, belowZero: number, back: number) => {
         const raw = posAllowed - openOrders + orders + edits;
         // The push wrote max(0, raw − belowZero) while the cancelled orders were still open; the give-back lands on that.
