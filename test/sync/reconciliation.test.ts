@@ -94,8 +94,9 @@ test('an unannounced order placed while the cycle imports another order is reser
   t.after(() => faults({}, {}));
   // Every Smaregi call takes 2.5 s, so importing the first order keeps the cycle busy for several seconds.
   await faults({ latencyMs: 2500 }, {});
-  await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-004', quantity: 1 }] });
-  await new Promise((r) => setTimeout(r, 1500));
+  const first = (await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-004', quantity: 1 }] })) as { orderNumber: string };
+  // The cycle is importing it (its claim is held while the slow Smaregi write runs).
+  await eventually(async () => assert.ok((await ledgerOf(first.orderNumber))?.claim, 'the first order is being imported'), 30_000, 50);
   await faults({ latencyMs: 2500 }, { notificationDropRate: 1 });
   await postJson(`${shopSim()}/orders`, { lines: [{ code: 'RC-005', quantity: 3 }] });
   await sale('RC-005', '2', -1);
