@@ -1,3 +1,4 @@
+import type { OrderOutcome } from '../workflows/activity-types';
 import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
 import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
@@ -14,7 +15,8 @@ export interface ProcessOrderInput {
   cmd: number;
 }
 
-export type OrderOutcome = 'imported' | 'edited' | 'already-imported' | 'cancelled' | 'already-cancelled' | 'held' | 'reserved' | 'not-found' | 'given-up';
+/** What the engine did with one order: the sync workflow's contract (src/workflows/activity-types.ts). */
+export type { OrderOutcome };
 
 export interface ProcessOrderResult {
   outcome: OrderOutcome;

@@ -1,4 +1,5 @@
 import { StepTimer } from '../lib/step-timer';
+import type { PushStockOutcome } from '../workflows/activity-types';
 import { stockRowIdentity } from '../platforms/makeshop/gateway';
 import { pushRow } from './push-rows';
 import { recordPushed } from '../storage/pushed-stock';
@@ -18,15 +19,8 @@ export interface PushStockInput {
   productIds?: string[];
 }
 
-export interface PushStockResult {
-  catalogVersion: number | null;
-  pushed: number;
-  unchanged: number;
-  failed: number;
-  makeshopCalls: number;
-  /** Products whose rows MakeShop refused: retried at the next reconciliation. */
-  retryProductIds: string[];
-}
+/** What a push reports: the sync workflow's contract (src/workflows/activity-types.ts). */
+export type PushStockResult = PushStockOutcome;
 
 /** Individual log lines per item up to this many per push; a larger push logs one summary line. */
 const ITEM_LOG_LIMIT = 200;

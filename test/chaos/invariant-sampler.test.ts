@@ -50,11 +50,18 @@ function world() {
   const sale = (code: string, quantity: number) =>
     smaregi.changeStock('c1', [{ productId: contract.productIdByCode.get(code)!, storeId: '1', mode: 'add', amount: -quantity, memo: '', stockDivision: '09' }]);
   const advance = (ms: number) => (clock += ms);
-  return { makeshop, shop, sampler, read, readStore, push, sale, advance };
+  /** The customer cancels, the test having told the sampler first (as the chaos scenario does). */
+  const cancel = (orderNumber: string) => {
+    sampler.orderCancelling(orderNumber);
+    makeshop.cancelOrder('s1', orderNumber);
+  };
+  /** Every violation so far as [code, MakeShop, allowed]. */
+  const violations = () => sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]);
+  return { makeshop, shop, sampler, read, readStore, push, sale, advance, cancel, violations };
 }
 
 test('a cancelled order whose decrement a push overwrote is excused by its quantity until the next push', () => {
-  const { makeshop, shop, sampler, read, push, advance } = world();
+  const { makeshop, shop, sampler, read, push, advance, cancel, violations } = world();
   read('P1', 'P2');
   push('P1', 10);
   push('P2', 10);
@@ -67,8 +74,7 @@ test('a cancelled order whose decrement a push overwrote is excused by its quant
   assert.equal(sampler.violations.length, 0);
   assert.equal(sampler.excuses.overwrittenOrder, 1);
 
-  sampler.orderCancelling(order.orderNumber);
-  makeshop.cancelOrder('s1', order.orderNumber); // MakeShop gives 2 back on top of the pushed 10
+  cancel(order.orderNumber); // MakeShop gives 2 back on top of the pushed 10
   assert.equal(shop.products[0]!.quantity, 12);
   sampler.sample();
   assert.equal(sampler.violations.length, 0);
@@ -78,7 +84,7 @@ test('a cancelled order whose decrement a push overwrote is excused by its quant
   // Only that item: P2 one above its allowed value is a violation.
   shop.setStock('P2', 11);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P2', 11, 10]]);
+  assert.deepEqual(violations(), [['P2', 11, 10]]);
   shop.setStock('P2', 10);
 
   // Only that order's quantity: one more is a violation.
@@ -93,11 +99,11 @@ test('a cancelled order whose decrement a push overwrote is excused by its quant
   push('P1', 10);
   shop.setStock('P1', 12);
   sampler.sample();
-  assert.deepEqual(sampler.violations.slice(2).map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 10]]);
+  assert.deepEqual(violations().slice(2), [['P1', 12, 10]]);
 });
 
 test('the give-back excuse ends LOST_NOTIFICATION_EXCUSE_MS after the cancellation even without a push', () => {
-  const { makeshop, sampler, read, push, advance } = world();
+  const { makeshop, sampler, read, push, advance, cancel, violations } = world();
   read('P1', 'P2');
   push('P1', 10);
   push('P2', 10);
@@ -106,18 +112,17 @@ test('the give-back excuse ends LOST_NOTIFICATION_EXCUSE_MS after the cancellati
   advance(1_000);
   push('P1', 10);
   advance(1_000);
-  sampler.orderCancelling(order.orderNumber);
-  makeshop.cancelOrder('s1', order.orderNumber);
+  cancel(order.orderNumber);
   advance(LOST_NOTIFICATION_EXCUSE_MS);
   sampler.sample();
   assert.equal(sampler.violations.length, 0);
   advance(1);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 10]]);
+  assert.deepEqual(violations(), [['P1', 12, 10]]);
 });
 
 test('a cancelled order the push knew about gets no give-back excuse', () => {
-  const { makeshop, shop, sampler, read, push, advance } = world();
+  const { makeshop, shop, sampler, read, push, advance, cancel, violations } = world();
   read('P1', 'P2');
   push('P1', 10);
   push('P2', 10);
@@ -126,19 +131,18 @@ test('a cancelled order the push knew about gets no give-back excuse', () => {
   read('P1');
   push('P1', 8); // fed by a read long after the order: it holds the order's decrement
   advance(1_000);
-  sampler.orderCancelling(order.orderNumber);
-  makeshop.cancelOrder('s1', order.orderNumber);
+  cancel(order.orderNumber);
   assert.equal(shop.products[0]!.quantity, 10);
   sampler.sample();
   assert.equal(sampler.violations.length, 0);
   assert.equal(sampler.excuses.overwrittenCancelled, 0);
   shop.setStock('P1', 12);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 10]]);
+  assert.deepEqual(violations(), [['P1', 12, 10]]);
 });
 
 test('an order cancelled after a push that clamped its item at 0 lifts MakeShop by what the clamp hid, no more', () => {
-  const { makeshop, shop, sampler, read, push, sale, advance } = world();
+  const { makeshop, shop, sampler, read, push, sale, advance, cancel, violations } = world();
   read('P1', 'P2');
   push('P1', 10);
   push('P2', 10);
@@ -149,19 +153,18 @@ test('an order cancelled after a push that clamped its item at 0 lifts MakeShop 
   read('P1');
   push('P1', 0);
   advance(1_000);
-  sampler.orderCancelling(order.orderNumber);
-  makeshop.cancelOrder('s1', order.orderNumber);
+  cancel(order.orderNumber);
   assert.equal(shop.products[0]!.quantity, 1);
   sampler.sample();
   assert.equal(sampler.violations.length, 0);
   assert.equal(sampler.excuses.cancelledBelowZero, 1);
   shop.setStock('P1', 2);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 2, 1]]);
+  assert.deepEqual(violations(), [['P1', 2, 1]]);
 });
 
 test('a full push reads store by store: each store counts as of its own read, back to the previous read of a store', () => {
-  const { sampler, readStore, push, sale, advance } = world();
+  const { sampler, readStore, push, sale, advance, violations } = world();
   readStore('1');
   advance(10_000);
   sale('P1', 3); // after store 1 was read: the push cannot know it
@@ -179,11 +182,11 @@ test('a full push reads store by store: each store counts as of its own read, ba
   readStore('2');
   push('P1', 10);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
+  assert.deepEqual(violations(), [['P1', 10, 7]]);
 });
 
 test('an order whose decrement a push overwrote stays excused when it is edited after that push, by what it held then', () => {
-  const { makeshop, shop, sampler, read, push, advance } = world();
+  const { makeshop, shop, sampler, read, push, advance, violations } = world();
   read('P1');
   advance(1_000);
   const order = makeshop.placeOrder('s1', [{ code: 'P1', quantity: 2 }], {});
@@ -203,11 +206,11 @@ test('an order whose decrement a push overwrote stays excused when it is edited 
   assert.equal(sampler.violations.length, 0, 'allowed 10 − 1 open + the 2 the push overwrote');
   shop.setStock('P1', 12);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 12, 11]]);
+  assert.deepEqual(violations(), [['P1', 12, 11]]);
 });
 
 test('settings count from when their save began, and the ones before until the api saved them', () => {
-  const { sampler, read, push, advance } = world();
+  const { sampler, read, push, advance, violations } = world();
   sampler.settingsChanging({ storeIds: ['1'], buffer: 3, overrides: [] });
   advance(30_000); // the api is still checking the stores with Smaregi
   read('P1', 'P2');
@@ -222,7 +225,7 @@ test('settings count from when their save began, and the ones before until the a
   push('P1', 10);
   push('P2', 7);
   sampler.sample();
-  assert.deepEqual(sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]), [['P1', 10, 7]]);
+  assert.deepEqual(violations(), [['P1', 10, 7]]);
 });
 
 test('a held write is judged by the reads before its call reached MakeShop, not by reads while it was held', () => {
