@@ -28,7 +28,8 @@ const ITEM_LOG_LIMIT = 200;
 /**
  * A push may overwrite MakeShop's own decrement only for orders placed this shortly before it (DESIGN §3:
  * "orders placed during the ≈2 s of one push"). The cycle's discovery runs during the debounce (≤ 2 s by
- * default); when it failed, orders were imported in between, or the Smaregi read was slow, it is older, and the push looks again.
+ * default); when it failed, orders were imported in between, or the Smaregi read was slow, it is older, and
+ * the push looks again.
  */
 const DISCOVERY_MAX_AGE_MS = 3000;
 
@@ -141,8 +142,7 @@ function logEntries(
 /**
  * Orders MakeShop took since the last look become pending (reserved) before the reservations are read. A failed
  * look fails the attempt, to be retried: a push blind to recent orders would erase their decrements. The
- * orders found here are imported once a notification or the reconciliation names them; they stay reserved
- * until then.
+ * orders found here are queued for import, and their items for the next push (discoverOrders).
  */
 async function discoverUnlessFresh(deps: SyncDeps, tenantId: string): Promise<void> {
   const lastLook = (await readOrderCursor(deps.db, tenantId))?.discoveredThrough?.getTime() ?? 0;
