@@ -264,7 +264,8 @@ export class SimShop {
   /** A quantity written through the API (upload row or GraphQL mutation), logged in stockWrites. */
   writeStock(holder: SimProduct | SimOption, quantity: number | null): void {
     holder.quantity = quantity;
-    this.stockWrites.push({ at: this.now(), requestedAt: this.callArrivedAt ?? this.now(), code: 'optionCode' in holder ? holder.optionCode : holder.customCode, quantity });
+    const code = 'optionCode' in holder ? holder.optionCode : holder.customCode;
+    this.stockWrites.push({ at: this.now(), requestedAt: this.callArrivedAt ?? this.now(), code, quantity });
   }
 
   /** An edit of 数量 in the MakeShop admin (no notification is sent for it). */
