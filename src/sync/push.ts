@@ -40,7 +40,7 @@ export async function pushStock(deps: SyncDeps, input: PushStockInput): Promise<
   // The look comes after the Smaregi read: an order MakeShop took while the read ran (it can be held for tens
   // of seconds) is reserved, not erased.
   const { catalogVersion, targets } = await computeTargets(deps, tenantId, input.full || input.allItems ? undefined : input.productIds, timer, {
-    afterSmaregiRead: () => discoverUnlessFresh(deps, tenantId),
+    afterSmaregiRead: () => discoverUntilFresh(deps, tenantId),
   });
   const changed = targets.filter((t) => input.full || t.target !== t.lastPushed);
   const result: PushStockResult = {
@@ -139,12 +139,23 @@ function logEntries(
   return entries;
 }
 
+/** Looks one push may take to get a fresh one before the attempt fails (and is retried). */
+const MAX_LOOKS = 3;
+
 /**
  * Orders MakeShop took since the last look become pending (reserved) before the reservations are read. A failed
  * look fails the attempt, to be retried: a push blind to recent orders would erase their decrements. The
  * orders found here are queued for import, and their items for the next push (discoverOrders).
+ *
+ * A look sees orders up to when it began, so one that took long (MakeShop held the call for tens of seconds)
+ * is stale when it ends: the push looks again, until a look is fresh (chaos legacy × 在庫調整 stress: a look
+ * held 39 s, and the push erased an order placed 2 s into it whose notification had been delivered).
  */
-async function discoverUnlessFresh(deps: SyncDeps, tenantId: string): Promise<void> {
-  const lastLook = (await readOrderCursor(deps.db, tenantId))?.discoveredThrough?.getTime() ?? 0;
-  if (Date.now() - lastLook > DISCOVERY_MAX_AGE_MS) await discoverOrders(deps, { tenantId });
+async function discoverUntilFresh(deps: SyncDeps, tenantId: string): Promise<void> {
+  for (let looks = 0; ; looks++) {
+    const lastLook = (await readOrderCursor(deps.db, tenantId))?.discoveredThrough?.getTime() ?? 0;
+    if (Date.now() - lastLook <= DISCOVERY_MAX_AGE_MS) return;
+    if (looks === MAX_LOOKS) throw new Error(`MakeShop answered too slowly for a fresh look for orders (${MAX_LOOKS} looks); the push is retried`);
+    await discoverOrders(deps, { tenantId });
+  }
 }

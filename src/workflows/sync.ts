@@ -1,6 +1,7 @@
 // syncWorkflow (`sync-{tenantId}`): the long-running entity that keeps one tenant's MakeShop stock equal
-// to its Smaregi stock. Handlers only record work; the main loop debounces, imports orders first, then
-// pushes the changed stock targets in one batch, and continues-as-new carrying whatever is pending.
+// to its Smaregi stock. Handlers only record work; the main loop debounces, then pushes the changed stock
+// targets in one batch beside the queued order imports, reconciles beside that on its own period, and
+// continues-as-new carrying whatever is pending.
 import {
   ActivityCancellationType,
   ActivityFailure,
@@ -112,6 +113,14 @@ export const BOUNDED_STATE_PATCH = 'bounded-sync-state';
  */
 export const PUSH_BESIDE_IMPORT_PATCH = 'sync-push-beside-import';
 
+/**
+ * Runs past this patch reconcile beside the push/import cycle instead of inside it: a reconciliation reads
+ * every selected store, may read all of MakeShop's quantities (drift repair) and the order window, which under
+ * a slow platform or a large catalog takes minutes, and no push or import waited on it ever needed to. It
+ * only queues work, which wakes the loop when it is done (docs/workflow-versioning.md).
+ */
+export const RECONCILE_BESIDE_CYCLE_PATCH = 'sync-reconcile-beside-cycle';
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
@@ -119,6 +128,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const push: { scope: CancellationScope | null } = { scope: null };
   const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
   const pushBesideImport = stored !== null && patched(PUSH_BESIDE_IMPORT_PATCH);
+  const reconcileBesideCycle = pushBesideImport && patched(RECONCILE_BESIDE_CYCLE_PATCH);
+  /** The reconciliation running beside the cycle (runs past RECONCILE_BESIDE_CYCLE_PATCH); null when none is. */
+  let reconciling: Promise<void> | null = null;
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -220,7 +232,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const workGrowth = () => (stored ? stored.signals : workCount());
   /** Work a stored run holds in memory until it is written to MongoDB (what an older api signalled). */
   const unstored = () => (stored ? dirty.size + s.pendingOrders.length : 0);
-  const reconcileDue = () => Date.now() >= s.nextReconcileAt;
+  const reconcileDue = () => reconciling === null && Date.now() >= s.nextReconcileAt;
   const shouldContinueAsNew = () =>
     storeInUse ||
     workflowInfo().continueAsNewSuggested ||
@@ -229,7 +241,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const pushStock = () => (stored ? pushStoredWork(s, stored, push) : pushChangedStock(s, dirty, push));
 
   const followUpDue = () => s.followUpDiscoveryAt !== null && Date.now() >= s.followUpDiscoveryAt;
-  const nextTimer = () => Math.max(1, Math.min(s.nextReconcileAt, s.followUpDiscoveryAt ?? Number.POSITIVE_INFINITY) - Date.now());
+  const nextTimer = () => {
+    const at = Math.min(reconciling === null ? s.nextReconcileAt : Number.POSITIVE_INFINITY, s.followUpDiscoveryAt ?? Number.POSITIVE_INFINITY);
+    return Number.isFinite(at) ? Math.max(1, at - Date.now()) : undefined;
+  };
+  const startReconciling = (work: StoredWork) => {
+    reconciling = reconcileIntoStore(s, work, timing).finally(() => void (reconciling = null));
+  };
 
   for (;;) {
     await condition(
@@ -240,7 +258,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     if (shouldContinueAsNew()) break;
     if (!canWork()) continue;
 
-    if (reconcileDue()) await (stored ? reconcileIntoStore(s, stored, timing) : reconcile(s, dirty, timing));
+    if (reconcileDue()) {
+      if (reconcileBesideCycle) startReconciling(stored!);
+      else await (stored ? reconcileIntoStore(s, stored, timing) : reconcile(s, dirty, timing));
+    }
     if (workCount() === 0 && followUpDue()) {
       // The look shortly after a push: orders placed while it was in flight.
       s.followUpDiscoveryAt = null;
@@ -268,6 +289,8 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
+  // Its cursor and the work it queues belong to this run's state.
+  if (reconciling) await reconciling;
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });

@@ -102,6 +102,29 @@ test('a cancelled order whose decrement a push overwrote is excused by its quant
   assert.deepEqual(violations().slice(2), [['P1', 12, 10]]);
 });
 
+test('an overwritten order edited after the push, then cancelled, gives back the quantity it had at the push', () => {
+  const { makeshop, shop, sampler, read, push, advance, cancel, violations } = world();
+  read('P1', 'P2');
+  push('P1', 10);
+  advance(1_000);
+  const order = makeshop.placeOrder('s1', [{ code: 'P1', quantity: 2 }], {});
+  advance(1_000);
+  push('P1', 10); // overwrites the order's decrement
+  advance(1_000);
+  // An edit after the push that keeps the quantity moves the order's update time past the push (chaos
+  // legacy × 出荷 stress: the cancellation then lost its give-back excuse).
+  sampler.orderEditing(order.orderNumber);
+  makeshop.editOrder('s1', order.orderNumber, [{ code: 'P1', quantity: 2 }]);
+  advance(1_000);
+  cancel(order.orderNumber);
+  assert.equal(shop.products[0]!.quantity, 12);
+  sampler.sample();
+  assert.equal(sampler.violations.length, 0);
+  shop.setStock('P1', 13);
+  sampler.sample();
+  assert.deepEqual(violations(), [['P1', 13, 12]]);
+});
+
 test('the give-back excuse ends LOST_NOTIFICATION_EXCUSE_MS after the cancellation even without a push', () => {
   const { makeshop, sampler, read, push, advance, cancel, violations } = world();
   read('P1', 'P2');

@@ -84,6 +84,8 @@ export class InvariantSampler {
   private readonly editRaises: { code: string; increase: number; at: number }[] = [];
   /** Samples where a raising edit's lost notification was all that kept MakeShop within the allowed value. */
   editExcuses = 0;
+  /** Oldest a raising edit was when its excuse was still needed (ms): how long the engine took to see a lost edit. */
+  longestEditExcuseMs = 0;
   /** Per kind of excuse: item samples that were within the allowed value only thanks to it. */
   readonly excuses = { overwrittenOrder: 0, cancelledBelowZero: 0, editRaise: 0, overwrittenCancelled: 0 };
   /** Orders excused as overwritten-then-cancelled at least once. */
@@ -140,6 +142,11 @@ export class InvariantSampler {
     if (order) this.editsTried.push({ orderNumber, at: this.now(), updatedAt: order.updatedAt, lines: order.lines.map((l) => ({ ...l })) });
   }
 
+  /** The edits tried on orders holding the code (for a failure's trace). */
+  editsTriedOn(code: string): { orderNumber: string; at: number; lines: OrderLineSeen[] }[] {
+    return this.editsTried.filter((e) => e.lines.some((l) => (l.optionCode || l.customCode) === code));
+  }
+
   /** Call after a MakeShop-admin edit that raised an item's quantity. */
   adminRaised(code: string): void {
     this.adminRaises.push({ code, at: this.now() });
@@ -182,9 +189,12 @@ export class InvariantSampler {
         if (quantity === 0) continue;
         if (order.status === '0') {
           if (!lastWrite || order.updatedAt < lastWrite.at || now - order.updatedAt > LOST_NOTIFICATION_EXCUSE_MS) continue;
+          // What the push overwrote is the order as it was then (an edit after the push moved MakeShop by the
+          // difference, and the cancellation gives back what the order held last: together its quantity then).
           const openUntil = this.openUntilCancel.get(order.orderNumber) ?? order.orderedAt;
-          if (overwroteChangeAt(openUntil)) {
-            givenBack += quantity;
+          const atPush = this.orderAsOf({ ...order, updatedAt: openUntil }, code, lastWrite.at);
+          if (atPush && overwroteChangeAt(atPush.changedAt)) {
+            givenBack += atPush.quantity;
             givingBack.push(order.orderNumber);
           } else cancelledSincePush += quantity;
           continue;
@@ -196,7 +206,8 @@ export class InvariantSampler {
         const atPush = this.orderAsOf(order, code, lastWrite.at);
         if (atPush && overwroteChangeAt(atPush.changedAt)) excused += atPush.quantity;
       }
-      const raisedByEdits = this.editRaises.filter((e) => e.code === code && now - e.at <= LOST_NOTIFICATION_EXCUSE_MS).reduce((a, e) => a + e.increase, 0);
+      const recentRaises = this.editRaises.filter((e) => e.code === code && now - e.at <= LOST_NOTIFICATION_EXCUSE_MS);
+      const raisedByEdits = recentRaises.reduce((a, e) => a + e.increase, 0);
       const allowedWith = (orders: number, edits: number, belowZero: number, back: number) => {
         const raw = posAllowed - openOrders + orders + edits;
         // The push wrote max(0, raw − belowZero) while the cancelled orders were still open; the give-back lands on that.
@@ -204,7 +215,10 @@ export class InvariantSampler {
       };
       const allowed = allowedWith(excused, raisedByEdits, cancelledSincePush, givenBack);
       const strict = Math.max(0, posAllowed - openOrders);
-      if (shown <= allowed && shown > Math.max(0, posAllowed - openOrders + excused)) this.editExcuses++;
+      if (shown <= allowed && shown > allowedWith(excused, 0, cancelledSincePush, givenBack)) {
+        this.editExcuses++;
+        this.longestEditExcuseMs = Math.max(this.longestEditExcuseMs, oldestNeeded(recentRaises, now, (raised) => shown <= allowedWith(excused, raised, cancelledSincePush, givenBack)));
+      }
       if (shown <= allowed) this.countExcuses(shown, { excused, raisedByEdits, cancelledSincePush, givenBack }, allowedWith, givingBack);
       this.trackExcuse(code, shown > strict, now);
       if (shown > allowed) {
@@ -316,6 +330,16 @@ interface OrderLineSeen {
 
 function quantityOf(lines: readonly OrderLineSeen[], code: string): number {
   return lines.filter((l) => (l.optionCode || l.customCode) === code).reduce((a, l) => a + l.quantity, 0);
+}
+
+/** How old the oldest of the newest raises that make `enough` true is (ms). */
+function oldestNeeded(raises: readonly { increase: number; at: number }[], now: number, enough: (raised: number) => boolean): number {
+  let raised = 0;
+  for (let i = raises.length - 1; i >= 0; i--) {
+    raised += raises[i]!.increase;
+    if (enough(raised)) return now - raises[i]!.at;
+  }
+  return 0;
 }
 
 function findLast<T>(items: readonly T[], match: (item: T) => boolean): T | undefined {

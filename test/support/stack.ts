@@ -2,6 +2,7 @@
 // Temporal server and FerretDB. The worker runs in-process, or as its own OS process so a test can kill
 // it (chaos). Merchants are set up through the public HTTP API only.
 import type { Server } from 'node:http';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createServiceWorkers, runWorkers, shutdownWorkers } from '../../src/worker/service-workers';
@@ -257,6 +258,9 @@ function serviceCommand(entry: string): { command: string; args: string[] } {
   return compiled ? { command: process.execPath, args: [compiledEntry(compiled, entry)] } : typescriptCommand(entry);
 }
 
+/** ZAIKO_TEST_SERVICE_LOG_DIR keeps every line the child api and worker print, for a stress run's post-mortem. */
+const serviceLogDir = process.env.ZAIKO_TEST_SERVICE_LOG_DIR;
+
 function childService(name: string, entry: string, config: Config, readyText: string): StackService {
   let proc: ManagedProcess | null = null;
   const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -276,6 +280,7 @@ function childService(name: string, entry: string, config: Config, readyText: st
         env,
         cwd: join(__dirname, '..', '..'),
         output: (line) => {
+          if (serviceLogDir) appendFileSync(join(serviceLogDir, `${name}-${process.pid}.log`), `${line}\n`);
           if (line.includes(readyText)) ready = true;
           if (lines.push(line) > 100) lines.shift();
         },

@@ -7,11 +7,14 @@
 //   the push looked for orders before the read, not after it, and erased MakeShop's own decrement.
 // - Stock settings the merchant saved while the read was held were not the ones the push used: it summed
 //   the stores selected when it began.
+// - A look for orders that MakeShop held sees orders up to when it began: an order placed during it was
+//   erased by the push.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventually, postJson } from '../support/platforms';
 import { makeshopStock, merchantWorld, onboardMerchant, startStack, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
+import { orderCursors } from '../../src/storage/order-cursors';
 import { computeTargets } from '../../src/sync/targets';
 import { pushStock } from '../../src/sync/push';
 
@@ -88,6 +91,26 @@ test('an order MakeShop took during the Smaregi read, its notification lost, is 
     assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), 17, 'the push left the order reserved');
   } finally {
     await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, {}, 'PUT');
+  }
+});
+
+test('an order MakeShop took while the push looked for orders is not erased: a look that took long is repeated', { timeout: 60_000 }, async () => {
+  const makeshopFaults = (faults: object) => postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, faults, 'PUT');
+  const before = (await makeshopStock(stack, world.shopId)).get('PS-002')!;
+  // The last look is a minute old, so the push looks (a look less than 3 s old would be taken as fresh).
+  await orderCursors(stack.database.db).updateOne({ _id: merchant.tenantId }, { $set: { discoveredThrough: new Date(Date.now() - 60_000) } });
+  // MakeShop holds the push's look for orders; the order's notification is lost.
+  await makeshopFaults({ notificationDropRate: 1, slowRate: 1, slowMinMs: HOLD_MS, slowMaxMs: HOLD_MS });
+  try {
+    const pushing = pushStock(stack.sync, { tenantId: merchant.tenantId, full: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/orders`, { lines: [{ code: 'PS-002', quantity: 2 }] });
+    assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), before - 2, 'MakeShop took the order');
+    await makeshopFaults({ notificationDropRate: 1 });
+    await pushing;
+    assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), before - 2, 'the push left the order reserved');
+  } finally {
+    await makeshopFaults({});
   }
 });
 

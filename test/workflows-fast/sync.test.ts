@@ -202,6 +202,35 @@ test('a push that keeps failing does not hold the orders of its cycle', async ()
   });
 });
 
+test('a reconciliation that takes long holds no push: the full push and a change are pushed while it still runs', async () => {
+  const stubs = syncStubs();
+  const reconcile = stubs.activities.reconcileIntoQueue!;
+  let release!: () => void;
+  const slowPlatform = new Promise<void>((resolve) => (release = resolve));
+  // Every attempt waits for the platform (one that outlives its heartbeat timeout is retried).
+  stubs.activities.reconcileIntoQueue = async (input) => {
+    await slowPlatform;
+    return reconcile(input);
+  };
+  await fast.run(stubs.activities, async (taskQueue) => {
+    // The server skips no time while an activity runs: this test waits in real time, with short periods.
+    const timing = { debounceMs: 200, maxDelayMs: 1000, reconcileIntervalMs: 10 * MINUTE };
+    const handle = await startSync(taskQueue, 'sync-fast-slow-reconcile', { timing });
+    try {
+      await stubs.pushed.called(1);
+      await stubs.handOver(handle, { productIds: ['p1'], orders: [{ orderNumber: 'o1', cmd: 0 }] });
+      await stubs.pushed.called(2);
+      await stubs.processed.called(1);
+      assert.equal(stubs.reconciled.calls.length, 0, 'the reconciliation was still running');
+      assert.deepEqual(stubs.pushedProducts[1], ['p1']);
+    } finally {
+      release();
+    }
+    await stubs.reconciled.called(1);
+    await handle.terminate('test finished');
+  });
+});
+
 test('continue-as-new keeps the work that waits while stopped: the orders are imported at the next 稼働', async () => {
   const { activities, processed, pushed, handOver } = syncStubs({ state: 'stopped' });
   await fast.run(activities, async (taskQueue) => {
