@@ -28,6 +28,8 @@ export interface OrderMovement {
   memo: string;
   done: boolean;
   at: Date;
+  /** When Smaregi answered it (it is in every stock read that began after). */
+  doneAt?: Date;
 }
 
 export interface OrderLedgerDoc {
@@ -52,6 +54,10 @@ export interface OrderLedgerDoc {
   movements?: OrderMovement[];
   /** Correction rounds so far (memo suffixes). */
   rounds?: number;
+  /** An edit changed the lines of an imported order and Smaregi may not hold the difference yet. */
+  correcting?: boolean;
+  /** When the last correction of an imported order was done. */
+  correctedAt?: Date;
   createdAt: Date;
   updatedAt: Date;
   importedAt?: Date;
@@ -77,20 +83,44 @@ export function takenFromSmaregi(ledger: Pick<OrderLedgerDoc, 'shipmentId' | 'sh
 }
 
 /**
- * Quantities of orders not yet imported, per Smaregi productId: they count as reserved. With
- * `importedSince`, orders imported at or after it count too (their Smaregi write may be missing from a
- * stock read that began then).
+ * Quantities MakeShop sold that Smaregi's stock does not show yet, per Smaregi productId: they count as
+ * reserved. Orders not yet imported count whole. With `importedSince` (when the push's stock read began),
+ * orders imported at or after it count whole too (their Smaregi write may be missing from that read), and an
+ * edit of an imported order counts by what its corrections have not taken before then (an edit that raised
+ * a quantity is in MakeShop at once, in Smaregi only once its 在庫調整 lands).
  */
 export async function reservedQuantities(db: Db, tenantId: string, importedSince?: Date): Promise<Map<string, number>> {
   const reserved = new Map<string, number>();
-  const filter = importedSince
-    ? { tenantId, $or: [{ status: 'pending' as const }, { status: 'imported' as const, importedAt: { $gte: importedSince } }] }
-    : { tenantId, status: 'pending' as const };
-  const cursor = orderLedger(db).find(filter, { projection: { lines: 1 } });
-  for await (const order of cursor) {
-    for (const line of order.lines) {
-      if (line.smaregiProductId) reserved.set(line.smaregiProductId, (reserved.get(line.smaregiProductId) ?? 0) + line.quantity);
+  const add = (productId: string, quantity: number) => reserved.set(productId, (reserved.get(productId) ?? 0) + quantity);
+  const since = importedSince ?? new Date();
+  const filter = {
+    tenantId,
+    $or: [
+      { status: 'pending' as const },
+      { status: 'imported' as const, importedAt: { $gte: since } },
+      { correcting: true },
+      { correctedAt: { $gte: since } },
+    ],
+  };
+  const projection = { status: 1, importedAt: 1, lines: 1, shipmentId: 1, shipmentLines: 1, shipmentDeleted: 1, movements: 1 };
+  for await (const order of orderLedger(db).find(filter, { projection })) {
+    const whole = order.status === 'pending' || (order.status === 'imported' && order.importedAt !== undefined && order.importedAt >= since);
+    if (whole) {
+      for (const line of order.lines) if (line.smaregiProductId) add(line.smaregiProductId, line.quantity);
+      continue;
+    }
+    if (order.status !== 'imported' && order.status !== 'held') continue;
+    const taken = takenFromSmaregi({ ...order, movements: order.movements?.filter((m) => m.done && (m.doneAt ?? m.at) < since) });
+    for (const [productId, quantity] of quantitiesOf(order.lines)) {
+      const outstanding = quantity - (taken.get(productId) ?? 0);
+      if (outstanding > 0) add(productId, outstanding);
     }
   }
   return reserved;
+}
+
+function quantitiesOf(lines: readonly OrderLine[]): Map<string, number> {
+  const quantities = new Map<string, number>();
+  for (const line of lines) if (line.smaregiProductId) quantities.set(line.smaregiProductId, (quantities.get(line.smaregiProductId) ?? 0) + line.quantity);
+  return quantities;
 }

@@ -119,7 +119,8 @@ export async function settleOrder(deps: SyncDeps, tenantId: string, order: Makes
   const lines = await mapLines(deps.db, tenantId, order.lines);
   const known = existing ?? (await recordPending(deps.db, tenantId, order, lines));
   if (order.status === 'provisional') return { outcome: 'reserved', affectedProductIds: productIdsOf(known.lines) };
-  if (!cancelled && known.status !== 'pending' && sameQuantities(known.lines, lines)) {
+  // A correction that failed halfway has the new lines recorded already: it is finished, not skipped.
+  if (!cancelled && known.status !== 'pending' && !known.correcting && sameQuantities(known.lines, lines)) {
     return { outcome: 'already-imported', affectedProductIds: [] };
   }
   return withOrderClaim(deps.db, tenantId, order.orderNumber, async (guard) => {
@@ -128,11 +129,14 @@ export async function settleOrder(deps: SyncDeps, tenantId: string, order: Makes
     if (!current || current.status === 'cancelled') return { outcome: 'already-cancelled', affectedProductIds: [] };
     const before = productIdsOf(current.lines);
     if (!cancelled && !sameQuantities(current.lines, lines)) {
+      // An imported order's new lines are reserved by what Smaregi has not taken yet, until the correction lands.
+      const correcting = current.status !== 'pending';
       await ledger.updateOne(
         { tenantId, orderNumber: order.orderNumber },
-        { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date() } },
+        { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date(), ...(correcting && { correcting: true }) } },
       );
       current.lines = lines;
+      if (correcting) current.correcting = true;
     }
     const outcome = await bringSmaregiInLine(deps, current, cancelled, guard);
     return { outcome, affectedProductIds: [...new Set([...before, ...productIdsOf(current.lines)])] };
@@ -294,7 +298,8 @@ async function bringSmaregiInLine(deps: SyncDeps, ledger: OrderLedgerDoc, cancel
   const outcome: OrderOutcome = cancelled ? 'cancelled' : ledger.status === 'pending' ? 'imported' : 'edited';
   if (ledger.heldLines > 0) await deps.alerts?.orderHeld(tenantId, orderNumber, cancelled ? null : heldCodes(ledger));
   const at = new Date();
-  await updateLedger(deps.db, ledger, cancelled ? { status: 'cancelled', cancelledAt: at } : { status: 'imported', importedAt: ledger.importedAt ?? at });
+  const corrected = ledger.correcting ? { correcting: false, correctedAt: at } : {};
+  await updateLedger(deps.db, ledger, cancelled ? { status: 'cancelled', cancelledAt: at, ...corrected } : { status: 'imported', importedAt: ledger.importedAt ?? at, ...corrected });
   await writeSyncLog(deps.db, [
     { tenantId, at, kind: cancelled ? 'order-cancel' : 'order-import', orderNumber, ok: true, ...(messages.length > 0 && { message: messages.join('、') }) },
     ...(outcome === 'imported' && ledger.heldLines > 0 ? [{ tenantId, at, kind: 'error' as const, orderNumber, ok: false, message: heldMessage(ledger) }] : []),
@@ -341,7 +346,7 @@ async function settleUnansweredWrites(deps: SyncDeps, contractId: string, ledger
     else {
       const since = new Date(m.at.getTime() - UNANSWERED_WRITE_SLACK_MS);
       const found = await deps.smaregi.findStockChangeByMemo(contractId, { productId: m.productId, storeId: m.storeId, memo: m.memo, since });
-      if (found) settled.push({ ...m, done: true });
+      if (found) settled.push({ ...m, done: true, doneAt: new Date() });
     }
   }
   await updateLedger(deps.db, ledger, { movements: settled });
@@ -376,7 +381,7 @@ async function moveTheDifference(
     await guard();
     await updateLedger(deps.db, ledger, { movements: [...(ledger.movements ?? []), movement] });
     await deps.smaregi.addStock(contractId, { productId, storeId: movement.storeId, delta, memo });
-    await updateLedger(deps.db, ledger, { movements: ledger.movements!.map((m) => (m === movement ? { ...m, done: true } : m)) });
+    await updateLedger(deps.db, ledger, { movements: ledger.movements!.map((m) => (m === movement ? { ...m, done: true, doneAt: new Date() } : m)) });
   }
   return deltas.length;
 }

@@ -62,10 +62,10 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
   const from = new Date(Math.min(settled - CURSOR_OVERLAP_MS, now.getTime() - LATE_CANCELLATION_WINDOW_MS));
   const orders = await deps.makeshop.listOrders(credentials, { from, to: now });
   deps.heartbeat?.({ step: 'orders', count: orders.length });
-  const ledger = new Map<string, { status: string; lines: { code: string; quantity: number }[] }>();
+  const ledger = new Map<string, { status: string; lines: { code: string; quantity: number }[]; correcting?: boolean }>();
   const docs = orderLedger(deps.db).find(
     { tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } },
-    { projection: { orderNumber: 1, status: 1, lines: 1 } },
+    { projection: { orderNumber: 1, status: 1, lines: 1, correcting: 1 } },
   );
   for await (const d of docs) ledger.set(d.orderNumber, d);
   const found: ReconcileResult['orders'] = [];
@@ -76,8 +76,8 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
       if (status !== undefined && status !== 'cancelled') found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.cancelled });
     } else if (status === undefined || status === 'pending') {
       found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
-    } else if (status === 'imported' && order.status !== 'provisional' && editedSinceRecorded(recorded!.lines, order)) {
-      // An edit whose notification was lost: Smaregi still holds the old quantities.
+    } else if (status === 'imported' && order.status !== 'provisional' && (recorded!.correcting === true || editedSinceRecorded(recorded!.lines, order))) {
+      // An edit whose notification was lost, or whose correction stopped halfway: Smaregi still holds the old quantities.
       found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.edited });
     }
   }

@@ -43,6 +43,9 @@ function world() {
   const sampler = new InvariantSampler(smaregi, 'c1', makeshop, 's1', CODES, { stock, settings: SETTINGS }, now);
   /** The engine reads Smaregi's stock of the items (what its next push is computed from). */
   const read = (...codes: string[]) => contract.stockReads.push({ at: clock, productIds: codes.map((c) => contract.productIdByCode.get(c)!) });
+  /** The reconciliation's read of what changed since its cursor (by update time). */
+  const readByUpdateTime = (...codes: string[]) =>
+    contract.stockReads.push({ at: clock, productIds: codes.map((c) => contract.productIdByCode.get(c)!), byUpdateTime: true });
   /** One store's page of a full push's store-by-store read. */
   const readStore = (storeId: string) => contract.stockReads.push({ at: clock, storeId, productIds: CODES.map((c) => contract.productIdByCode.get(c)!) });
   const push = (code: string, quantity: number) => shop.writeStock(shop.products.find((p) => p.customCode === code)!, quantity);
@@ -57,7 +60,7 @@ function world() {
   };
   /** Every violation so far as [code, MakeShop, allowed]. */
   const violations = () => sampler.violations.map((v) => [v.code, v.makeshop, v.allowed]);
-  return { makeshop, shop, sampler, read, readStore, push, sale, advance, cancel, violations };
+  return { makeshop, shop, sampler, read, readByUpdateTime, readStore, push, sale, advance, cancel, violations };
 }
 
 test('a cancelled order whose decrement a push overwrote is excused by its quantity until the next push', () => {
@@ -265,4 +268,19 @@ test('a held write is judged by the reads before its call reached MakeShop, not 
   sampler.sample();
   assert.equal(sampler.violations.length, 0, 'the order came after the read that fed the write: its decrement was overwritten');
   assert.equal(sampler.excuses.overwrittenOrder, 1);
+});
+
+test('a read by update time (the reconciliation) feeds no push: the push is judged by its own read', () => {
+  const { sampler, read, readByUpdateTime, push, sale, advance, violations } = world();
+  read('P1');
+  advance(1_000);
+  sale('P1', 1);
+  // The push looks for orders for seconds (a look that took long is repeated); meanwhile the reconciliation
+  // lists what changed since its cursor. The push computed from its own read, before the sale.
+  advance(7_000);
+  readByUpdateTime('P1');
+  advance(1_000);
+  push('P1', 10);
+  sampler.sample();
+  assert.deepEqual(violations(), []);
 });

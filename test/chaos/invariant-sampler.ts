@@ -9,7 +9,8 @@
 //
 // What the engine cannot know yet is not held against it:
 // - Smaregi side (sales, settings): a pushed value is compared with the POS stock as of the Smaregi stock
-//   reads that fed it — the last GET /pos/stock covering the product before the push's call started (the
+//   reads that fed it — the last GET /pos/stock covering the product before the push's call started, not
+//   counting reads by update time (the reconciliation's, which only mark products changed) (the
 //   max over reads a few seconds before it, in case another attempt read in between; for a full push, which
 //   reads store by store, back to each store's read), and with the most lenient settings saved since
 //   shortly before those reads (a version stays possible until the next one was saved: the api checks the
@@ -259,8 +260,9 @@ export class InvariantSampler {
   }
 
   /** When the Smaregi reads that may have fed the push at pushAt were answered: [earliest plausible, latest]. */
-  private readsFeeding(reads: { at: number; productIds: string[]; storeId?: string }[], productId: string, pushAt: number): [number, number] {
-    const before = reads.filter((r) => r.at <= pushAt && r.productIds.includes(productId));
+  private readsFeeding(reads: { at: number; productIds: string[]; storeId?: string; byUpdateTime?: boolean }[], productId: string, pushAt: number): [number, number] {
+    // A read by update time (the reconciliation's) only tells what changed: no push sums it.
+    const before = reads.filter((r) => r.at <= pushAt && !r.byUpdateTime && r.productIds.includes(productId));
     const latest = before.at(-1);
     if (!latest) return [0, 0];
     let earliest = before.find((r) => r.at >= latest.at - READ_JITTER_MS)!.at;

@@ -17,6 +17,7 @@ import { orderLedger } from '../../src/storage/orders';
 import { orderCursors } from '../../src/storage/order-cursors';
 import { computeTargets } from '../../src/sync/targets';
 import { pushStock } from '../../src/sync/push';
+import { processOrder } from '../../src/sync/orders';
 
 const world = {
   ...merchantWorld(
@@ -124,4 +125,26 @@ test('stock settings saved while Smaregi is being read are the ones the push use
   await holdEverySmaregiCall(0);
   const target = targets.find((t) => t.item.customCode === 'PS-003')!;
   assert.deepEqual({ smaregi: target.smaregiTotal, target: target.target }, { smaregi: 10, target: 10 }, 'store 1 only, as saved during the read');
+});
+
+test('an edit that raised an imported order is reserved until Smaregi holds the difference', { timeout: 120_000 }, async () => {
+  // (After the settings test: store 1 only, no buffer.)
+  const makeshopSim = `${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}`;
+  const target = async () => (await computeTargets(stack.sync, merchant.tenantId)).targets.find((t) => t.item.customCode === 'PS-003')!;
+  const placed = (await postJson(`${makeshopSim}/orders`, { lines: [{ code: 'PS-003', quantity: 1 }] })) as { orderNumber: string };
+  await processOrder(stack.sync, { tenantId: merchant.tenantId, orderNumber: placed.orderNumber, cmd: 0 });
+  assert.deepEqual({ smaregi: (await target()).smaregiTotal, target: (await target()).target }, { smaregi: 9, target: 9 }, 'imported');
+
+  // The customer raises the order to 3: MakeShop takes 2 more at once; Smaregi fails the correction's 在庫調整.
+  await postJson(`${makeshopSim}/orders/${placed.orderNumber}/edit`, { lines: [{ code: 'PS-003', quantity: 3 }] });
+  await holdEverySmaregiCall(0);
+  await postJson(`${smaregiSim()}/faults`, { errorRate: 1 }, 'PUT');
+  await assert.rejects(processOrder(stack.sync, { tenantId: merchant.tenantId, orderNumber: placed.orderNumber, cmd: 1 }));
+  await postJson(`${smaregiSim()}/faults`, {}, 'PUT');
+  const during = await target();
+  assert.deepEqual({ smaregi: during.smaregiTotal, target: during.target }, { smaregi: 9, target: 7 }, 'the raise is reserved while Smaregi lacks it');
+
+  await processOrder(stack.sync, { tenantId: merchant.tenantId, orderNumber: placed.orderNumber, cmd: 1 });
+  const after = await target();
+  assert.deepEqual({ smaregi: after.smaregiTotal, target: after.target }, { smaregi: 7, target: 7 }, 'once Smaregi holds it, it is not counted twice');
 });

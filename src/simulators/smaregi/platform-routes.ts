@@ -184,7 +184,8 @@ export function platformRouter(state: SmaregiSimState, opts: PlatformRouteOption
     );
     const covered = new Set(rows.map((r) => r.productId));
     if (productId !== undefined) covered.add(productId);
-    contract.stockReads.push({ at: state.now(), productIds: [...covered], ...(storeId !== undefined && { storeId }) });
+    const byUpdateTime = queryParam(ctx, 'upd_date_time-from') !== undefined || queryParam(ctx, 'upd_date_time-to') !== undefined;
+    contract.stockReads.push({ at: state.now(), productIds: [...covered], ...(storeId !== undefined && { storeId }), ...(byUpdateTime && { byUpdateTime }) });
     ctx.body = rows.map((r) => ({
       storeId: r.storeId,
       productId: r.productId,

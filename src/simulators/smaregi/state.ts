@@ -58,7 +58,8 @@ export interface SimContract {
   stock: Map<string, SimStockRow>;
   history: SimStockHistory[];
   /** Every GET /pos/stock answer: when, which products it covered, and its store_id when it asked for one store (for tests that trace what a push read). */
-  stockReads: { at: number; productIds: string[]; storeId?: string }[];
+  /** Every stock read, for the chaos sampler; `byUpdateTime`: filtered by update time (what changed, not what a push sums). */
+  stockReads: { at: number; productIds: string[]; storeId?: string; byUpdateTime?: boolean }[];
   shipments: Map<string, SimShipment>;
   nextHistoryId: number;
   nextShipmentId: number;
