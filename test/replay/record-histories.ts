@@ -33,9 +33,9 @@ async function main(): Promise<void> {
     }, 60_000);
     await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/orders/${orderNumber}/cancel`, {});
     await uploadCatalogFromShop(stack, merchant.token, world.shopId);
-    await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'stopped' } });
-    // One reconciliation period, so the sync history holds a reconciliation too.
+    // One reconciliation period while 稼働 (none runs while stopped), so the sync history holds a reconciliation too.
     await new Promise((r) => setTimeout(r, 6_000));
+    await stack.http('PUT', '/api/v1/sync/state', { token: merchant.token, body: { state: 'stopped' } });
 
     const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
     mkdirSync(HISTORIES, { recursive: true });
