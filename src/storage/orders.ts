@@ -111,7 +111,7 @@ export async function reservedQuantities(db: Db, tenantId: string, importedSince
     }
     if (order.status !== 'imported' && order.status !== 'held') continue;
     const taken = takenFromSmaregi({ ...order, movements: order.movements?.filter((m) => m.done && (m.doneAt ?? m.at) < since) });
-    for (const [productId, quantity] of quantitiesOf(order.lines)) {
+    for (const [productId, quantity] of quantitiesByProduct(order.lines)) {
       const outstanding = quantity - (taken.get(productId) ?? 0);
       if (outstanding > 0) add(productId, outstanding);
     }
@@ -119,8 +119,9 @@ export async function reservedQuantities(db: Db, tenantId: string, importedSince
   return reserved;
 }
 
-function quantitiesOf(lines: readonly OrderLine[]): Map<string, number> {
-  const quantities = new Map<string, number>();
-  for (const line of lines) if (line.smaregiProductId) quantities.set(line.smaregiProductId, (quantities.get(line.smaregiProductId) ?? 0) + line.quantity);
-  return quantities;
+/** The order's quantities per Smaregi productId (lines not in the catalog left out). */
+export function quantitiesByProduct(lines: readonly OrderLine[]): Map<string, number> {
+  const byProduct = new Map<string, number>();
+  for (const l of lines) if (l.smaregiProductId) byProduct.set(l.smaregiProductId, (byProduct.get(l.smaregiProductId) ?? 0) + l.quantity);
+  return byProduct;
 }

@@ -2,7 +2,7 @@ import type { OrderOutcome } from '../workflows/activity-types';
 import { MongoServerError, ObjectId, type Db } from 'mongodb';
 import type { MakeshopOrder, MakeshopOrderLine } from '../platforms/makeshop/gateway';
 import { activeCatalogVersion, readCatalogItems, type CatalogItemDoc } from '../storage/catalog-items';
-import { orderLedger, takenFromSmaregi, type OrderLedgerDoc, type OrderLine, type OrderMovement } from '../storage/orders';
+import { orderLedger, quantitiesByProduct, takenFromSmaregi, type OrderLedgerDoc, type OrderLine, type OrderMovement } from '../storage/orders';
 import { countMissingOrder } from '../storage/order-cursors';
 import { writeSyncLog } from '../storage/sync-log';
 import { SyncConfigurationError, type SyncDeps } from './ports';
@@ -410,12 +410,6 @@ async function recordCancelledBeforeImport(deps: SyncDeps, tenantId: string, ord
     { tenantId, at: now, kind: 'order-cancel', orderNumber, ok: true, message: '取り込み前にキャンセルされたため、スマレジには反映していません' },
   ]);
   return { outcome: 'cancelled', affectedProductIds: [] };
-}
-
-function quantitiesByProduct(lines: OrderLine[]): Map<string, number> {
-  const byProduct = new Map<string, number>();
-  for (const l of lines) if (l.smaregiProductId) byProduct.set(l.smaregiProductId, (byProduct.get(l.smaregiProductId) ?? 0) + l.quantity);
-  return byProduct;
 }
 
 function sameQuantities(a: OrderLine[], b: OrderLine[]): boolean {

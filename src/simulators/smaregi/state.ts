@@ -57,8 +57,10 @@ export interface SimContract {
   /** Keyed by `${productId}:${storeId}`; a missing key means the stock never changed. */
   stock: Map<string, SimStockRow>;
   history: SimStockHistory[];
-  /** Every GET /pos/stock answer: when, which products it covered, and its store_id when it asked for one store (for tests that trace what a push read). */
-  /** Every stock read, for the chaos sampler; `byUpdateTime`: filtered by update time (what changed, not what a push sums). */
+  /**
+   * Every GET /pos/stock answer: when, which products it covered, its store_id when it asked for one store, and
+   * whether it was filtered by update time (what changed, which no push sums) — for tests that trace what a push read.
+   */
   stockReads: { at: number; productIds: string[]; storeId?: string; byUpdateTime?: boolean }[];
   shipments: Map<string, SimShipment>;
   nextHistoryId: number;
