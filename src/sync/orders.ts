@@ -109,6 +109,18 @@ export async function recordDiscoveredOrder(deps: SyncDeps, tenantId: string, or
   return (await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines))).lines;
 }
 
+/**
+ * A pending order MakeShop holds with other quantities (an edit whose notification was lost) is reserved by
+ * what it holds now, before its import fetches it again: the ledger's lines are what every push reserves.
+ */
+export async function refreshPendingLines(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<void> {
+  const lines = await mapLines(deps.db, tenantId, order.lines);
+  await orderLedger(deps.db).updateOne(
+    { tenantId, orderNumber: order.orderNumber, status: 'pending' },
+    { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date() } },
+  );
+}
+
 /** Brings Smaregi in line with the order as MakeShop holds it now (also used with orders read in bulk). */
 export async function settleOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<ProcessOrderResult> {
   const cancelled = order.status === 'cancelled';

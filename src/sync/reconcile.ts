@@ -2,7 +2,7 @@ import { orderLedger } from '../storage/orders';
 import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
 import { activeCatalogVersion } from '../storage/catalog-items';
 import { SyncConfigurationError, type SyncDeps } from './ports';
-import { ORDER_CMD, editedSinceRecorded } from './orders';
+import { ORDER_CMD, editedSinceRecorded, refreshPendingLines } from './orders';
 import { repairDriftIfDue } from './drift';
 
 export interface ReconcileInput {
@@ -75,6 +75,7 @@ async function unsettledOrders(deps: SyncDeps, tenantId: string, now: Date): Pro
     if (order.status === 'cancelled') {
       if (status !== undefined && status !== 'cancelled') found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.cancelled });
     } else if (status === undefined || status === 'pending') {
+      if (status === 'pending' && editedSinceRecorded(recorded!.lines, order)) await refreshPendingLines(deps, tenantId, order);
       found.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
     } else if (status === 'imported' && order.status !== 'provisional' && (recorded!.correcting === true || editedSinceRecorded(recorded!.lines, order))) {
       // An edit whose notification was lost, or whose correction stopped halfway: Smaregi still holds the old quantities.

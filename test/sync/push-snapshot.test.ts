@@ -18,6 +18,8 @@ import { orderCursors } from '../../src/storage/order-cursors';
 import { computeTargets } from '../../src/sync/targets';
 import { pushStock } from '../../src/sync/push';
 import { processOrder } from '../../src/sync/orders';
+import { reconcile } from '../../src/sync/reconcile';
+import { discoverOrders } from '../../src/sync/discovery';
 
 const world = {
   ...merchantWorld(
@@ -147,4 +149,21 @@ test('an edit that raised an imported order is reserved until Smaregi holds the 
   await processOrder(stack.sync, { tenantId: merchant.tenantId, orderNumber: placed.orderNumber, cmd: 1 });
   const after = await target();
   assert.deepEqual({ smaregi: after.smaregiTotal, target: after.target }, { smaregi: 7, target: 7 }, 'once Smaregi holds it, it is not counted twice');
+});
+
+test('a pending order edited in MakeShop, its notification lost, is reserved by its new quantity after the reconciliation', { timeout: 120_000 }, async () => {
+  const makeshopSim = `${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}`;
+  const reserved = async () => (await computeTargets(stack.sync, merchant.tenantId)).targets.find((t) => t.item.customCode === 'PS-001')!.reserved;
+  await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, { notificationDropRate: 1 }, 'PUT');
+  try {
+    const placed = (await postJson(`${makeshopSim}/orders`, { lines: [{ code: 'PS-001', quantity: 1 }] })) as { orderNumber: string };
+    await discoverOrders(stack.sync, { tenantId: merchant.tenantId }); // a look finds it: pending, 1
+    const before = await reserved();
+    await postJson(`${makeshopSim}/orders/${placed.orderNumber}/edit`, { lines: [{ code: 'PS-001', quantity: 4 }] });
+    await reconcile(stack.sync, { tenantId: merchant.tenantId, stockCursor: null });
+    assert.equal((await orderLedger(stack.database.db).findOne({ tenantId: merchant.tenantId, orderNumber: placed.orderNumber }))?.status, 'pending');
+    assert.equal(await reserved(), before + 3, 'the raise is reserved before the import');
+  } finally {
+    await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, {}, 'PUT');
+  }
 });
