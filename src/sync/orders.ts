@@ -117,7 +117,7 @@ export async function refreshPendingLines(deps: SyncDeps, tenantId: string, orde
   const lines = await mapLines(deps.db, tenantId, order.lines);
   await orderLedger(deps.db).updateOne(
     { tenantId, orderNumber: order.orderNumber, status: 'pending' },
-    { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date() } },
+    { $set: { lines, heldLines: heldLineCount(lines), updatedAt: new Date() } },
   );
 }
 
@@ -145,7 +145,7 @@ export async function settleOrder(deps: SyncDeps, tenantId: string, order: Makes
       const correcting = current.status !== 'pending';
       await ledger.updateOne(
         { tenantId, orderNumber: order.orderNumber },
-        { $set: { lines, heldLines: lines.filter((l) => !l.smaregiProductId).length, updatedAt: new Date(), ...(correcting && { correcting: true }) } },
+        { $set: { lines, heldLines: heldLineCount(lines), updatedAt: new Date(), ...(correcting && { correcting: true }) } },
       );
       current.lines = lines;
       if (correcting) current.correcting = true;
@@ -251,7 +251,7 @@ async function recordPending(db: Db, tenantId: string, order: MakeshopOrder, lin
     orderNumber: order.orderNumber,
     status: 'pending',
     lines,
-    heldLines: lines.filter((l) => !l.smaregiProductId).length,
+    heldLines: heldLineCount(lines),
     shipmentId: null,
     createdAt: now,
     updatedAt: now,
@@ -439,4 +439,9 @@ const heldCodes = (ledger: OrderLedgerDoc) => ledger.lines.filter((l) => !l.smar
 function heldMessage(ledger: OrderLedgerDoc): string {
   const codes = heldCodes(ledger).map((code) => `「${code}」`);
   return `注文 ${ledger.orderNumber} の商品 ${codes.join('、')} はカタログで対応するスマレジ商品がないため取り込みを保留しました。`;
+}
+
+/** Lines not in the catalog: the order is held on them, never guessed. */
+function heldLineCount(lines: readonly OrderLine[]): number {
+  return lines.filter((l) => !l.smaregiProductId).length;
 }
