@@ -124,11 +124,13 @@ function ensureTemporalTestServer() {
 /**
  * FerretDB's module has an empty build/version/version.txt, so a plain `go install …@v1.24.2` builds
  * a binary that panics at start. We fetch the same pinned module through the Go module proxy and
- * build it with the version file filled in — the same source, built the way FerretDB's own task does.
+ * build it with the version file filled in — the same source, built the way FerretDB's own task does —
+ * plus one patch (scripts/ferretdb/): update, findAndModify and delete serialized per collection, so a
+ * single-document write is atomic as on MongoDB (FerretDB v1 loses one of two concurrent updates).
  */
 function ensureFerretdb() {
   const { goModule, version } = PINS.ferretdb;
-  const dir = join(CACHE, `ferretdb-${version}`);
+  const dir = join(CACHE, `ferretdb-${version}-${FERRETDB_PATCH}`);
   const bin = join(dir, 'ferretdb');
   if (!existsSync(bin)) {
     if (!has('go')) throw new SetupError('a Go toolchain is needed to build FerretDB (install Go ≥ 1.22 and retry)');
@@ -140,6 +142,7 @@ function ensureFerretdb() {
     cpSync(src, work, { recursive: true });
     run('chmod', ['-R', 'u+w', work]);
     writeFileSync(join(work, 'build', 'version', 'version.txt'), `${version}\n`);
+    applyFerretdbPatch(work);
     step('building FerretDB (first run only, a few minutes on 2 cores)…');
     const t0 = Date.now();
     mkdirSync(dir, { recursive: true });
@@ -149,6 +152,22 @@ function ensureFerretdb() {
   }
   step(`FerretDB ok: ${verify(bin, ['--version'], 'FerretDB')}`);
   return bin;
+}
+
+/** Names the patched build in the cache: change it whenever scripts/ferretdb/ changes, so caches rebuild. */
+const FERRETDB_PATCH = 'zaiko-atomic-writes-1';
+
+function applyFerretdbPatch(work) {
+  const handlerDir = join(work, 'internal', 'handler');
+  cpSync(join(ROOT, 'scripts', 'ferretdb', 'zaiko_atomic_writes.go'), join(handlerDir, 'zaiko_atomic_writes.go'));
+  const commandsFile = join(handlerDir, 'commands.go');
+  let commands = readFileSync(commandsFile, 'utf8');
+  for (const handler of ['MsgUpdate', 'MsgFindAndModify', 'MsgDelete']) {
+    const from = `Handler: h.${handler},`;
+    if (!commands.includes(from)) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: ${from} not found in commands.go; the patch needs updating`);
+    commands = commands.replaceAll(from, `Handler: zaikoSerializedPerCollection(h.${handler}),`);
+  }
+  writeFileSync(commandsFile, commands);
 }
 
 /** The OpenAPI fuzzer of the security suite, in its own virtualenv under the cache (no system packages touched). */

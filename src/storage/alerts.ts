@@ -91,16 +91,21 @@ export async function raiseAlerts(
   });
   const results: { id: string; kind: AlertKind; change: AlertChange }[] = [];
   const writes: AnyBulkWriteOperation<AlertDoc>[] = [];
+  // The write that opened each result (an unchanged informational alert has none): the bulk write's
+  // error indexes are positions in `writes`, not in `results`.
+  const openingWrite = new Map<number, number>();
   for (const [id, { kind, subject, message }] of wanted) {
     const doc = existing.get(id);
     const informational = ALERT_DEFINITIONS[kind].informational === true;
     if (!doc) {
       const mailbox = mailboxOf(kind, tenantId);
       const audience = ALERT_DEFINITIONS[kind].audience;
+      openingWrite.set(results.length, writes.length);
       writes.push({ insertOne: { document: { _id: id, mailbox, tenantId, audience, kind, subject, ...opening(message, kind) } } });
       results.push({ id, kind, change: 'opened' });
     } else if (doc.resolvedAt !== null && !informational) {
       // Guarded by resolvedAt: of two concurrent re-raises only one re-opens.
+      openingWrite.set(results.length, writes.length);
       writes.push({ updateOne: { filter: { _id: id, resolvedAt: doc.resolvedAt }, update: { $set: opening(message, kind) } } });
       results.push({ id, kind, change: 'reopened' });
     } else {
@@ -109,7 +114,7 @@ export async function raiseAlerts(
     }
   }
   const failedIndexes = await bulkWriteIgnoringDuplicates(db, writes);
-  const changed = results.filter((r, i) => r.change !== 'unchanged' && !failedIndexes.has(i));
+  const changed = results.filter((r, i) => r.change !== 'unchanged' && !failedIndexes.has(openingWrite.get(i)!));
   for (const r of results) if (!changed.includes(r)) r.change = 'unchanged';
 
   const byMailbox = new Map<string, { open: string[]; pending: string[] }>();

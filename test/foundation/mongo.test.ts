@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MongoServerError } from 'mongodb';
-import { testDatabase } from '../support/infra';
+import { MongoClient, MongoServerError } from 'mongodb';
+import { testDatabase, testInfra } from '../support/infra';
 
 let database: Awaited<ReturnType<typeof testDatabase>>;
 before(async () => (database = await testDatabase('mongo')));
@@ -30,4 +30,38 @@ test('single-document conditional updates give compare-and-set without transacti
   const second = await items.updateOne({ _id: 'x', version: 1 }, { $set: { version: 3 } });
   assert.equal(first.modifiedCount, 1);
   assert.equal(second.modifiedCount, 0);
+});
+
+// Production MongoDB makes every single-document write atomic, and the service relies on it (alert
+// mailboxes, queues, claims). FerretDB v1 does not on its own (a query, then a separate write): the
+// embedded stack builds it with writes serialized per collection (scripts/ferretdb/).
+test('concurrent updates of one document from two clients all land: $inc, and a pull racing an add', async () => {
+  const other = new MongoClient(testInfra().mongoUrl);
+  await other.connect();
+  try {
+    const counters = database.db.collection<{ _id: string; n: number }>('concurrent_counters');
+    await counters.insertOne({ _id: 'c', n: 0 });
+    const sides = [counters, other.db(database.name).collection<{ _id: string; n: number }>('concurrent_counters')];
+    await Promise.all(Array.from({ length: 60 }, (_, i) => sides[i % 2]!.updateOne({ _id: 'c' }, { $inc: { n: 1 } })));
+    assert.equal((await counters.findOne({ _id: 'c' }))?.n, 60, 'no increment lost');
+
+    const boxes = database.db.collection<{ _id: string; pending: string[]; sent: number | null }>('concurrent_boxes');
+    const otherBoxes = other.db(database.name).collection<{ _id: string; pending: string[]; sent: number | null }>('concurrent_boxes');
+    for (let round = 0; round < 20; round++) {
+      const _id = `box-${round}`;
+      await boxes.insertOne({ _id, pending: ['a'], sent: null });
+      await Promise.all([
+        boxes.updateOne({ _id }, { $pullAll: { pending: ['a'] }, $set: { sent: round } }),
+        otherBoxes.updateOne({ _id }, { $addToSet: { pending: { $each: ['b'] } } }),
+      ]);
+      assert.deepEqual(await boxes.findOne({ _id }), { _id, pending: ['b'], sent: round }, `round ${round}: both updates landed`);
+    }
+
+    const guarded = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => sides[i % 2]!.updateOne({ _id: 'c', n: 60 }, { $inc: { n: 100 } })),
+    );
+    assert.equal(guarded.reduce((sum, r) => sum + r.modifiedCount, 0), 1, 'a guarded update (compare-and-set) wins once');
+  } finally {
+    await other.close();
+  }
 });
