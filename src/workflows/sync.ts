@@ -121,6 +121,13 @@ export const PUSH_BESIDE_IMPORT_PATCH = 'sync-push-beside-import';
  */
 export const RECONCILE_BESIDE_CYCLE_PATCH = 'sync-reconcile-beside-cycle';
 
+/**
+ * Runs past this patch import the queued orders beside the loop too: a cycle no longer waits for its imports
+ * before the next push. Under a slow Smaregi a backlog takes minutes to import (15–50 s per order in the chaos
+ * run), and the items of an order a push had overwritten waited for all of it before they were pushed again.
+ */
+export const IMPORT_BESIDE_CYCLE_PATCH = 'sync-import-beside-cycle';
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
@@ -129,8 +136,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
   const pushBesideImport = stored !== null && patched(PUSH_BESIDE_IMPORT_PATCH);
   const reconcileBesideCycle = pushBesideImport && patched(RECONCILE_BESIDE_CYCLE_PATCH);
+  const importBesideCycle = reconcileBesideCycle && patched(IMPORT_BESIDE_CYCLE_PATCH);
   /** The reconciliation running beside the cycle (runs past RECONCILE_BESIDE_CYCLE_PATCH); null when none is. */
   let reconciling: Promise<void> | null = null;
+  /** The order imports running beside the loop (runs past IMPORT_BESIDE_CYCLE_PATCH); null when none run. */
+  let importing: Promise<void> | null = null;
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -226,7 +236,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const canWork = () => s.state === 'running' && s.active;
   const workCount = () =>
     stored
-      ? (stored.productsDue ? 1 : 0) + (stored.ordersDue ? 1 : 0) + (s.fullPushDue || s.allItemsDue ? 1 : 0)
+      ? (stored.productsDue ? 1 : 0) + (stored.ordersDue && importing === null ? 1 : 0) + (s.fullPushDue || s.allItemsDue ? 1 : 0)
       : s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
   /** What the debounce watches: the work signals a burst keeps sending. */
   const workGrowth = () => (stored ? stored.signals : workCount());
@@ -279,7 +289,14 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     }
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
-    if (pushBesideImport) {
+    if (importBesideCycle) {
+      if (importing === null && stored!.ordersDue) {
+        importing = importOrders()
+          .catch((err: unknown) => recordError(s, 'order import failed', err))
+          .finally(() => void (importing = null));
+      }
+      await pushStock();
+    } else if (pushBesideImport) {
       await Promise.all([pushStock(), importOrders()]);
     } else {
       await importOrders();
@@ -289,8 +306,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
-  // Its cursor and the work it queues belong to this run's state.
+  // Its cursor and the work it queues belong to this run's state; the imports stop at the next order.
   if (reconciling) await reconciling;
+  if (importing) await importing;
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });

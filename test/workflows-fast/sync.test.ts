@@ -7,88 +7,12 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { eventually } from '../support/platforms';
-import { syncWorkflow, type SyncWorkflowInput } from '../../src/workflows/sync';
-import { setSyncStateUpdate, syncStatusQuery, syncWorkflowId, syncWorkRecordedSignal } from '../../src/workflows/messages';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { SyncWorkflowActivities } from '../../src/workflows/activity-types';
-import type { StoredSyncConfiguration } from '../../src/domain/workflow-records';
-import type { PushStockResult } from '../../src/sync/push';
-import type { QueuedOrder } from '../../src/storage/sync-work';
-import { MINUTE, idleOnboardingActivities, recorder, startFastLayer, type FastLayer } from './time-skipping';
+import type { SyncWorkflowInput } from '../../src/workflows/sync';
+import { setSyncStateUpdate, syncStatusQuery } from '../../src/workflows/messages';
+import { MINUTE, startFastLayer, type FastLayer } from './time-skipping';
+import { SYNC_ACTIVITIES, startSyncOn, syncStubs } from './sync-stubs';
 
 const TIMING = { debounceMs: MINUTE, maxDelayMs: 5 * MINUTE, reconcileIntervalMs: 10 * MINUTE };
-
-/**
- * The sync activities of a run past the bounded-state patch, over an in-memory stand-in of the MongoDB work
- * store (src/storage/sync-work.ts): what the workflow hands over is "stored", a push takes every stored
- * product (recorded in `pushedProducts`), orders are read a page at a time and leave the queue when processed.
- */
-function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
-  const store = { products: new Set<string>(), orders: [] as QueuedOrder[] };
-  let stamps = 0;
-  const pushedProducts: string[][] = [];
-  /** Pushes and imports in the order the workflow ran them. */
-  const sequence: string[] = [];
-  /** What a coming look for orders finds (an unannounced order and its product), once, after `skip` looks. */
-  const nextLook: { skip: number; find: { orderNumber: string; productId: string } | null } = { skip: 0, find: null };
-  const queued = () => ({ products: store.products.size, orders: store.orders.length });
-  const reconciled = recorder<{ tenantId: string }, { stockCursor: string; productIds: []; orders: []; queued: { products: number; orders: number } }>(() => ({
-    stockCursor: 'cursor',
-    productIds: [],
-    orders: [],
-    queued: queued(),
-  }));
-  const pushed = recorder<{ full: boolean; allItems: boolean }, PushStockResult>(() => {
-    const taken = [...store.products];
-    store.products.clear();
-    pushedProducts.push(taken);
-    sequence.push(`push ${taken.join(',')}`);
-    return { catalogVersion: null, pushed: Math.max(1, taken.length), unchanged: 0, failed: 0, makeshopCalls: 1, retryProductIds: [] };
-  });
-  const processed = recorder<QueuedOrder & { tenantId: string }, { outcome: 'imported'; affectedProducts: number }>((order) => {
-    store.orders = store.orders.filter((o) => o.stamp !== order.stamp);
-    sequence.push(`import ${order.orderNumber}`);
-    return { outcome: 'imported', affectedProducts: 0 };
-  });
-  const activities: Partial<SyncWorkflowActivities> = {
-    loadSyncConfiguration: async () => ({
-      state: 'running',
-      stoppedByLostLink: false,
-      active: true,
-      readiness: { ready: true, missing: [] },
-      catalogVersion: 1,
-      ...stored,
-    }),
-    saveSyncState: async () => undefined,
-    // Like the activity: a found order is queued and its product marked changed; answers what waits.
-    discoverIntoQueue: async () => {
-      const found = nextLook.skip-- > 0 ? null : nextLook.find;
-      if (found) nextLook.find = null;
-      if (found) {
-        store.orders.push({ orderNumber: found.orderNumber, cmd: 0, stamp: String(++stamps) });
-        store.products.add(found.productId);
-      }
-      return { orders: [], queued: found ? 1 : 0, products: store.products.size };
-    },
-    recordSyncWork: async (work) => {
-      for (const id of work.productIds) store.products.add(id);
-      for (const order of work.orders) store.orders.push({ ...order, stamp: String(++stamps) });
-    },
-    nextQueuedOrders: async ({ limit }) => ({ orders: store.orders.slice(0, limit), queued: store.orders.length }),
-    deferQueuedOrder: async () => undefined,
-    reconcileIntoQueue: reconciled.activity as SyncWorkflowActivities['reconcileIntoQueue'],
-    pushQueuedStock: pushed.activity as SyncWorkflowActivities['pushQueuedStock'],
-    processQueuedOrder: processed.activity as SyncWorkflowActivities['processQueuedOrder'],
-  };
-  /** What the api does for a webhook: store the work, then signal the counts only. */
-  const handOver = async (handle: WorkflowHandle<typeof syncWorkflow>, work: { productIds?: string[]; orders?: { orderNumber: string; cmd: number }[] }) => {
-    for (const id of work.productIds ?? []) store.products.add(id);
-    for (const order of work.orders ?? []) store.orders.push({ ...order, stamp: String(++stamps) });
-    await handle.signal(syncWorkRecordedSignal, { products: work.productIds?.length ?? 0, orders: work.orders?.length ?? 0 });
-  };
-  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed, pushedProducts, sequence, nextLook, handOver };
-}
-const SYNC_ACTIVITIES = Object.keys(syncStubs().activities);
 
 let fast: FastLayer;
 let env: TestWorkflowEnvironment;
@@ -98,8 +22,7 @@ before(async () => {
 });
 after(async () => fast?.close());
 
-const startSync = (taskQueue: string, tenantId: string, extra: Partial<SyncWorkflowInput> = {}) =>
-  env.client.workflow.start(syncWorkflow, { taskQueue, workflowId: syncWorkflowId(tenantId), args: [{ tenantId, timing: TIMING, ...extra }] });
+const startSync = (taskQueue: string, tenantId: string, extra: Partial<SyncWorkflowInput> = {}) => startSyncOn(env, taskQueue, tenantId, { timing: TIMING, ...extra });
 
 /** Lets the workflow time pass until the first push (after a quiet period) has happened. */
 async function settled(pushed: ReturnType<typeof syncStubs>['pushed']): Promise<void> {
@@ -199,35 +122,6 @@ test('a push that keeps failing does not hold the orders of its cycle', async ()
     const attempts = stubs.pushed.calls.slice(1);
     assert.ok(attempts.length >= 3, `${attempts.length} push attempts`);
     assert.ok(imported!.at < attempts.at(-1)!.at, 'the order was imported while the push was still being retried');
-  });
-});
-
-test('a reconciliation that takes long holds no push: the full push and a change are pushed while it still runs', async () => {
-  const stubs = syncStubs();
-  const reconcile = stubs.activities.reconcileIntoQueue!;
-  let release!: () => void;
-  const slowPlatform = new Promise<void>((resolve) => (release = resolve));
-  // Every attempt waits for the platform (one that outlives its heartbeat timeout is retried).
-  stubs.activities.reconcileIntoQueue = async (input) => {
-    await slowPlatform;
-    return reconcile(input);
-  };
-  await fast.run(stubs.activities, async (taskQueue) => {
-    // The server skips no time while an activity runs: this test waits in real time, with short periods.
-    const timing = { debounceMs: 200, maxDelayMs: 1000, reconcileIntervalMs: 10 * MINUTE };
-    const handle = await startSync(taskQueue, 'sync-fast-slow-reconcile', { timing });
-    try {
-      await stubs.pushed.called(1);
-      await stubs.handOver(handle, { productIds: ['p1'], orders: [{ orderNumber: 'o1', cmd: 0 }] });
-      await stubs.pushed.called(2);
-      await stubs.processed.called(1);
-      assert.equal(stubs.reconciled.calls.length, 0, 'the reconciliation was still running');
-      assert.deepEqual(stubs.pushedProducts[1], ['p1']);
-    } finally {
-      release();
-    }
-    await stubs.reconciled.called(1);
-    await handle.terminate('test finished');
   });
 });
 
