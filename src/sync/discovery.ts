@@ -2,7 +2,7 @@ import { activeCatalogVersion } from '../storage/catalog-items';
 import { advanceOrderCursor, readOrderCursor } from '../storage/order-cursors';
 import { markProductsDirty, queueOrders } from '../storage/sync-work';
 import type { SyncDeps } from './ports';
-import { ORDER_CMD, recordDiscoveredOrder } from './orders';
+import { ORDER_CMD, recordDiscoveredOrders } from './orders';
 
 export interface DiscoverOrdersInput {
   tenantId: string;
@@ -35,10 +35,8 @@ export async function discoverOrders(deps: SyncDeps, input: DiscoverOrdersInput,
   const listed = await deps.makeshop.listOrders(connection, { from: new Date(lastLook - DISCOVERY_OVERLAP_MS), to: now });
   const orders: DiscoverOrdersResult['orders'] = [];
   const productIds = new Set<string>();
-  for (const order of listed) {
-    const lines = await recordDiscoveredOrder(deps, tenantId, order);
-    if (!lines) continue;
-    orders.push({ orderNumber: order.orderNumber, cmd: ORDER_CMD.created });
+  for (const { orderNumber, lines } of await recordDiscoveredOrders(deps, tenantId, listed)) {
+    orders.push({ orderNumber, cmd: ORDER_CMD.created });
     for (const line of lines) if (line.smaregiProductId) productIds.add(line.smaregiProductId);
   }
   // A found order is imported without waiting for a notification that may never come, and its items are

@@ -100,13 +100,24 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
 }
 
 /**
- * Records an order found by listing MakeShop's orders (not notified) as pending, so its quantities are
- * reserved before the next targets are computed. Its lines when it was not known before, else null.
+ * Records the orders found by listing MakeShop's orders (not notified) as pending, so their quantities are
+ * reserved before the next targets are computed. Answers those the ledger did not know, with their lines.
  */
-export async function recordDiscoveredOrder(deps: SyncDeps, tenantId: string, order: MakeshopOrder): Promise<OrderLine[] | null> {
-  if (await orderLedger(deps.db).findOne({ tenantId, orderNumber: order.orderNumber }, { projection: { _id: 1 } })) return null;
-  if (order.status === 'cancelled') return null;
-  return (await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines))).lines;
+export async function recordDiscoveredOrders(deps: SyncDeps, tenantId: string, orders: readonly MakeshopOrder[]): Promise<{ orderNumber: string; lines: OrderLine[] }[]> {
+  if (orders.length === 0) return [];
+  // One read for the whole look: a look after a backlog lists a hundred orders, and the push waits for it.
+  const known = new Set(
+    (await orderLedger(deps.db)
+      .find({ tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } }, { projection: { _id: 0, orderNumber: 1 } })
+      .toArray()).map((d) => d.orderNumber),
+  );
+  const recorded: { orderNumber: string; lines: OrderLine[] }[] = [];
+  for (const order of orders) {
+    if (known.has(order.orderNumber) || order.status === 'cancelled') continue;
+    const { lines } = await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines));
+    recorded.push({ orderNumber: order.orderNumber, lines });
+  }
+  return recorded;
 }
 
 /**

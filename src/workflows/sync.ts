@@ -122,9 +122,11 @@ export const PUSH_BESIDE_IMPORT_PATCH = 'sync-push-beside-import';
 export const RECONCILE_BESIDE_CYCLE_PATCH = 'sync-reconcile-beside-cycle';
 
 /**
- * Runs past this patch import the queued orders beside the loop too: a cycle no longer waits for its imports
- * before the next push. Under a slow Smaregi a backlog takes minutes to import (15–50 s per order in the chaos
- * run), and the items of an order a push had overwritten waited for all of it before they were pushed again.
+ * Runs past this patch import the queued orders in a loop of their own, beside the push cycle: a cycle no
+ * longer waits for its imports, and imports no longer wait for a cycle. Under a slow Smaregi a backlog takes
+ * minutes (15–50 s per order in the chaos run) and held the push that repairs an overwritten order's items;
+ * and a push retried for minutes (a slow MakeShop) held the imports, so the backlog grew and every look for
+ * orders had more to record.
  */
 export const IMPORT_BESIDE_CYCLE_PATCH = 'sync-import-beside-cycle';
 
@@ -139,8 +141,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const importBesideCycle = reconcileBesideCycle && patched(IMPORT_BESIDE_CYCLE_PATCH);
   /** The reconciliation running beside the cycle (runs past RECONCILE_BESIDE_CYCLE_PATCH); null when none is. */
   let reconciling: Promise<void> | null = null;
-  /** The order imports running beside the loop (runs past IMPORT_BESIDE_CYCLE_PATCH); null when none run. */
+  /** The import loop beside the cycle (runs past IMPORT_BESIDE_CYCLE_PATCH), and when it is to stop. */
   let importing: Promise<void> | null = null;
+  let importsEnd = false;
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -259,6 +262,18 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     reconciling = reconcileIntoStore(s, work, timing).finally(() => void (reconciling = null));
   };
 
+  if (importBesideCycle) {
+    importing = (async () => {
+      for (;;) {
+        // Not while continue-as-new is due: the imports stop at the next order then, and the new run goes on.
+        await condition(() => importsEnd || (canWork() && stored!.ordersDue && !shouldContinueAsNew()));
+        if (importsEnd) return;
+        // Activities retry on their own; what still fails is recorded, and the orders stay queued in MongoDB.
+        await importOrders().catch((err: unknown) => recordError(s, 'order import failed', err));
+      }
+    })();
+  }
+
   for (;;) {
     await condition(
       () => shouldContinueAsNew() || unstored() > 0 || (canWork() && (workCount() > 0 || reconcileDue() || followUpDue())),
@@ -290,11 +305,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
     if (importBesideCycle) {
-      if (importing === null && stored!.ordersDue) {
-        importing = importOrders()
-          .catch((err: unknown) => recordError(s, 'order import failed', err))
-          .finally(() => void (importing = null));
-      }
       await pushStock();
     } else if (pushBesideImport) {
       await Promise.all([pushStock(), importOrders()]);
@@ -308,6 +318,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
 
   // Its cursor and the work it queues belong to this run's state; the imports stop at the next order.
   if (reconciling) await reconciling;
+  importsEnd = true;
   if (importing) await importing;
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];

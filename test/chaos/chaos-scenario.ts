@@ -9,6 +9,9 @@
 // and reversed exactly once: what Smaregi took for it equals what the order holds now.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal as proto } from '@temporalio/proto';
 import { eventually, getJson, postJson } from '../support/platforms';
 import { makeshopStock, onboardAppsMerchant, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
@@ -241,6 +244,7 @@ export function defineChaosTest(variant: ChaosVariant): void {
       // The trace goes into the failure message too: a CI report shows the message, not the whole output.
       const trace = first ? `trace of ${first.code}:\n${traceOf(stack, world, sampler, first.code, await orderLedger(stack.database.db).find({ tenantId: merchant.tenantId }).toArray())}` : '';
       if (first) console.log(`seed ${variant.seed}: ${trace}`);
+      if (first && process.env.ZAIKO_TEST_SERVICE_LOG_DIR) await saveSyncHistories(stack, merchant.tenantId, process.env.ZAIKO_TEST_SERVICE_LOG_DIR);
       assert.deepEqual(
         episodesOf(sampler.violations).slice(0, 10).map(({ first: v, samples, lastAt }) => `${new Date(v.at).toISOString()} ${v.code}: MakeShop ${v.makeshop} > allowed ${v.allowed} (${v.detail}); ${samples} samples until ${new Date(lastAt).toISOString()}`),
         [],
@@ -350,4 +354,31 @@ function assertImportedExactlyOnce(stack: Stack, world: MerchantWorld, placed: P
     const nonZero = (m: Map<string, number>) => Object.fromEntries([...m].filter(([, q]) => q !== 0).sort());
     assert.deepEqual(nonZero(taken), nonZero(holds), `order ${order.orderNumber}${order.cancelled ? ' (cancelled)' : ''}: Smaregi took ${JSON.stringify(nonZero(taken))}`);
   }
+}
+
+/**
+ * For a stress run's post-mortem (ZAIKO_TEST_SERVICE_LOG_DIR): the tenant's sync workflow runs, one line per
+ * history event (time, type, activity or timer), so a gap without pushes can be read from what the loop did.
+ */
+async function saveSyncHistories(stack: Stack, tenantId: string, dir: string): Promise<void> {
+  const lines: string[] = [];
+  const eventName = (type: number | null | undefined) => proto.api.enums.v1.EventType[type ?? 0]?.replace('EVENT_TYPE_', '') ?? String(type);
+  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "sync-${tenantId}"` })) {
+    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    const names = new Map<string, string>();
+    lines.push(`run ${run.runId} ${run.status.name}`);
+    for (const e of history.events ?? []) {
+      const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      if (scheduled) names.set(String(e.eventId), scheduled);
+      const ofActivity =
+        e.activityTaskStartedEventAttributes?.scheduledEventId ??
+        e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+        e.activityTaskFailedEventAttributes?.scheduledEventId ??
+        e.activityTaskTimedOutEventAttributes?.scheduledEventId;
+      const what = scheduled ?? (ofActivity ? names.get(String(ofActivity)) : undefined) ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '';
+      const at = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString().slice(11, 23) : '?';
+      lines.push(`${at} ${eventName(e.eventType)} ${what}`);
+    }
+  }
+  writeFileSync(join(dir, `sync-history-${tenantId}.txt`), lines.join('\n'));
 }
