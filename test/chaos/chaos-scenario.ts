@@ -15,6 +15,7 @@ import { temporal as proto } from '@temporalio/proto';
 import { eventually, getJson, postJson } from '../support/platforms';
 import { makeshopStock, onboardAppsMerchant, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
+import { syncWorkflowId } from '../../src/workflows/messages';
 import { InvariantSampler, EXCUSE_MS, LOST_NOTIFICATION_EXCUSE_MS, type SettingsVersion, type Violation } from './invariant-sampler';
 
 export interface ChaosVariant {
@@ -363,7 +364,7 @@ function assertImportedExactlyOnce(stack: Stack, world: MerchantWorld, placed: P
 async function saveSyncHistories(stack: Stack, tenantId: string, dir: string): Promise<void> {
   const lines: string[] = [];
   const eventName = (type: number | null | undefined) => proto.api.enums.v1.EventType[type ?? 0]?.replace('EVENT_TYPE_', '') ?? String(type);
-  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "sync-${tenantId}"` })) {
+  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${syncWorkflowId(tenantId)}"` })) {
     const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
     const names = new Map<string, string>();
     lines.push(`run ${run.runId} ${run.status.name}`);
