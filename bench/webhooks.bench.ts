@@ -5,8 +5,8 @@
 // request names a product of its own) or from the counts the sync workflow was signalled.
 import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { OPERATOR_TOKEN, onboardMerchant, startStack, type Stack } from '../test/support/stack';
-import { syncWorkflowId, syncWorkRecordedSignal } from '../src/workflows/messages';
+import { OPERATOR_TOKEN, onboardMerchant, startStack, syncHistories, type Stack } from '../test/support/stack';
+import { syncWorkRecordedSignal } from '../src/workflows/messages';
 import { benchWorld, machine, reportFigures } from './support';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 30);
@@ -104,9 +104,8 @@ async function storedProducts(stack: Stack, tenantId: string): Promise<number> {
 /** Products counted in syncWorkRecorded hints across every run of the tenant's sync workflow (it continues-as-new under load). */
 async function productsSignalled(stack: Stack, tenantId: string): Promise<number> {
   let count = 0;
-  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = '${syncWorkflowId(tenantId)}'` })) {
-    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    for (const e of history.events ?? []) {
+  for (const run of await syncHistories(stack, tenantId)) {
+    for (const e of run.events) {
       const attrs = e.workflowExecutionSignaledEventAttributes;
       if (attrs?.signalName !== syncWorkRecordedSignal.name) continue;
       count += (JSON.parse(Buffer.from(attrs.input!.payloads![0]!.data!).toString('utf8')) as { products: number }).products;

@@ -13,9 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { eventually, getJson, postJson } from '../support/platforms';
-import { makeshopStock, onboardAppsMerchant, onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { makeshopStock, onboardAppsMerchant, onboardMerchant, startStack, syncHistories, type MerchantWorld, type Stack } from '../support/stack';
 import { orderLedger } from '../../src/storage/orders';
-import { syncWorkflowId } from '../../src/workflows/messages';
 import { InvariantSampler, EXCUSE_MS, LOST_NOTIFICATION_EXCUSE_MS, type SettingsVersion, type Violation } from './invariant-sampler';
 
 export interface ChaosVariant {
@@ -364,11 +363,10 @@ function assertImportedExactlyOnce(stack: Stack, world: MerchantWorld, placed: P
 async function saveSyncHistories(stack: Stack, tenantId: string, dir: string): Promise<void> {
   const lines: string[] = [];
   const eventName = (type: number | null | undefined) => proto.api.enums.v1.EventType[type ?? 0]?.replace('EVENT_TYPE_', '') ?? String(type);
-  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${syncWorkflowId(tenantId)}"` })) {
-    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+  for (const run of await syncHistories(stack, tenantId)) {
     const names = new Map<string, string>();
-    lines.push(`run ${run.runId} ${run.status.name}`);
-    for (const e of history.events ?? []) {
+    lines.push(`run ${run.runId} ${run.status}`);
+    for (const e of run.events) {
       const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
       if (scheduled) names.set(String(e.eventId), scheduled);
       const ofActivity =

@@ -16,6 +16,8 @@ import { SecretBox } from '../../src/storage/crypto';
 import { ensureIndexes } from '../../src/storage/indexes';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../../src/simulators/smaregi/testing';
 import { TenantIdKey } from '../../src/temporal/search-attributes';
+import { syncWorkflowId } from '../../src/workflows/messages';
+import type { temporal as proto } from '@temporalio/proto';
 import { freePort, startProcess, typescriptCommand, type ManagedProcess } from '../../src/dev/processes';
 import { compiledEntry } from '../../src/dev/compile';
 import { temporalClient, testDatabase, testInfra, uniqueTaskQueue } from './infra';
@@ -572,4 +574,17 @@ export async function onboardAppsMerchant(
     }, 10_000, 100);
   }
   return { tenantId, token };
+}
+
+/** Every event of every run of the tenant's sync workflow (the continue-as-new chain), newest run first. */
+export async function syncHistories(
+  stack: Pick<Stack, 'temporal'>,
+  tenantId: string,
+): Promise<{ runId: string; status: string; events: proto.api.history.v1.IHistoryEvent[] }[]> {
+  const runs: { runId: string; status: string; events: proto.api.history.v1.IHistoryEvent[] }[] = [];
+  for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = '${syncWorkflowId(tenantId)}'` })) {
+    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+    runs.push({ runId: run.runId, status: run.status.name, events: history.events ?? [] });
+  }
+  return runs;
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { temporal } from '@temporalio/proto';
 import { eventually } from '../support/platforms';
-import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../support/stack';
+import { onboardMerchant, startStack, syncHistories, type MerchantWorld, type Stack } from '../support/stack';
 import { pendingProductIds, readQueuedOrders } from '../../src/storage/sync-work';
 import { syncWorkflowId } from '../../src/workflows/messages';
 
@@ -47,20 +47,6 @@ before(async () => {
   });
 });
 after(async () => stack?.close());
-
-/** Every event of every run of the tenant's sync workflow (the continue-as-new chain), newest run first. */
-async function syncHistories(
-  tenantId: string,
-): Promise<{ runId: string; events: temporal.api.history.v1.IHistoryEvent[] }[]> {
-  const runs: { runId: string; events: temporal.api.history.v1.IHistoryEvent[] }[] = [];
-  for await (const run of stack.temporal.client.workflow.list({
-    query: `WorkflowId = '${syncWorkflowId(tenantId)}'`,
-  })) {
-    const history = await stack.temporal.client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-    runs.push({ runId: run.runId, events: history.events ?? [] });
-  }
-  return runs;
-}
 
 const eventBytes = (event: temporal.api.history.v1.IHistoryEvent) =>
   temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
@@ -145,7 +131,7 @@ test(
     // The workflow has handled every signal (its state is queryable and no task failed), then the histories.
     const handle = stack.temporal.client.workflow.getHandle(syncWorkflowId(merchant.tenantId));
     await eventually(async () => assert.equal((await handle.describe()).status.name, 'RUNNING'), 60_000, 500);
-    const runs = await syncHistories(merchant.tenantId);
+    const runs = await syncHistories(stack, merchant.tenantId);
     let largest = 0;
     let longest = 0;
     for (const run of runs) {
