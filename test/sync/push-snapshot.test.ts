@@ -167,3 +167,37 @@ test('a pending order edited in MakeShop, its notification lost, is reserved by 
     await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, {}, 'PUT');
   }
 });
+
+test('an order MakeShop took while the push read Smaregi again (the stores changed) is not erased', { timeout: 120_000 }, async () => {
+  // (After the settings test: store 1 only.) Chaos apps × 在庫調整 under load: the push's look was fresh after
+  // its first read, the merchant's store change made it read Smaregi again for 31 s, and the orders MakeShop
+  // took during that read were in no look: the push erased their decrements.
+  const makeshopFaults = (faults: object) => postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, faults, 'PUT');
+  const hold = 5000;
+  const cursor = async () => (await orderCursors(stack.database.db).findOne({ _id: merchant.tenantId }))?.discoveredThrough?.getTime() ?? 0;
+  await makeshopFaults({ notificationDropRate: 1 });
+  try {
+    await holdEverySmaregiCall(hold);
+    const startedAt = Date.now();
+    const pushing = pushStock(stack.sync, { tenantId: merchant.tenantId, full: true });
+    // The merchant adds store 2 while store 1 is read (the api's own store check is held as long).
+    const saved = await stack.http('PUT', '/api/v1/stock-settings', { token: merchant.token, body: { storeIds: ['1', '2'], buffer: 0, overrides: [] } });
+    assert.equal(saved.status, 200);
+    // The push looks for orders after its first read, then reads both stores again.
+    await eventually(async () => assert.ok((await cursor()) > startedAt, 'the push looked for orders'), hold * 4, 50);
+    await new Promise((r) => setTimeout(r, 500));
+    const placed = (await postJson(`${stack.platforms.makeshop.baseUrl}/__sim/shops/${world.shopId}/orders`, { lines: [{ code: 'PS-002', quantity: 2 }] })) as {
+      orderNumber: string;
+    };
+    await pushing;
+    await holdEverySmaregiCall(0);
+    await discoverOrders(stack.sync, { tenantId: merchant.tenantId });
+    const { targets } = await computeTargets(stack.sync, merchant.tenantId);
+    const target = targets.find((t) => t.item.customCode === 'PS-002')!;
+    assert.ok(target.reserved >= 2, `order ${placed.orderNumber} is reserved once known`);
+    assert.equal((await makeshopStock(stack, world.shopId)).get('PS-002'), target.target, 'the push left the order reserved');
+  } finally {
+    await holdEverySmaregiCall(0);
+    await makeshopFaults({});
+  }
+});
