@@ -121,6 +121,15 @@ export const PUSH_BESIDE_IMPORT_PATCH = 'sync-push-beside-import';
  */
 export const RECONCILE_BESIDE_CYCLE_PATCH = 'sync-reconcile-beside-cycle';
 
+/**
+ * Runs past this patch import the queued orders in a loop of their own, beside the push cycle: a cycle no
+ * longer waits for its imports, and imports no longer wait for a cycle. Under a slow Smaregi a backlog takes
+ * minutes (15–50 s per order in the chaos run) and held the push that repairs an overwritten order's items;
+ * and a push retried for minutes (a slow MakeShop) held the imports, so the backlog grew and every look for
+ * orders had more to record.
+ */
+export const IMPORT_BESIDE_CYCLE_PATCH = 'sync-import-beside-cycle';
+
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const s: SyncWorkflowState = input.carried ?? initialSyncState(Date.now(), DEFAULT_SYNC_TIMING, input.tenantId);
   const dirty = new Set(s.dirtyProductIds);
@@ -129,8 +138,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const stored = patched(BOUNDED_STATE_PATCH) ? startStoringWork(s, dirty) : null;
   const pushBesideImport = stored !== null && patched(PUSH_BESIDE_IMPORT_PATCH);
   const reconcileBesideCycle = pushBesideImport && patched(RECONCILE_BESIDE_CYCLE_PATCH);
+  const importBesideCycle = reconcileBesideCycle && patched(IMPORT_BESIDE_CYCLE_PATCH);
   /** The reconciliation running beside the cycle (runs past RECONCILE_BESIDE_CYCLE_PATCH); null when none is. */
   let reconciling: Promise<void> | null = null;
+  /** The import loop beside the cycle (runs past IMPORT_BESIDE_CYCLE_PATCH), and when it is to stop. */
+  let importing: Promise<void> | null = null;
+  let importsEnd = false;
   /** An older run saw the api store work for it: it continues as new, and the new run reads the store. */
   let storeInUse = false;
 
@@ -226,7 +239,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const canWork = () => s.state === 'running' && s.active;
   const workCount = () =>
     stored
-      ? (stored.productsDue ? 1 : 0) + (stored.ordersDue ? 1 : 0) + (s.fullPushDue || s.allItemsDue ? 1 : 0)
+      ? (stored.productsDue ? 1 : 0) + (stored.ordersDue && importing === null ? 1 : 0) + (s.fullPushDue || s.allItemsDue ? 1 : 0)
       : s.pendingOrders.length + dirty.size + (s.fullPushDue || s.allItemsDue ? 1 : 0);
   /** What the debounce watches: the work signals a burst keeps sending. */
   const workGrowth = () => (stored ? stored.signals : workCount());
@@ -248,6 +261,18 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
   const startReconciling = (work: StoredWork) => {
     reconciling = reconcileIntoStore(s, work, timing).finally(() => void (reconciling = null));
   };
+
+  if (importBesideCycle) {
+    importing = (async () => {
+      for (;;) {
+        // Not while continue-as-new is due: the imports stop at the next order then, and the new run goes on.
+        await condition(() => importsEnd || (canWork() && stored!.ordersDue && !shouldContinueAsNew()));
+        if (importsEnd) return;
+        // Activities retry on their own; what still fails is recorded, and the orders stay queued in MongoDB.
+        await importOrders().catch((err: unknown) => recordError(s, 'order import failed', err));
+      }
+    })();
+  }
 
   for (;;) {
     await condition(
@@ -279,7 +304,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     }
     // 停止 may have come during the wait: then nothing more is pushed, and the work stays pending.
     if (!canWork()) continue;
-    if (pushBesideImport) {
+    if (importBesideCycle) {
+      await pushStock();
+    } else if (pushBesideImport) {
       await Promise.all([pushStock(), importOrders()]);
     } else {
       await importOrders();
@@ -289,8 +316,10 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<void> {
     s.followUpDiscoveryAt = Date.now() + FOLLOW_UP_DISCOVERY_MS;
   }
 
-  // Its cursor and the work it queues belong to this run's state.
+  // Its cursor and the work it queues belong to this run's state; the imports stop at the next order.
   if (reconciling) await reconciling;
+  importsEnd = true;
+  if (importing) await importing;
   await condition(allHandlersFinished);
   s.dirtyProductIds = [...dirty];
   await continueAsNew<typeof syncWorkflow>({ ...input, carried: s });

@@ -58,7 +58,7 @@ describe('replay of recorded histories', () => {
     cpSync(join(ROOT, 'src'), join(scratch, 'src'), { recursive: true });
     const syncFile = join(scratch, 'src', 'workflows', 'sync.ts');
     const original = readFileSync(syncFile, 'utf8');
-    const gated = '    if (pushBesideImport) {\n      await Promise.all([pushStock(), importOrders()]);\n';
+    const gated = '    } else if (pushBesideImport) {\n      await Promise.all([pushStock(), importOrders()]);\n';
     assert.ok(original.includes(gated), 'the sync loop pushes beside the imports behind the patch (update this test with the loop)');
     writeFileSync(syncFile, original.replace(gated, gated.replace('if (pushBesideImport)', 'if (true as boolean)')));
     const bundle = await bundleWorkflowCode({ workflowsPath: join(scratch, 'src', 'workflows'), logger: silent });

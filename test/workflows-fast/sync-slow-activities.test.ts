@@ -4,6 +4,7 @@
 // on skipping, waited 13 minutes of real time behind such a test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { eventually } from '../support/platforms';
 import { MINUTE, startFastLayer, type FastLayer } from './time-skipping';
 import { SYNC_ACTIVITIES, startSyncOn, syncStubs } from './sync-stubs';
 
@@ -37,6 +38,34 @@ test('a reconciliation that takes long holds no push: the full push and a change
       release();
     }
     await stubs.reconciled.called(1);
+    await handle.terminate('test finished');
+  });
+});
+
+test('imports that take long hold no push: a change is pushed while the queued orders are still being imported', async () => {
+  const stubs = syncStubs();
+  const process = stubs.activities.processQueuedOrder!;
+  let release!: () => void;
+  let importStarted = false;
+  const slowSmaregi = new Promise<void>((resolve) => (release = resolve));
+  stubs.activities.processQueuedOrder = async (order) => {
+    importStarted = true;
+    await slowSmaregi;
+    return process(order);
+  };
+  await fast.run(stubs.activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-slow-import');
+    try {
+      await stubs.pushed.called(1);
+      await stubs.handOver(handle, { orders: [{ orderNumber: 'o1', cmd: 0 }] });
+      await eventually(async () => assert.ok(importStarted, 'the import of the order began'), 10_000, 50);
+      await stubs.handOver(handle, { productIds: ['p2'] });
+      await eventually(async () => assert.ok(stubs.pushedProducts.some((p) => p.includes('p2')), 'p2 pushed'), 10_000, 50);
+      assert.equal(stubs.processed.calls.length, 0, 'the order was still being imported');
+    } finally {
+      release();
+    }
+    await stubs.processed.called(1);
     await handle.terminate('test finished');
   });
 });
