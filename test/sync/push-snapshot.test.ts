@@ -201,3 +201,23 @@ test('an order MakeShop took while the push read Smaregi again (the stores chang
     await makeshopFaults({});
   }
 });
+
+test('a push lands while MakeShop holds every look for orders longer than a look stays fresh', { timeout: 120_000 }, async () => {
+  // A look sees orders up to when it began; under a MakeShop that holds every call 3.5 s no look is ever
+  // fresh. The push used to fail after three looks and be retried, for minutes (chaos apps × 在庫調整
+  // under load: no push for 2.5 min), while Smaregi's own sales reached MakeShop nowhere. Its last look began
+  // after the Smaregi read, so what it cannot see are orders placed during the push itself.
+  const makeshopFaults = (faults: object) => postJson(`${stack.platforms.makeshop.baseUrl}/__sim/faults`, faults, 'PUT');
+  await orderCursors(stack.database.db).updateOne({ _id: merchant.tenantId }, { $set: { discoveredThrough: new Date(Date.now() - 60_000) } });
+  await postJson(`${smaregiSim()}/contracts/${world.contractId}/stock-adjustments`, { storeId: '1', productCode: 'PS-003', delta: -1 });
+  const { targets } = await computeTargets(stack.sync, merchant.tenantId);
+  const expected = targets.find((t) => t.item.customCode === 'PS-003')!.target;
+  assert.notEqual((await makeshopStock(stack, world.shopId)).get('PS-003'), expected, 'MakeShop does not show the sale yet');
+  await makeshopFaults({ slowRate: 1, slowMinMs: HOLD_MS, slowMaxMs: HOLD_MS });
+  try {
+    await pushStock(stack.sync, { tenantId: merchant.tenantId, full: false, productIds: [productId('PS-003')] });
+  } finally {
+    await makeshopFaults({});
+  }
+  assert.equal((await makeshopStock(stack, world.shopId)).get('PS-003'), expected, 'the push landed');
+});

@@ -15,16 +15,23 @@ after(async () => fast?.close());
 const TIMING = { debounceMs: 200, maxDelayMs: 1000, reconcileIntervalMs: 10 * MINUTE };
 const startSync = (taskQueue: string, tenantId: string) => startSyncOn(fast.env, taskQueue, tenantId, { timing: TIMING });
 
+/** Makes every attempt of the activity wait for a slow platform until `release` (one that outlives its heartbeat timeout is retried). */
+function heldUntilReleased<I, O>(activity: (input: I) => Promise<O>) {
+  let release!: () => void;
+  const platform = new Promise<void>((resolve) => (release = resolve));
+  const held = { started: false, release: () => release() };
+  const slow = async (input: I): Promise<O> => {
+    held.started = true;
+    await platform;
+    return activity(input);
+  };
+  return { held, slow };
+}
+
 test('a reconciliation that takes long holds no push: the full push and a change are pushed while it still runs', async () => {
   const stubs = syncStubs();
-  const reconcile = stubs.activities.reconcileIntoQueue!;
-  let release!: () => void;
-  const slowPlatform = new Promise<void>((resolve) => (release = resolve));
-  // Every attempt waits for the platform (one that outlives its heartbeat timeout is retried).
-  stubs.activities.reconcileIntoQueue = async (input) => {
-    await slowPlatform;
-    return reconcile(input);
-  };
+  const { held, slow } = heldUntilReleased(stubs.activities.reconcileIntoQueue!);
+  stubs.activities.reconcileIntoQueue = slow;
   await fast.run(stubs.activities, async (taskQueue) => {
     const handle = await startSync(taskQueue, 'sync-fast-slow-reconcile');
     try {
@@ -35,7 +42,7 @@ test('a reconciliation that takes long holds no push: the full push and a change
       assert.equal(stubs.reconciled.calls.length, 0, 'the reconciliation was still running');
       assert.deepEqual(stubs.pushedProducts[1], ['p1']);
     } finally {
-      release();
+      held.release();
     }
     await stubs.reconciled.called(1);
     await handle.terminate('test finished');
@@ -44,26 +51,19 @@ test('a reconciliation that takes long holds no push: the full push and a change
 
 test('imports that take long hold no push: a change is pushed while the queued orders are still being imported', async () => {
   const stubs = syncStubs();
-  const process = stubs.activities.processQueuedOrder!;
-  let release!: () => void;
-  let importStarted = false;
-  const slowSmaregi = new Promise<void>((resolve) => (release = resolve));
-  stubs.activities.processQueuedOrder = async (order) => {
-    importStarted = true;
-    await slowSmaregi;
-    return process(order);
-  };
+  const { held, slow } = heldUntilReleased(stubs.activities.processQueuedOrder!);
+  stubs.activities.processQueuedOrder = slow;
   await fast.run(stubs.activities, async (taskQueue) => {
     const handle = await startSync(taskQueue, 'sync-fast-slow-import');
     try {
       await stubs.pushed.called(1);
       await stubs.handOver(handle, { orders: [{ orderNumber: 'o1', cmd: 0 }] });
-      await eventually(async () => assert.ok(importStarted, 'the import of the order began'), 10_000, 50);
+      await eventually(async () => assert.ok(held.started, 'the import of the order began'), 10_000, 50);
       await stubs.handOver(handle, { productIds: ['p2'] });
       await eventually(async () => assert.ok(stubs.pushedProducts.some((p) => p.includes('p2')), 'p2 pushed'), 10_000, 50);
       assert.equal(stubs.processed.calls.length, 0, 'the order was still being imported');
     } finally {
-      release();
+      held.release();
     }
     await stubs.processed.called(1);
     await handle.terminate('test finished');
