@@ -155,7 +155,7 @@ function ensureFerretdb() {
 }
 
 /** Names the patched build in the cache: change it whenever scripts/ferretdb/ changes, so caches rebuild. */
-const FERRETDB_PATCH = 'zaiko-atomic-writes-1';
+const FERRETDB_PATCH = 'zaiko-atomic-writes-1-tenant-pushdown-1';
 
 function applyFerretdbPatch(work) {
   const handlerDir = join(work, 'internal', 'handler');
@@ -168,6 +168,29 @@ function applyFerretdbPatch(work) {
     commands = commands.replaceAll(from, `Handler: zaikoSerializedPerCollection(h.${handler}),`);
   }
   writeFileSync(commandsFile, commands);
+  applyTenantPushdown(work);
+}
+
+/** A lone `tenantId` equality is searched in SQLite, by the tenant's index (scripts/ferretdb/zaiko_tenant_pushdown.go). */
+function applyTenantPushdown(work) {
+  const backendDir = join(work, 'internal', 'backends', 'sqlite');
+  cpSync(join(ROOT, 'scripts', 'ferretdb', 'zaiko_tenant_pushdown.go'), join(backendDir, 'zaiko_tenant_pushdown.go'));
+  const collectionFile = join(backendDir, 'collection.go');
+  let collection = readFileSync(collectionFile, 'utf8');
+  const wraps = [
+    // Query: after the _id pushdown.
+    ['\n\tq += whereClause\n', '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t}\n\n\tq += whereClause\n'],
+    // Explain: the same, so `explain` shows what a query does.
+    [
+      '\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+      '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t\tfilterPushdown = whereClause != ""\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+    ],
+  ];
+  for (const [from, to] of wraps) {
+    if (collection.split(from).length !== 2) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: the query code of internal/backends/sqlite/collection.go changed; the tenant pushdown needs updating`);
+    collection = collection.replace(from, to);
+  }
+  writeFileSync(collectionFile, collection);
 }
 
 /** The OpenAPI fuzzer of the security suite, in its own virtualenv under the cache (no system packages touched). */
