@@ -155,7 +155,7 @@ function ensureFerretdb() {
 }
 
 /** Names the patched build in the cache: change it whenever scripts/ferretdb/ changes, so caches rebuild. */
-const FERRETDB_PATCH = 'zaiko-atomic-writes-1-tenant-pushdown-1';
+const FERRETDB_PATCH = 'zaiko-atomic-writes-1-tenant-pushdown-1-id-index-1';
 
 function applyFerretdbPatch(work) {
   const handlerDir = join(work, 'internal', 'handler');
@@ -191,6 +191,21 @@ function applyTenantPushdown(work) {
     collection = collection.replace(from, to);
   }
   writeFileSync(collectionFile, collection);
+  applyIdIndexExpression(work);
+}
+
+/**
+ * FerretDB's SQLite backend finds a document by `_id` (a lone `_id` filter, and every update and delete of a
+ * document) with `_ferretdb_sjson->'$._id'`, while the unique `_id_` index it creates on every collection is on
+ * `_ferretdb_sjson->"_id"`: the same value, another expression, so SQLite scanned the table each time. Written as
+ * the index's expression, those look-ups search the index.
+ */
+function applyIdIndexExpression(work) {
+  const metadataFile = join(work, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
+  const from = `IDColumn = DefaultColumn + "->'$._id'"`;
+  const source = readFileSync(metadataFile, 'utf8');
+  if (source.split(from).length !== 2) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: IDColumn changed in internal/backends/sqlite/metadata/metadata.go; the _id index patch needs updating`);
+  writeFileSync(metadataFile, source.replace(from, 'IDColumn = DefaultColumn + `->"_id"`'));
 }
 
 /** The OpenAPI fuzzer of the security suite, in its own virtualenv under the cache (no system packages touched). */

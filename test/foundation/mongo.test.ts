@@ -93,3 +93,18 @@ test('a read that names its tenant is searched by the tenant index, and finds wh
   const plan = JSON.stringify(await rows.find({ tenantId: 'tn_7', status: 'pending' }).explain());
   assert.match(plan, /USING INDEX|IXSCAN/, `the tenant's index is not used: ${plan}`);
 });
+
+// FerretDB's SQLite backend looked a document up by `_id` (a lone `_id` filter, every update and delete of a
+// document) through another expression than its own `_id` index, so each was a scan of the table; the
+// embedded build writes it as the index's expression.
+test('a look-up by _id, and the write of a document, go through the _id index', async () => {
+  const docs = database.db.collection<{ _id: string; n: number }>('by_id');
+  await docs.insertMany(Array.from({ length: 500 }, (_, n) => ({ _id: `tn_${n}`, n })));
+  assert.equal((await docs.findOne({ _id: 'tn_321' }))?.n, 321);
+  assert.equal((await docs.updateOne({ _id: 'tn_321' }, { $inc: { n: 1 } })).modifiedCount, 1);
+  assert.equal((await docs.findOne({ _id: 'tn_321' }))?.n, 322);
+  assert.equal((await docs.deleteOne({ _id: 'tn_7' })).deletedCount, 1);
+  assert.equal(await docs.countDocuments({}), 499);
+  const plan = JSON.stringify(await docs.find({ _id: 'tn_321' }).explain());
+  assert.match(plan, /USING INDEX|IDHACK|EXPRESS_IXSCAN|IXSCAN/, `the _id index is not used: ${plan}`);
+});
