@@ -169,29 +169,36 @@ function applyFerretdbPatch(work) {
   }
   writeFileSync(commandsFile, commands);
   applyTenantPushdown(work);
+  applyIdIndexExpression(work);
+}
+
+/** Replaces each `from` that occurs exactly once in a FerretDB source file; stops the setup when the pinned source changed. */
+function replaceEachOnce(file, pairs, patchName) {
+  let source = readFileSync(file, 'utf8');
+  for (const [from, to] of pairs) {
+    if (source.split(from).length !== 2) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: ${file.slice(file.indexOf('internal'))} changed; the ${patchName} patch needs updating`);
+    source = source.replace(from, to);
+  }
+  writeFileSync(file, source);
 }
 
 /** A lone `tenantId` equality is searched in SQLite, by the tenant's index (scripts/ferretdb/zaiko_tenant_pushdown.go). */
 function applyTenantPushdown(work) {
   const backendDir = join(work, 'internal', 'backends', 'sqlite');
   cpSync(join(ROOT, 'scripts', 'ferretdb', 'zaiko_tenant_pushdown.go'), join(backendDir, 'zaiko_tenant_pushdown.go'));
-  const collectionFile = join(backendDir, 'collection.go');
-  let collection = readFileSync(collectionFile, 'utf8');
-  const wraps = [
-    // Query: after the _id pushdown.
-    ['\n\tq += whereClause\n', '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t}\n\n\tq += whereClause\n'],
-    // Explain: the same, so `explain` shows what a query does.
+  replaceEachOnce(
+    join(backendDir, 'collection.go'),
     [
-      '\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
-      '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t\tfilterPushdown = whereClause != ""\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+      // Query: after the _id pushdown.
+      ['\n\tq += whereClause\n', '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t}\n\n\tq += whereClause\n'],
+      // Explain: the same, so `explain` shows what a query does.
+      [
+        '\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+        '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t\tfilterPushdown = whereClause != ""\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+      ],
     ],
-  ];
-  for (const [from, to] of wraps) {
-    if (collection.split(from).length !== 2) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: the query code of internal/backends/sqlite/collection.go changed; the tenant pushdown needs updating`);
-    collection = collection.replace(from, to);
-  }
-  writeFileSync(collectionFile, collection);
-  applyIdIndexExpression(work);
+    'tenant pushdown',
+  );
 }
 
 /**
@@ -201,11 +208,11 @@ function applyTenantPushdown(work) {
  * the index's expression, those look-ups search the index.
  */
 function applyIdIndexExpression(work) {
-  const metadataFile = join(work, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
-  const from = `IDColumn = DefaultColumn + "->'$._id'"`;
-  const source = readFileSync(metadataFile, 'utf8');
-  if (source.split(from).length !== 2) throw new SetupError(`FerretDB ${PINS.ferretdb.version}: IDColumn changed in internal/backends/sqlite/metadata/metadata.go; the _id index patch needs updating`);
-  writeFileSync(metadataFile, source.replace(from, 'IDColumn = DefaultColumn + `->"_id"`'));
+  replaceEachOnce(
+    join(work, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go'),
+    [[`IDColumn = DefaultColumn + "->'$._id'"`, 'IDColumn = DefaultColumn + `->"_id"`']],
+    '_id index',
+  );
 }
 
 /** The OpenAPI fuzzer of the security suite, in its own virtualenv under the cache (no system packages touched). */
