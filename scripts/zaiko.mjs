@@ -155,7 +155,7 @@ function ensureFerretdb() {
 }
 
 /** Names the patched build in the cache: change it whenever scripts/ferretdb/ changes, so caches rebuild. */
-const FERRETDB_PATCH = 'zaiko-atomic-writes-1-tenant-pushdown-1-id-index-1';
+const FERRETDB_PATCH = 'zaiko-atomic-writes-1-field-pushdown-3-id-index-1';
 
 function applyFerretdbPatch(work) {
   const handlerDir = join(work, 'internal', 'handler');
@@ -168,7 +168,7 @@ function applyFerretdbPatch(work) {
     commands = commands.replaceAll(from, `Handler: zaikoSerializedPerCollection(h.${handler}),`);
   }
   writeFileSync(commandsFile, commands);
-  applyTenantPushdown(work);
+  applyFieldPushdown(work);
   applyIdIndexExpression(work);
 }
 
@@ -182,22 +182,22 @@ function replaceEachOnce(file, pairs, patchName) {
   writeFileSync(file, source);
 }
 
-/** A lone `tenantId` equality is searched in SQLite, by the tenant's index (scripts/ferretdb/zaiko_tenant_pushdown.go). */
-function applyTenantPushdown(work) {
+/** An `_id`, tenant, e-mail, contract or token equality is searched in SQLite by its index (scripts/ferretdb/zaiko_field_pushdown.go). */
+function applyFieldPushdown(work) {
   const backendDir = join(work, 'internal', 'backends', 'sqlite');
-  cpSync(join(ROOT, 'scripts', 'ferretdb', 'zaiko_tenant_pushdown.go'), join(backendDir, 'zaiko_tenant_pushdown.go'));
+  cpSync(join(ROOT, 'scripts', 'ferretdb', 'zaiko_field_pushdown.go'), join(backendDir, 'zaiko_field_pushdown.go'));
   replaceEachOnce(
     join(backendDir, 'collection.go'),
     [
       // Query: after the _id pushdown.
-      ['\n\tq += whereClause\n', '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t}\n\n\tq += whereClause\n'],
+      ['\n\tq += whereClause\n', '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoPushdown(params.Filter)\n\t}\n\n\tq += whereClause\n'],
       // Explain: the same, so `explain` shows what a query does.
       [
         '\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
-        '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoTenantPushdown(params.Filter)\n\t\tfilterPushdown = whereClause != ""\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
+        '\n\tif whereClause == "" {\n\t\twhereClause, args = zaikoPushdown(params.Filter)\n\t\tfilterPushdown = whereClause != ""\n\t}\n\n\torderByClause := prepareOrderByClause(params.Sort)\n\tsortPushdown := orderByClause != ""\n\n\tq := `EXPLAIN QUERY PLAN `',
       ],
     ],
-    'tenant pushdown',
+    'field pushdown',
   );
 }
 

@@ -75,6 +75,10 @@ export interface TenantSummary {
   makeshopShopId: string | null;
 }
 
+/**
+ * `email`, `smaregiContractId` and `notificationToken` are only ever strings: the embedded FerretDB searches an
+ * equality on them through these indexes (scripts/ferretdb/zaiko_field_pushdown.go), which would miss an array.
+ */
 export const TENANT_INDEXES: [string, Record<string, 1 | -1>, Record<string, unknown>][] = [
   ['tenants', { email: 1 }, { unique: true }],
   // Not unique: unlinked tenants have no contract; smaregi_contracts (_id = contract id) keeps one tenant per contract.
@@ -143,12 +147,11 @@ export async function findTenantByEmail(db: Db, email: string): Promise<TenantDo
 
 /*
  * The webhook routes find a tenant by its Smaregi contract or its notification token on every cache miss.
- * On FerretDB a look-up by either field decodes every tenant document (~0.25 s per look-up at 1,000 tenants,
- * measured under load), while a plain _id look-up is filtered inside SQLite (~13 ms at the same size; see
- * findByIds in db.ts). So both start from an _id: the contract's claim (smaregi_contracts, _id = contract id)
- * names its tenant, and a notification token carries its tenant's id; the tenant's own document then
- * confirms the field. Only what these cannot answer (tenants bound before claims existed, tokens issued
- * before this format) falls back to the field look-up.
+ * Both start from an _id, the cheapest look-up on every server: the contract's claim (smaregi_contracts,
+ * _id = contract id) names its tenant, and a notification token carries its tenant's id; the tenant's own
+ * document then confirms the field. Only what these cannot answer (tenants bound before claims existed,
+ * tokens issued before this format) falls back to the field look-up. (On the embedded FerretDB that look-up
+ * decoded every tenant, ~0.25 s at 1,000 tenants, until its patch searched these fields by their indexes.)
  */
 
 /** For the Smaregi webhook route: the tenant of a contract, or null. */

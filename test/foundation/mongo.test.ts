@@ -68,7 +68,7 @@ test('concurrent updates of one document from two clients all land: $inc, and a 
 
 // FerretDB v1 filters in Go after decoding every document of the collection, so on a service with many
 // tenants each per-tenant read decoded all of them. The embedded build searches a read that names its
-// tenant through the tenant's index in SQLite (scripts/ferretdb/zaiko_tenant_pushdown.go); it must find
+// tenant through the tenant's index in SQLite (scripts/ferretdb/zaiko_field_pushdown.go); it must find
 // exactly what the whole filter finds. (MongoDB, in production, uses the same index on its own.)
 test('a read that names its tenant is searched by the tenant index, and finds what the whole filter finds', async () => {
   type Row = { tenantId: string; n: number; status: string };
@@ -92,6 +92,54 @@ test('a read that names its tenant is searched by the tenant index, and finds wh
 
   const plan = JSON.stringify(await rows.find({ tenantId: 'tn_7', status: 'pending' }).explain());
   assert.match(plan, /USING INDEX|IXSCAN/, `the tenant's index is not used: ${plan}`);
+});
+
+// The tenants themselves are found by e-mail (log-in, sign-up), contract (webhooks, App Market, binding) and
+// token (MakeShop notifications), and written by `_id` with a condition (compare-and-set): each decoded every
+// tenant document on FerretDB (bench:tenants stalled in onboarding at a few hundred tenants). The embedded build
+// searches each through its index, and must still find exactly what the whole filter finds.
+test('a tenant looked up by e-mail, contract, token or _id with a condition is searched by its index', async () => {
+  type Tenant = { _id: string; email: string; smaregiContractId?: string; notificationToken: string; n: number };
+  const tenants = database.db.collection<Tenant>('pushdown_tenants');
+  await tenants.createIndex({ email: 1 }, { unique: true });
+  await tenants.createIndex({ smaregiContractId: 1 });
+  await tenants.createIndex({ notificationToken: 1 }, { unique: true });
+  const all: Tenant[] = Array.from({ length: 300 }, (_, n) => ({
+    _id: `tn_${n}`,
+    email: `shop+${n}@example.co.jp`,
+    ...(n % 2 === 0 ? { smaregiContractId: `c${n % 100}` } : {}),
+    notificationToken: `tn_${n}.tok-${n}_x`,
+    n,
+  }));
+  all.push({ _id: 'tn_odd', email: 'Ünïcode "q"@example.jp', notificationToken: 'tok é', n: 999 });
+  await tenants.insertMany(all.map((t) => ({ ...t })));
+
+  assert.equal((await tenants.findOne({ email: 'shop+123@example.co.jp' }))?._id, 'tn_123');
+  assert.equal((await tenants.findOne({ email: 'Ünïcode "q"@example.jp' }))?._id, 'tn_odd', 'a value of other characters is read the old way');
+  assert.equal(await tenants.findOne({ email: 'nobody@example.jp' }), null);
+  const holders = await tenants.find({ smaregiContractId: 'c42', _id: { $ne: 'tn_42' } }).sort({ n: 1 }).toArray();
+  assert.deepEqual(holders.map((t) => t._id), ['tn_142', 'tn_242']);
+  assert.equal((await tenants.findOne({ notificationToken: 'tn_77.tok-77_x' }))?.n, 77);
+  assert.equal((await tenants.findOne({ notificationToken: 'tok é' }))?._id, 'tn_odd');
+  assert.equal((await tenants.updateOne({ _id: 'tn_8', n: 7 }, { $set: { n: 0 } })).matchedCount, 0, 'the condition still decides');
+  assert.equal((await tenants.updateOne({ _id: 'tn_8', n: 8 }, { $inc: { n: 1000 } })).modifiedCount, 1);
+  const bound = await tenants.updateOne(
+    { _id: 'tn_9', $or: [{ smaregiContractId: { $exists: false } }, { smaregiContractId: 'c9' }] },
+    { $set: { smaregiContractId: 'c9' } },
+  );
+  assert.equal(bound.modifiedCount, 1);
+  assert.deepEqual((await tenants.find({ smaregiContractId: 'c9' }).sort({ n: 1 }).toArray()).map((t) => t._id), ['tn_9']);
+  assert.equal((await tenants.findOne({ _id: 'tn_8' }))?.n, 1008);
+
+  for (const [what, filter] of [
+    ['e-mail', { email: 'shop+123@example.co.jp' }],
+    ['contract', { smaregiContractId: 'c42', _id: { $ne: 'tn_42' } }],
+    ['token', { notificationToken: 'tn_77.tok-77_x' }],
+    ['_id with a condition', { _id: 'tn_8', n: 1008 }],
+  ] as const) {
+    const plan = JSON.stringify(await tenants.find(filter as Record<string, unknown>).explain());
+    assert.match(plan, /USING INDEX|IXSCAN|IDHACK|EXPRESS_IXSCAN/, `the ${what} look-up uses no index: ${plan}`);
+  }
 });
 
 // FerretDB's SQLite backend looked a document up by `_id` (a lone `_id` filter, every update and delete of a
