@@ -23,7 +23,7 @@ const EVENT_SECONDS = Number(process.env.BENCH_EVENT_SECONDS ?? 300);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 120);
 const ONBOARD_PARALLEL = Number(process.env.BENCH_ONBOARD_PARALLEL ?? 8);
 /** How long the events still pending when the event phase ends may take before they count as lost. */
-const SETTLE_MS = 120_000;
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_SECONDS ?? 120) * 1000;
 const PROGRESS_EVERY_MS = 10_000;
 
 type EventKind = 'sale' | 'receipt' | 'order' | 'cancellation';
