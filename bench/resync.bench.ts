@@ -9,6 +9,8 @@ import { MAKESHOP_LOGIN, onboardAppsMerchant, onboardMerchant, startStack, type 
 import { benchWorld, callPacing, expectedTargets, load, machine, makeshopCalls, peakRssOfTree, reportFigures, useWorkerNodeOptions, waitForTargets } from './support';
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
+/** The apps path's pacing; unset, the test stack's (unpaced). 60 is the service's default (the real limit is unpublished). */
+const APPS_REQUESTS_PER_MINUTE = process.env.BENCH_APPS_REQUESTS_PER_MINUTE ? Number(process.env.BENCH_APPS_REQUESTS_PER_MINUTE) : undefined;
 const PATHS = (process.env.BENCH_PATHS ?? 'legacy,apps').split(',').filter((p): p is MakeshopPath => p === 'legacy' || p === 'apps');
 const SETUP_TIMEOUT_MS = 30 * 60_000;
 
@@ -17,7 +19,7 @@ type MakeshopPath = 'legacy' | 'apps';
 const seconds = (fromMs: number, toMs = performance.now()) => (toMs - fromMs) / 1000;
 
 async function main(): Promise<void> {
-  const figures: Record<string, number> = { items: ITEMS };
+  const figures: Record<string, number> = { items: ITEMS, ...(APPS_REQUESTS_PER_MINUTE === undefined ? {} : { appsRequestsPerMinute: APPS_REQUESTS_PER_MINUTE }) };
   const workerNodeOptions = useWorkerNodeOptions();
   for (const path of PATHS) Object.assign(figures, prefixed(path, await resyncOnce(path)));
   console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}`);
@@ -27,7 +29,12 @@ async function main(): Promise<void> {
 
 /** One merchant on its own stack (own database): set up, in step, MakeShop wiped, 再同期, timed. */
 async function resyncOnce(path: MakeshopPath): Promise<Record<string, number>> {
-  const stack = await startStack(`resync_${path}`, { workerMode: 'process', makeshopIntervalMs: 1000, catalogMaxFileBytes: 100 * 1024 * 1024 });
+  const stack = await startStack(`resync_${path}`, {
+    workerMode: 'process',
+    makeshopIntervalMs: 1000,
+    catalogMaxFileBytes: 100 * 1024 * 1024,
+    ...(APPS_REQUESTS_PER_MINUTE === undefined ? {} : { config: { MAKESHOP_APPS_REQUESTS_PER_MINUTE: APPS_REQUESTS_PER_MINUTE } }),
+  });
   const world = benchWorld(`resync${path}`, ITEMS);
   const expected = expectedTargets(world);
   try {
