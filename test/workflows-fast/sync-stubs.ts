@@ -24,12 +24,12 @@ export function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
   /** What a coming look for orders finds (an unannounced order and its product), once, after `skip` looks. */
   const nextLook: { skip: number; find: { orderNumber: string; productId: string } | null } = { skip: 0, find: null };
   const queued = () => ({ products: store.products.size, orders: store.orders.length });
-  const reconciled = recorder<{ tenantId: string }, { stockCursor: string; productIds: []; orders: []; queued: { products: number; orders: number } }>(() => ({
-    stockCursor: 'cursor',
-    productIds: [],
-    orders: [],
-    queued: queued(),
-  }));
+  /** Changes whose webhook was lost: only the next reconciliation finds them (and queues them, like the activity). */
+  const lost: string[] = [];
+  const reconciled = recorder<{ tenantId: string }, { stockCursor: string; productIds: []; orders: []; queued: { products: number; orders: number } }>(() => {
+    for (const id of lost.splice(0)) store.products.add(id);
+    return { stockCursor: 'cursor', productIds: [], orders: [], queued: queued() };
+  });
   const pushed = recorder<{ full: boolean; allItems: boolean }, PushStockResult>(() => {
     const taken = [...store.products];
     store.products.clear();
@@ -37,6 +37,8 @@ export function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     sequence.push(`push ${taken.join(',')}`);
     return { catalogVersion: null, pushed: Math.max(1, taken.length), unchanged: 0, failed: 0, makeshopCalls: 1, retryProductIds: [] };
   });
+  /** Every look for orders (order discovery), whatever it found. */
+  const looks = recorder<unknown, void>(() => undefined);
   const processed = recorder<QueuedOrder & { tenantId: string }, { outcome: 'imported'; affectedProducts: number }>((order) => {
     store.orders = store.orders.filter((o) => o.stamp !== order.stamp);
     sequence.push(`import ${order.orderNumber}`);
@@ -53,7 +55,8 @@ export function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     }),
     saveSyncState: async () => undefined,
     // Like the activity: a found order is queued and its product marked changed; answers what waits.
-    discoverIntoQueue: async () => {
+    discoverIntoQueue: async (input) => {
+      await looks.activity(input);
       const found = nextLook.skip-- > 0 ? null : nextLook.find;
       if (found) nextLook.find = null;
       if (found) {
@@ -78,7 +81,8 @@ export function syncStubs(stored: Partial<StoredSyncConfiguration> = {}) {
     for (const order of work.orders ?? []) store.orders.push({ ...order, stamp: String(++stamps) });
     await handle.signal(syncWorkRecordedSignal, { products: work.productIds?.length ?? 0, orders: work.orders?.length ?? 0 });
   };
-  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed, pushedProducts, sequence, nextLook, handOver };
+  const lose = (work: { productIds: string[] }) => void lost.push(...work.productIds);
+  return { activities: { ...activities, ...idleOnboardingActivities }, reconciled, pushed, processed, looks, lose, pushedProducts, sequence, nextLook, handOver };
 }
 export const SYNC_ACTIVITIES = Object.keys(syncStubs().activities);
 

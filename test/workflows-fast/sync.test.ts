@@ -48,6 +48,41 @@ test('a running tenant is reconciled at once, then every reconciliation interval
   });
 });
 
+// A thousand idle tenants each wake every reconciliation interval (bench:tenants): the reconciliation reads
+// the stores and the order window itself and queues what it finds, so a wake with nothing pending runs it alone.
+test('an idle reconciliation runs alone: no look for orders, no push, no follow-up look beside it', async () => {
+  const { activities, reconciled, pushed, looks } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-idle');
+    await settled(pushed);
+    await env.sleep(2 * MINUTE); // past the follow-up look of the first push
+    await handle.query(syncStatusQuery);
+    const before = { looks: looks.calls.length, pushes: pushed.calls.length, reconciliations: reconciled.calls.length };
+    await env.sleep(31 * MINUTE);
+    await reconciled.called(before.reconciliations + 3);
+    await handle.query(syncStatusQuery);
+    await handle.terminate('test finished');
+    assert.equal(looks.calls.length - before.looks, 0, 'looks for orders beside three idle reconciliations');
+    assert.equal(pushed.calls.length - before.pushes, 0, 'pushes after three idle reconciliations');
+  });
+});
+
+test('what a reconciliation finds (a lost webhook) is pushed once it is queued', async () => {
+  const { activities, reconciled, pushed, pushedProducts, lose } = syncStubs();
+  await fast.run(activities, async (taskQueue) => {
+    const handle = await startSync(taskQueue, 'sync-fast-lost');
+    await settled(pushed);
+    lose({ productIds: ['p-lost'] });
+    const seen = reconciled.calls.length;
+    await env.sleep(11 * MINUTE);
+    await reconciled.called(seen + 1);
+    await env.sleep(2 * TIMING.debounceMs);
+    await pushed.called(2);
+    await handle.terminate('test finished');
+    assert.deepEqual(pushedProducts[1], ['p-lost']);
+  });
+});
+
 test('a change is pushed once the quiet period passed with no further change', async () => {
   const { activities, pushed, pushedProducts, handOver } = syncStubs();
   await fast.run(activities, async (taskQueue) => {
