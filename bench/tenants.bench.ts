@@ -14,7 +14,7 @@ import { postJson } from '../test/support/platforms';
 import { onboardMerchant, startStack, type MerchantWorld, type Stack } from '../test/support/stack';
 import { onboardingWorkflowId, syncWorkflowId } from '../src/workflows/messages';
 import { DEFAULT_SYNC_TIMING } from '../src/domain/sync-workflow-state';
-import { benchWorld, cpuSecondsOfTree, ferretdbCursorSeconds, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, serverPids, temporalTaskCounts } from './support';
+import { benchWorld, cpuSecondsOfTree, ferretdbCursorSeconds, inParallel, load, machine, peakRssOfTree, percentile, reportFigures, serverPids, temporalTaskCounts, useWorkerNodeOptions } from './support';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const SKUS = Number(process.env.BENCH_TENANT_SKUS ?? 200);
@@ -48,6 +48,8 @@ interface SentEvent {
 }
 
 async function main(): Promise<void> {
+  // Production's V8 settings for the worker (as in docker-compose.yml): they also size its workflow cache.
+  const workerNodeOptions = useWorkerNodeOptions();
   const stack = await startStack('tenants', {
     workerMode: 'process',
     apiMode: 'process',
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
     console.log(`  FerretDB query time by collection during the events: ${eventQueries}`);
     console.log(`  largest workflow history: ${largest.events} events (${largest.workflowId})`);
     console.log(`  peak RSS: worker ${mib(workerRss)}, api ${mib(apiRss)} (goal ≤ 1 GB each: ${workerRss <= 2 ** 30 && apiRss <= 2 ** 30 ? 'met' : 'MISSED'})`);
+    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || "(none)"}`);
     console.log(`  machine: ${machine()}; load average now ${load()}`);
     reportFigures('tenants', {
       tenants: TENANTS,
