@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`  FerretDB query time by collection during the events: ${eventQueries}`);
     console.log(`  largest workflow history: ${largest.events} events (${largest.workflowId})`);
     console.log(`  peak RSS: worker ${mib(workerRss)}, api ${mib(apiRss)} (goal ≤ 1 GB each: ${workerRss <= 2 ** 30 && apiRss <= 2 ** 30 ? 'met' : 'MISSED'})`);
-    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || "(none)"}`);
+    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}`);
     console.log(`  machine: ${machine()}; load average now ${load()}`);
     reportFigures('tenants', {
       tenants: TENANTS,
