@@ -22,6 +22,8 @@ const EVENT_RATE = Number(process.env.BENCH_EVENT_RATE ?? 50);
 const EVENT_SECONDS = Number(process.env.BENCH_EVENT_SECONDS ?? 300);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 120);
 const ONBOARD_PARALLEL = Number(process.env.BENCH_ONBOARD_PARALLEL ?? 8);
+/** The worker's workflow cache (WORKER_CACHED_WORKFLOWS); unset, the SDK's default from the heap limit. */
+const CACHED_WORKFLOWS = process.env.BENCH_WORKER_CACHED_WORKFLOWS ? Number(process.env.BENCH_WORKER_CACHED_WORKFLOWS) : undefined;
 /** How long the events still pending when the event phase ends may take before they count as lost. */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_SECONDS ?? 120) * 1000;
 const PROGRESS_EVERY_MS = 10_000;
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     trustProxy: true,
     makeshopIntervalMs: 1000,
     sync: { debounceMs: 300, maxDelayMs: 2000, reconcileIntervalMs: DEFAULT_SYNC_TIMING.reconcileIntervalMs },
+    ...(CACHED_WORKFLOWS !== undefined && { config: { WORKER_CACHED_WORKFLOWS: CACHED_WORKFLOWS } }),
   });
   const tenants: Tenant[] = Array.from({ length: TENANTS }, (_, i) => ({
     world: { ...benchWorld(`t${i}`, SKUS), login: { accountId: `admin-t${i}`, password: 'pass-1234567', orderAuthCode: `order-auth-t${i}` } },
@@ -106,10 +109,11 @@ async function main(): Promise<void> {
     console.log(`  FerretDB query time by collection during the events: ${eventQueries}`);
     console.log(`  largest workflow history: ${largest.events} events (${largest.workflowId})`);
     console.log(`  peak RSS: worker ${mib(workerRss)}, api ${mib(apiRss)} (goal ≤ 1 GB each: ${workerRss <= 2 ** 30 && apiRss <= 2 ** 30 ? 'met' : 'MISSED'})`);
-    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}`);
+    console.log(`  worker NODE_OPTIONS: ${workerNodeOptions || '(none)'}; workflow cache: ${CACHED_WORKFLOWS ?? 'the SDK default'}`);
     console.log(`  machine: ${machine()}; load average now ${load()}`);
     reportFigures('tenants', {
       tenants: TENANTS,
+      ...(CACHED_WORKFLOWS !== undefined && { cachedWorkflows: CACHED_WORKFLOWS }),
       onboardSeconds,
       events: events.length,
       p50Seconds: percentile(latencies, 50) / 1000,

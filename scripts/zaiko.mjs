@@ -155,7 +155,7 @@ function ensureFerretdb() {
 }
 
 /** Names the patched build in the cache: change it whenever scripts/ferretdb/ changes, so caches rebuild. */
-const FERRETDB_PATCH = 'zaiko-atomic-writes-1-field-pushdown-3-id-index-1';
+const FERRETDB_PATCH = 'zaiko-atomic-writes-1-field-pushdown-4-id-index-1';
 
 function applyFerretdbPatch(work) {
   const handlerDir = join(work, 'internal', 'handler');

@@ -8,8 +8,8 @@
 //
 // Here one equality of the filter becomes a WHERE clause on the very expression FerretDB's own CREATE INDEX
 // writes for an index on that field, so SQLite searches the index:
-//   - `_id` equal to a string or ObjectID, whatever else the filter holds (FerretDB itself does it only for a
-//     filter with nothing else);
+//   - `_id` equal to a string or ObjectID, or `$in` a list of them, whatever else the filter holds (FerretDB
+//     itself does it only for an equality with nothing else);
 //   - otherwise the first of zaikoPushdownFields equal to a plain string.
 // The handler still filters every returned document in Go with the whole filter, so this can only narrow
 // what is read, never widen what matches. It would miss a document whose field is an array holding the value
@@ -21,6 +21,7 @@ package sqlite
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/FerretDB/FerretDB/internal/backends/sqlite/metadata"
 	"github.com/FerretDB/FerretDB/internal/handler/sjson"
@@ -41,9 +42,13 @@ func zaikoPushdown(filter *types.Document) (string, []any) {
 		return "", nil
 	}
 	if v, err := filter.Get("_id"); err == nil {
-		switch v.(type) {
+		switch v := v.(type) {
 		case string, types.ObjectID:
 			return fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn), []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		case *types.Document:
+			if where, args := zaikoIDIn(v); where != "" {
+				return where, args
+			}
 		}
 	}
 	for _, field := range zaikoPushdownFields {
@@ -58,4 +63,33 @@ func zaikoPushdown(filter *types.Document) (string, []any) {
 		return fmt.Sprintf(` WHERE %s->%q = ?`, metadata.DefaultColumn, field), []any{string(must.NotFail(sjson.MarshalSingleValue(s)))}
 	}
 	return "", nil
+}
+
+// zaikoMaxIn bounds the values of one pushed-down `$in` (SQLite allows 32,766 parameters).
+const zaikoMaxIn = 1000
+
+// zaikoIDIn is `WHERE _id IN (…)` for `{_id: {$in: [strings or ObjectIDs]}}` alone, or "" for any other
+// condition on _id. An _id is never an array, so the list matches exactly what MongoDB matches.
+func zaikoIDIn(cond *types.Document) (string, []any) {
+	if cond.Len() != 1 {
+		return "", nil
+	}
+	v, err := cond.Get("$in")
+	if err != nil {
+		return "", nil
+	}
+	values, ok := v.(*types.Array)
+	if !ok || values.Len() == 0 || values.Len() > zaikoMaxIn {
+		return "", nil
+	}
+	args := make([]any, 0, values.Len())
+	for i := 0; i < values.Len(); i++ {
+		switch id := must.NotFail(values.Get(i)).(type) {
+		case string, types.ObjectID:
+			args = append(args, string(must.NotFail(sjson.MarshalSingleValue(id))))
+		default:
+			return "", nil
+		}
+	}
+	return fmt.Sprintf(` WHERE %s IN (?%s)`, metadata.IDColumn, strings.Repeat(", ?", len(args)-1)), args
 }

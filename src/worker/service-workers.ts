@@ -11,14 +11,21 @@ type WorkflowCode = { workflowBundle: { code: string } | { codePath: string } } 
 export async function createServiceWorkers(options: {
   connection: NativeConnection;
   namespace?: string;
-  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_CATALOG_TASK_QUEUE' | 'CATALOG_IMPORTS_PER_WORKER'>;
+  config: Pick<Config, 'TEMPORAL_TASK_QUEUE' | 'TEMPORAL_CATALOG_TASK_QUEUE' | 'CATALOG_IMPORTS_PER_WORKER' | 'WORKER_CACHED_WORKFLOWS'>;
   workflows: WorkflowCode;
   activities: object;
 }): Promise<Worker[]> {
   const { connection, namespace, config, activities } = options;
   // Bundled once for both workers.
   const workflows = 'workflowsPath' in options.workflows ? { workflowBundle: await bundleWorkflowCode({ workflowsPath: options.workflows.workflowsPath }) } : options.workflows;
-  const sync = await Worker.create({ connection, namespace, taskQueue: config.TEMPORAL_TASK_QUEUE, ...workflows, activities });
+  const sync = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...workflows,
+    activities,
+    ...(config.WORKER_CACHED_WORKFLOWS !== undefined && { maxCachedWorkflows: config.WORKER_CACHED_WORKFLOWS }),
+  });
   const catalog = await Worker.create({
     connection,
     namespace,

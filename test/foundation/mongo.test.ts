@@ -156,3 +156,20 @@ test('a look-up by _id, and the write of a document, go through the _id index', 
   const plan = JSON.stringify(await docs.find({ _id: 'tn_321' }).explain());
   assert.match(plan, /USING INDEX|IDHACK|EXPRESS_IXSCAN|IXSCAN/, `the _id index is not used: ${plan}`);
 });
+
+// A tenant's buckets (its queued orders, its catalog packs) are read by a list of _ids: on FerretDB that read
+// decoded every tenant's buckets (bench:tenants: the order queue's reads cost more than any other query).
+test('a read of a list of _ids goes through the _id index, and finds exactly those', async () => {
+  const docs = database.db.collection<{ _id: string; tenantId: string; n: number }>('by_ids');
+  await docs.insertMany(Array.from({ length: 600 }, (_, n) => ({ _id: `tn_${n % 50}:${n}`, tenantId: `tn_${n % 50}`, n })));
+  const wanted = ['tn_3:3', 'tn_3:53', 'tn_4:54', 'tn_3:nothing'];
+  assert.deepEqual((await docs.find({ _id: { $in: wanted } }).sort({ n: 1 }).toArray()).map((d) => d.n), [3, 53, 54]);
+  assert.deepEqual((await docs.find({ _id: { $in: wanted }, tenantId: 'tn_3' }).sort({ n: 1 }).toArray()).map((d) => d.n), [3, 53]);
+  assert.deepEqual((await docs.find({ _id: { $in: wanted }, n: { $gt: 3 } }, { limit: 1 }).sort({ n: 1 }).toArray()).map((d) => d.n), [53]);
+  assert.equal(await docs.countDocuments({ _id: { $in: ['tn_3:3', /^tn_4:/] } }), 13, 'a list with a pattern is read the old way');
+  assert.equal(await docs.countDocuments({ _id: { $in: [], $nin: ['x'] } }), 0);
+  assert.equal((await docs.deleteMany({ _id: { $in: ['tn_5:5', 'tn_5:55'] } })).deletedCount, 2);
+  assert.equal(await docs.countDocuments({}), 598);
+  const plan = JSON.stringify(await docs.find({ _id: { $in: wanted } }).explain());
+  assert.match(plan, /USING INDEX|IXSCAN/, `the _id index is not used for the list: ${plan}`);
+});
