@@ -43,8 +43,8 @@ export const configSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('zaiko-sync'),
   TEMPORAL_CATALOG_TASK_QUEUE: z.string().min(1).default('zaiko-sync-catalog'),
   CATALOG_IMPORTS_PER_WORKER: z.coerce.number().int().min(1).default(2),
-  /** Workflow runs one worker process keeps in memory (Temporal's sticky cache); unset: the SDK's default from the heap limit. */
-  WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100_000).optional(),
+  /** Workflow runs one worker process keeps in memory (Temporal's sticky cache); unset or empty: the SDK's default from the heap limit. */
+  WORKER_CACHED_WORKFLOWS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(100_000).optional()),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
 

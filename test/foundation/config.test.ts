@@ -24,6 +24,13 @@ test('a bad configuration stops start-up with one message listing every problem'
   );
 });
 
+test('the worker workflow cache is the SDK default unless a size is given (compose passes an empty value)', () => {
+  assert.equal(loadConfig({}).WORKER_CACHED_WORKFLOWS, undefined);
+  assert.equal(loadConfig({ WORKER_CACHED_WORKFLOWS: '' }).WORKER_CACHED_WORKFLOWS, undefined);
+  assert.equal(loadConfig({ WORKER_CACHED_WORKFLOWS: '1200' }).WORKER_CACHED_WORKFLOWS, 1200);
+  assert.throws(() => loadConfig({ WORKER_CACHED_WORKFLOWS: 'many' }), /WORKER_CACHED_WORKFLOWS/);
+});
+
 test('.env.example documents every variable the schema reads', async () => {
   const example = await readFile(join(__dirname, '..', '..', '.env.example'), 'utf8');
   for (const name of Object.keys(configSchema.shape)) assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), `${name} missing`);
