@@ -35,13 +35,10 @@ export async function discoverOrders(deps: SyncDeps, input: DiscoverOrdersInput,
   const listed = await deps.makeshop.listOrders(connection, { from: new Date(lastLook - DISCOVERY_OVERLAP_MS), to: now });
   const orders: DiscoverOrdersResult['orders'] = [];
   const productIds = new Set<string>();
-  const { recorded, refreshed } = await recordDiscoveredOrders(deps, tenantId, listed);
-  for (const { orderNumber, lines } of recorded) {
+  for (const { orderNumber, lines } of await recordDiscoveredOrders(deps, tenantId, listed)) {
     orders.push({ orderNumber, cmd: ORDER_CMD.created });
     for (const line of lines) if (line.smaregiProductId) productIds.add(line.smaregiProductId);
   }
-  // An edited pending order's items (before and after the edit) are pushed again with its new reservation.
-  for (const line of refreshed) if (line.smaregiProductId) productIds.add(line.smaregiProductId);
   // A found order is imported without waiting for a notification that may never come, and its items are
   // pushed again: a push that landed before this look may have erased MakeShop's own decrement for it.
   await queueOrders(deps.db, tenantId, orders);

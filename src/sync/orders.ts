@@ -103,34 +103,21 @@ export async function processOrder(deps: SyncDeps, input: ProcessOrderInput): Pr
  * Records the orders found by listing MakeShop's orders (not notified) as pending, so their quantities are
  * reserved before the next targets are computed. Answers those the ledger did not know, with their lines.
  */
-export async function recordDiscoveredOrders(
-  deps: SyncDeps,
-  tenantId: string,
-  orders: readonly MakeshopOrder[],
-): Promise<{ recorded: { orderNumber: string; lines: OrderLine[] }[]; refreshed: OrderLine[] }> {
-  if (orders.length === 0) return { recorded: [], refreshed: [] };
+export async function recordDiscoveredOrders(deps: SyncDeps, tenantId: string, orders: readonly MakeshopOrder[]): Promise<{ orderNumber: string; lines: OrderLine[] }[]> {
+  if (orders.length === 0) return [];
   // One read for the whole look: a look after a backlog lists a hundred orders, and the push waits for it.
-  const known = new Map(
+  const known = new Set(
     (await orderLedger(deps.db)
-      .find({ tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } }, { projection: { _id: 0, orderNumber: 1, status: 1, lines: 1 } })
-      .toArray()).map((d) => [d.orderNumber, d]),
+      .find({ tenantId, orderNumber: { $in: orders.map((o) => o.orderNumber) } }, { projection: { _id: 0, orderNumber: 1 } })
+      .toArray()).map((d) => d.orderNumber),
   );
   const recorded: { orderNumber: string; lines: OrderLine[] }[] = [];
-  const refreshed: OrderLine[] = [];
   for (const order of orders) {
-    if (order.status === 'cancelled') continue;
-    const ledger = known.get(order.orderNumber);
-    if (ledger === undefined) {
-      const { lines } = await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines));
-      recorded.push({ orderNumber: order.orderNumber, lines });
-    } else if (ledger.status === 'pending' && editedSinceRecorded(ledger.lines, order)) {
-      // An edit of an order still waiting for its import: its notification may be queued behind a backlog of
-      // imports (or lost), and every push until then would reserve the old quantities.
-      await refreshPendingLines(deps, tenantId, order);
-      refreshed.push(...ledger.lines, ...(await mapLines(deps.db, tenantId, order.lines)));
-    }
+    if (known.has(order.orderNumber) || order.status === 'cancelled') continue;
+    const { lines } = await recordPending(deps.db, tenantId, order, await mapLines(deps.db, tenantId, order.lines));
+    recorded.push({ orderNumber: order.orderNumber, lines });
   }
-  return { recorded, refreshed };
+  return recorded;
 }
 
 /**
